@@ -1,0 +1,125 @@
+"""Contacts arriving: non-homogeneous Poisson streams per source and channel.
+
+Each stream's monthly volume is spread over the month's hours in proportion to
+weekday weight x hour weight (x the bank-holiday factor on bank holidays), so the rate is
+piecewise constant by the hour. Counts per hour are Poisson and times are uniform within the
+hour, which is an exact draw of that non-homogeneous Poisson process. Every stream has its own
+random generators (arrival times, outcome draws, service durations), so changing one stream's
+volume leaves every other stream's contacts exactly as they were (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from sim.calendar import WorkCalendar
+from sim.scenario import CHANNELS, PARTNER_SOURCES, SOURCES, Scenario
+
+# One arrival stream per (source, channel) the front door can receive.
+STREAMS: tuple[tuple[str, str], ...] = (
+    ("police", "ppn_domestic"),
+    ("police", "ppn_nondomestic"),
+    ("police", "phone"),
+    ("police", "email"),
+    *((s, c) for s in PARTNER_SOURCES for c in ("phone", "email")),
+)
+SERVICE_DRAWS = ("conversation", "screen", "direction", "cotriage", "da_screen")
+
+
+@dataclass
+class Arrivals:
+    """All contacts of one replication, sorted by arrival time."""
+
+    time: np.ndarray  # minutes since epoch
+    source: np.ndarray  # index into SOURCES
+    channel: np.ndarray  # index into CHANNELS
+    u_outcome: np.ndarray  # uniform draw that fixes the contact's outcome
+    u_urgent: np.ndarray  # uniform draw: is an out-of-hours contact urgent (EDT)?
+    u_settle: np.ndarray  # uniform draw: settled at co-triage?
+    service_u: np.ndarray  # (n, len(SERVICE_DRAWS)) uniforms for stage durations
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def stream_volume(scenario: Scenario, source: str, channel: str, year: int, month: int) -> float:
+    """Expected contacts in one calendar month for one (source, channel) stream."""
+    d = scenario.demand
+    total = d.contacts_monthly.at(year, month)
+    police = d.police_monthly.at(year, month)
+    if source == "police":
+        return police * d.police_channels.value[channel]
+    partners = max(total - police, 0.0) * d.partner_sources.value[source]
+    phone = d.partner_phone_share[source].value
+    return partners * (phone if channel == "phone" else 1.0 - phone)
+
+
+def _profile_for(channel: str) -> str:
+    return "ppn" if channel.startswith("ppn") else channel
+
+
+def hourly_rates(scenario: Scenario, cal: WorkCalendar, source: str, channel: str) -> np.ndarray:
+    """Expected arrivals in each hour of the horizon (days x 24) for one stream."""
+    prof = scenario.demand.profiles[_profile_for(channel)]
+    wk = np.asarray(prof.weekday.value, dtype=float)
+    hr = np.asarray(prof.hour.value, dtype=float)
+    # Whole months covering the horizon, so each month's volume is spread over all its hours.
+    first = cal.epoch.replace(day=1)
+    last = cal.epoch + timedelta(days=cal.days)
+    rates = np.zeros((cal.days, 24))
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+        m0, m1 = date(y, m, 1), date(ny, nm, 1)
+        ndays = (m1 - m0).days
+        day_w = np.empty(ndays)
+        for i in range(ndays):
+            d = m0 + timedelta(days=i)
+            w = wk[d.weekday()]
+            if d in cal.holidays:
+                w *= prof.bank_holiday_factor.value
+            day_w[i] = w
+        weights = day_w[:, None] * hr[None, :]
+        total = weights.sum()
+        vol = stream_volume(scenario, source, channel, y, m)
+        if total > 0 and vol > 0:
+            month_rates = vol * weights / total
+            start = (m0 - cal.epoch).days
+            lo, hi = max(start, 0), min(start + ndays, cal.days)
+            if hi > lo:
+                rates[lo:hi] = month_rates[lo - start:hi - start]
+        y, m = ny, nm
+    return rates
+
+
+def generate(scenario: Scenario, cal: WorkCalendar,
+             streams: dict[str, np.random.Generator]) -> Arrivals:
+    """Draw every contact of the horizon. `streams` holds one generator per random activity."""
+    parts = []
+    for source, channel in STREAMS:
+        key = f"{source}.{channel}"
+        rates = hourly_rates(scenario, cal, source, channel).ravel()
+        g_arr = streams[f"{key}/arrivals"]
+        counts = g_arr.poisson(rates)
+        n = int(counts.sum())
+        hour_start = np.repeat(np.arange(rates.size, dtype=float) * 60.0, counts)
+        t = hour_start + g_arr.random(n) * 60.0
+        g_out = streams[f"{key}/outcome"]
+        u3 = g_out.random((n, 3))
+        g_srv = streams[f"{key}/service"]
+        su = g_srv.random((n, len(SERVICE_DRAWS)))
+        parts.append((t, SOURCES.index(source), CHANNELS.index(channel), u3, su))
+    t = np.concatenate([p[0] for p in parts])
+    src = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts])
+    chan = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in parts])
+    u3 = np.concatenate([p[3] for p in parts]) if parts else np.empty((0, 3))
+    su = np.concatenate([p[4] for p in parts]) if parts else np.empty((0, len(SERVICE_DRAWS)))
+    order = np.argsort(t, kind="stable")
+    return Arrivals(
+        time=t[order], source=src[order], channel=chan[order],
+        u_outcome=u3[order, 0], u_urgent=u3[order, 1], u_settle=u3[order, 2],
+        service_u=su[order],
+    )

@@ -1,0 +1,164 @@
+"""The service's own monthly measures, each computed in exactly one place.
+
+A contact belongs to the month it arrived in (as in the service's performance pack); a
+strategy meeting or S47 enquiry to the month it was held or started. Contacts still open at
+the end of the run count as not completed within one working day. Queue lengths are
+time-averaged over the month (office hours and not); waits are from joining a queue to the
+start of work, in working hours elapsed; utilisation is busy time over on-duty office time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.model import RepResult
+from sim.scenario import POOLS
+
+# Measures a user sees, with a plain-English label and unit; the order is the output order.
+MEASURES: dict[str, tuple[str, str]] = {
+    "contacts": ("Contacts received", "contacts"),
+    "police_contacts": ("Police contacts", "contacts"),
+    "police_info_advice": ("Police contacts ending in information and advice", "contacts"),
+    "pct_police_info_advice": ("% of police contacts ending in information and advice", "%"),
+    "referrals": ("Contacts becoming referrals", "referrals"),
+    "pct_contacts_to_referral": ("% of contacts resulting in a referral", "%"),
+    "pct_completed_within_1wd": ("% of contacts completed within 1 working day", "%"),
+    "strategy_meetings": ("Strategy meetings held", "meetings"),
+    "s47_enquiries": ("Section 47 enquiries started", "enquiries"),
+    "pct_strategy_to_s47": ("% of strategy meetings resulting in an S47 enquiry", "%"),
+    "phone_contacts": ("Contacts by phone", "contacts"),
+    "email_contacts": ("Contacts by email", "contacts"),
+    "ppn_contacts": ("Police protection notices", "contacts"),
+    "edt_contacts": ("Urgent out-of-hours contacts to the emergency duty team", "contacts"),
+    "abandoned_calls": ("Phone calls abandoned while waiting", "calls"),
+    "calls_switched_to_email": ("Callers who gave up and emailed instead", "contacts"),
+    "open_at_month_end": ("Contacts not yet decided at the end of the month", "contacts"),
+    "info_advice": ("Contacts ending in information and advice", "contacts"),
+    "early_help": ("Contacts ending in early help", "contacts"),
+    "nfa": ("Contacts ending in no further action", "contacts"),
+}
+POOL_LABELS = {"csw": "consultant social workers", "ps": "practice supervisors",
+               "da_hub": "domestic abuse hub", "cotriage": "police co-triage"}
+for _p, _label in POOL_LABELS.items():
+    MEASURES[f"util_{_p}"] = (f"Utilisation of {_label}", "% of on-duty office time")
+    MEASURES[f"overtime_hours_{_p}"] = (f"Overtime worked by {_label}", "hours")
+    MEASURES[f"queue_{_p}"] = (f"Average queue for {_label}", "items waiting")
+    MEASURES[f"wait_hours_{_p}"] = (f"Average wait for {_label}", "working hours")
+
+
+def _by_month(times: np.ndarray, edges: list[tuple[str, float, float]]) -> np.ndarray:
+    """Index of the month each time falls in (-1 outside the reported months)."""
+    starts = np.array([e[1] for e in edges] + [edges[-1][2]])
+    idx = np.searchsorted(starts, times, side="right") - 1
+    idx[(idx < 0) | (idx >= len(edges)) | ~np.isfinite(times)] = -1
+    return idx
+
+
+def _count(mask: np.ndarray, month: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(month[mask & (month >= 0)], minlength=n)[:n].astype(float)
+
+
+def _pct(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, 100.0 * num / den, np.nan)
+
+
+def monthly(res: RepResult) -> pd.DataFrame:
+    """One row per reported month of one replication, with every measure in MEASURES."""
+    sc, cal, c = res.scenario, res.cal, res.contacts
+    edges = cal.month_edges(sc.run.start, sc.run.end)
+    n = len(edges)
+    month = _by_month(c["arrival"].to_numpy(), edges)
+    src, ch, out = c["source"].to_numpy(), c["channel"].to_numpy(), c["outcome"].to_numpy()
+    police = src == "police"
+    every = np.ones(len(c), dtype=bool)
+    m: dict[str, np.ndarray] = {}
+    m["contacts"] = _count(every, month, n)
+    m["police_contacts"] = _count(police, month, n)
+    m["police_info_advice"] = _count(police & (out == "info_advice"), month, n)
+    m["pct_police_info_advice"] = _pct(m["police_info_advice"], m["police_contacts"])
+    m["referrals"] = _count(out == "referral", month, n)
+    m["pct_contacts_to_referral"] = _pct(m["referrals"], m["contacts"])
+    in_time = cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
+    m["pct_completed_within_1wd"] = _pct(_count(in_time, month, n), m["contacts"])
+    strat_t, s47_t = c["strategy_meeting"].to_numpy(), c["s47_start"].to_numpy()
+    strat_month = _by_month(strat_t, edges)
+    m["strategy_meetings"] = _count(every, strat_month, n)
+    m["s47_enquiries"] = _count(every, _by_month(s47_t, edges), n)
+    m["pct_strategy_to_s47"] = _pct(_count(np.isfinite(s47_t), strat_month, n),
+                                    m["strategy_meetings"])
+    m["phone_contacts"] = _count(ch == "phone", month, n)
+    m["email_contacts"] = _count(ch == "email", month, n)
+    m["ppn_contacts"] = _count(np.char.startswith(ch.astype(str), "ppn"), month, n)
+    m["edt_contacts"] = _count(c["edt"].to_numpy(), month, n)
+    m["abandoned_calls"] = np.bincount(
+        month[month >= 0], weights=c["abandoned_calls"].to_numpy()[month >= 0], minlength=n)[:n]
+    m["calls_switched_to_email"] = _count(c["switched_to_email"].to_numpy(), month, n)
+    decided = c["decided"].to_numpy()
+    arrival = c["arrival"].to_numpy()
+    for k, (_, _, t1) in enumerate(edges):
+        m.setdefault("open_at_month_end", np.zeros(n))[k] = np.sum(
+            (arrival < t1) & ~(decided < t1))
+    for o in ("info_advice", "early_help", "nfa"):
+        m[o] = _count(out == o, month, n)
+    m.update(_pool_measures(res, edges))
+    df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
+    return df[["rep", "month", *MEASURES]]
+
+
+def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
+    cal, st, n = res.cal, res.stages, len(edges)
+    starts = np.array([e[1] for e in edges])
+    ends = np.array([e[2] for e in edges])
+    out: dict[str, np.ndarray] = {}
+    days = res.rosters["day"].to_numpy()
+    day_month = _by_month(cal.opens_arr, edges)
+    del days
+    for pool in POOLS:
+        s = st[st["pool"] == pool]
+        begun = s["start"].to_numpy(dtype=float)
+        end = s["end"].to_numpy(dtype=float)
+        enq = s["enqueued"].to_numpy(dtype=float)
+        served = np.isfinite(begun)
+        # busy minutes within each month, and overtime after the close of the start's day
+        b0, b1 = begun[served], end[served]
+        busy = np.clip(np.minimum(b1[:, None], ends) - np.maximum(b0[:, None], starts), 0, None)
+        on_duty = np.bincount(day_month[day_month >= 0],
+                              weights=res.rosters[pool].to_numpy()[day_month >= 0],
+                              minlength=n)[:n] * cal.day_length
+        out[f"util_{pool}"] = _pct(busy.sum(axis=0), on_duty)
+        close = cal.close_of_day(b0)
+        ot0, ot1 = np.maximum(b0, close), b1
+        overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)
+        out[f"overtime_hours_{pool}"] = overtime.sum(axis=0) / 60.0
+        # time-averaged queue length: every spell in the queue, clipped to the month
+        q1 = np.where(served, begun, end)
+        q1 = np.where(np.isfinite(q1), q1, cal.horizon)
+        spell = np.clip(np.minimum(q1[:, None], ends) - np.maximum(enq[:, None], starts), 0, None)
+        out[f"queue_{pool}"] = spell.sum(axis=0) / (ends - starts)
+        wait = (cal.working_minutes_before(begun[served]) - cal.working_minutes_before(enq[served]))
+        wm = _by_month(enq[served], edges)
+        total = np.bincount(wm[wm >= 0], weights=wait[wm >= 0], minlength=n)[:n]
+        count = np.bincount(wm[wm >= 0], minlength=n)[:n]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"wait_hours_{pool}"] = np.where(count > 0, total / count / 60.0, np.nan)
+    return out
+
+
+def summarise(monthly_all: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based interval across replications, per month and measure (long format)."""
+    long = monthly_all.melt(id_vars=["rep", "month"], var_name="measure", value_name="value")
+    g = long.groupby(["month", "measure"], sort=False)["value"]
+    out = g.agg(mean="mean", sd="std", reps="count").reset_index()
+    tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(out["reps"] - 1, 1))
+    half = np.where(out["reps"] > 1, tcrit * out["sd"] / np.sqrt(out["reps"]), np.nan)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    order = {m: i for i, m in enumerate(MEASURES)}
+    out["_o"] = out["measure"].map(order)
+    out = out.sort_values(["_o", "month"]).drop(columns="_o").reset_index(drop=True)
+    out["label"] = out["measure"].map(lambda k: MEASURES.get(k, (k, ""))[0])
+    out["unit"] = out["measure"].map(lambda k: MEASURES.get(k, (k, ""))[1])
+    return out[["month", "measure", "label", "unit", "mean", "ci_low", "ci_high", "sd", "reps"]]

@@ -1,0 +1,486 @@
+"""The front door as SimPy processes, emitting an event log.
+
+Flow of one contact (see docs/model.md for the diagram and every assumption):
+
+* out of office hours, an urgent contact goes to the emergency duty team (EDT): decided on
+  arrival, counted, never queued; every other contact waits for the next opening;
+* phone -> consultant social worker (CSW) conversation -> decision; a referral then needs a
+  practice supervisor's (PS) recorded management direction. A caller who waits past their
+  patience abandons, then calls back later or sends an email instead;
+* email -> PS screening -> decision;
+* domestic PPN -> held for the next daily risk assessment meeting (DRAM) -> domestic abuse hub
+  screening -> decision;
+* non-domestic PPN -> PS screening (effort set by PPN quality) -> decision; from the co-triage
+  start date, an officer and a PS co-triage it first and settle part of them there.
+
+Staff work only in office hours, may finish a started task after closing (overtime), and are
+on duty on a working day with a probability set by vacancy, leave, sickness and the share of
+time spent on this work. Servers jump straight to the next opening: no polling.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import simpy
+from scipy.special import ndtri
+
+from sim.calendar import MIN_PER_DAY, WorkCalendar
+from sim.demand import SERVICE_DRAWS, Arrivals, generate
+from sim.params import Duration
+from sim.rng import make_streams
+from sim.scenario import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
+
+IA, EH, REF, NFA = (OUTCOMES.index(o) for o in ("info_advice", "early_help", "referral", "nfa"))
+PHONE, EMAIL, PPN_D, PPN_N = (CHANNELS.index(c) for c in CHANNELS)
+POLICE = SOURCES.index("police")
+KINDS = ("conversation", "email_screen", "ppn_screen", "direction", "cotriage", "da_screen")
+K_CONV, K_EMAIL, K_PPN, K_DIR, K_CT, K_DA = range(len(KINDS))
+STAGE_COLUMNS = ("pool", "contact", "kind", "enqueued", "start", "end", "server", "abandoned")
+
+
+def draw_durations(dist: Duration, u: np.ndarray) -> np.ndarray:
+    """Turn uniforms into durations of the stated distribution, mean and cv (inverse CDF)."""
+    m = dist.mean.value
+    if dist.distribution == "fixed":
+        return np.full(u.shape, m)
+    if dist.distribution == "exponential":
+        return -m * np.log1p(-u)
+    s2 = np.log1p(dist.cv.value ** 2)
+    return np.exp(np.log(m) - s2 / 2 + np.sqrt(s2) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)))
+
+
+def shifted(p: np.ndarray, k: int, new: float) -> np.ndarray:
+    """Set share k to `new` and rescale the others so the shares still sum to 1."""
+    new = float(np.clip(new, 0.0, 1.0))
+    rest = 1.0 - p[k]
+    out = p * ((1.0 - new) / rest) if rest > 0 else np.full_like(p, (1.0 - new) / (len(p) - 1))
+    out[k] = new
+    return out
+
+
+def outcome_tables(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome shares per (source, channel): written contacts and phone conversations."""
+    o, q = sc.outcomes, sc.ppn
+    written = np.zeros((len(SOURCES), len(CHANNELS), len(OUTCOMES)))
+    for s, src in enumerate(SOURCES):
+        for c, ch in enumerate(CHANNELS):
+            if src == "police":
+                key = {"ppn_domestic": "police_ppn_domestic",
+                       "ppn_nondomestic": "police_ppn_nondomestic"}.get(ch, "police_other")
+            else:
+                key = src
+            p = np.array([o.written[key].value[x] for x in OUTCOMES])
+            if ch.startswith("ppn"):
+                # Better-written PPNs: fewer end as information and advice (stated at reference).
+                factor = 1.0 - q.info_advice_effect.value * (q.quality.value - q.reference_quality.value)
+                p = shifted(p, IA, p[IA] * factor)
+            written[s, c] = p
+    phone = written.copy()
+    for s in range(len(SOURCES)):
+        for c in range(len(CHANNELS)):
+            p = written[s, c]
+            phone[s, c] = shifted(p, REF, p[REF] * o.conversation_referral_ratio.value)
+    return written, phone
+
+
+def pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Categorical draw per row from cumulative shares `cum` (n x k) and uniforms u (n)."""
+    return np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1).astype(np.int8)
+
+
+def duty_rosters(sc: Scenario, cal: WorkCalendar, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Staff on duty on this work for each working day and pool.
+
+    Filled posts = establishment x (1 - vacancy), rounded at random to a whole number each day;
+    each filled post is on duty with probability (1 - leave)(1 - sickness) x productive share.
+    """
+    days = [cal.dates[d] for d in cal.working_day_index]
+    out: dict[str, np.ndarray] = {}
+    ct = sc.cotriage
+    for name in POOLS:
+        pool = sc.staff[name]
+        filled = np.array([pool.establishment.at(d.year, d.month)
+                           * (1 - pool.vacancy_rate.at(d.year, d.month)) for d in days])
+        p_on = np.array([(1 - pool.leave_rate.at(d.year, d.month)) * (1 - pool.sickness_rate.value)
+                         * pool.productive_share.value for d in days])
+        whole = np.floor(filled)
+        posts = (whole + (rng.random(len(days)) < filled - whole)).astype(np.int64)
+        out[name] = rng.binomial(posts, np.clip(p_on, 0, 1)) if len(days) else posts
+    active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
+    out["cotriage"] = np.where(active, out["cotriage"], 0)
+    if ct.supervisors_from_ps_pool:
+        out["ps"] = np.maximum(out["ps"] - out["cotriage"], 0)
+    return out
+
+
+class Task:
+    __slots__ = ("i", "kind", "dur", "prio", "enq", "cancelled", "started")
+
+    def __init__(self, i: int, kind: int, dur: float, prio: int = 0):
+        self.i, self.kind, self.dur, self.prio = i, kind, dur, prio
+        self.enq = 0.0
+        self.cancelled = False
+        self.started = False
+
+
+class Pool:
+    """A team working one queue in office hours; each member is one SimPy process."""
+
+    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool):
+        self.model, self.index, self.env, self.cal = model, index, model.env, model.cal
+        self.duty: list[int] = duty.tolist()
+        self.priority = priority
+        self.queue: list | deque = [] if priority else deque()
+        self.seq = 0
+        self.idle: list[int] = []
+        self.wake: dict[int, simpy.Event] = {}
+        self.qlen = 0
+        self.q_area = 0.0
+        self.q_t = 0.0
+        self.entered = 0
+        for sid in range(int(max(self.duty, default=0))):
+            self.env.process(self._server(sid))
+
+    def _count(self, delta: int) -> None:
+        now = self.env.now
+        self.q_area += self.qlen * (now - self.q_t)
+        self.q_t = now
+        self.qlen += delta
+
+    def submit(self, task: Task) -> None:
+        task.enq = self.env.now
+        self.entered += 1
+        self._count(+1)
+        if self.priority:
+            self.seq += 1
+            heapq.heappush(self.queue, (task.prio, self.seq, task))
+        else:
+            self.queue.append(task)
+        if self.idle:
+            self.wake.pop(heapq.heappop(self.idle)).succeed()
+
+    def cancel(self, task: Task) -> None:
+        task.cancelled = True
+        self._count(-1)
+
+    def _pop(self) -> Task:
+        q = self.queue
+        while True:
+            task = heapq.heappop(q)[2] if self.priority else q.popleft()
+            if not task.cancelled:
+                return task
+
+    def _duty_start(self, sid: int, t: float) -> float | None:
+        """Earliest time >= t when the office is open and this member is on duty."""
+        cal, duty = self.cal, self.duty
+        k = cal.working_day_at_or_after(t)
+        n = len(duty)
+        while k < n:
+            if duty[k] > sid:
+                o = cal.opens[k]
+                return o if o > t else t
+            k += 1
+        return None
+
+    def _server(self, sid: int):
+        env = self.env
+        while True:
+            if self.qlen == 0:
+                ev = env.event()
+                self.wake[sid] = ev
+                heapq.heappush(self.idle, sid)
+                yield ev
+                continue
+            t = env.now
+            start = self._duty_start(sid, t)
+            if start is None:  # never on duty again in this run
+                yield env.event()
+            if start > t:
+                yield env.timeout(start - t)
+                continue
+            task = self._pop()
+            self._count(-1)
+            task.started = True
+            yield env.timeout(task.dur)
+            self.model.finished(self, task, sid, t, env.now)
+
+
+@dataclass
+class RepResult:
+    """One replication's event log and the bookkeeping the measures need."""
+
+    scenario: Scenario
+    rep: int
+    cal: WorkCalendar
+    contacts: pd.DataFrame
+    stages: pd.DataFrame
+    rosters: pd.DataFrame
+    queue_daily: pd.DataFrame
+    queue_stats: dict[str, dict[str, float]]
+    warnings: list[str] = field(default_factory=list)
+
+
+class FrontDoorModel:
+    def __init__(self, scenario: Scenario, seed: int, rep: int = 0):
+        self.sc = sc = scenario
+        self.rep = rep
+        run = sc.run
+        self.epoch = run.start - timedelta(days=int(round(run.warmup_days.value)))
+        days = (run.end - self.epoch).days + 1 + int(round(run.cooldown_days.value))
+        cal_s = sc.calendar
+        self.cal = cal = WorkCalendar(self.epoch, days, cal_s.office_open_hour.value,
+                                      cal_s.office_close_hour.value, cal_s.working_weekdays,
+                                      cal_s.bank_holidays)
+        streams = make_streams(seed, rep)
+        self.streams = streams
+        self.arr: Arrivals = generate(sc, cal, streams)
+        self._prepare_contacts()
+        self.env = simpy.Environment()
+        rosters = duty_rosters(sc, cal, streams["staffing"])
+        self.rosters = rosters
+        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"))
+                      for i, name in enumerate(POOLS)}
+        self.stage_log: list[tuple] = []
+        self.dram_pending: list[int] = []
+        self.queue_daily: list[tuple] = []
+        self.g_aband = streams["abandonment"]
+        ab = sc.abandonment
+        self.aband_on = ab.enabled
+        self.patience_mean = ab.patience_minutes
+        self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
+                              if sc.cotriage.enabled else float("inf"))
+        self.prio = sc.service.ps_priority
+
+    # -- set-up --------------------------------------------------------------------------------
+    def _prepare_contacts(self) -> None:
+        a, sc = self.arr, self.sc
+        n = len(a)
+        written, phone = outcome_tables(sc)
+        cw = np.cumsum(written[a.source, a.channel], axis=1)
+        cp = np.cumsum(phone[a.source, a.channel], axis=1)
+        self.out_written = pick(cw, a.u_outcome)
+        self.out_phone = pick(cp, a.u_outcome)
+        s = sc.service
+        u = a.service_u
+        col = SERVICE_DRAWS.index
+        q = sc.ppn
+        eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
+            q.effort_at_full_quality.value - q.effort_at_zero_quality.value) * x
+        ppn_factor = eff(q.quality.value) / eff(q.reference_quality.value)
+        self.d_conv = draw_durations(s.conversation_minutes, u[:, col("conversation")])
+        is_ppn = (a.channel == PPN_N) | (a.channel == PPN_D)
+        self.d_email = draw_durations(s.email_screen_minutes, u[:, col("screen")])
+        self.d_ppn = draw_durations(s.ppn_screen_minutes, u[:, col("screen")]) * ppn_factor
+        self.d_dir = draw_durations(s.direction_minutes, u[:, col("direction")])
+        self.d_ct = draw_durations(sc.cotriage.minutes, u[:, col("cotriage")])
+        self.d_da = draw_durations(s.da_screen_minutes, u[:, col("da_screen")])
+        settle = (self.out_written == IA) | (self.out_written == NFA)
+        self.settled = settle & (a.u_settle < sc.cotriage.closed_share.value) & is_ppn
+        self.urgent = a.u_urgent < sc.demand.out_of_hours_urgent_share.value
+        nan = np.full(n, np.nan)
+        self.log = {k: nan.copy() for k in (
+            "decided", "conversation_queue", "conversation_start", "conversation_end",
+            "screen_queue", "screen_start", "screen_end", "direction_queue", "direction_start",
+            "direction_end", "cotriage_queue", "cotriage_start", "cotriage_end", "dram_release")}
+        for k in ("conversation_server", "screen_server", "direction_server", "cotriage_server"):
+            self.log[k] = np.full(n, -1, dtype=np.int32)
+        self.log["screen_pool"] = np.full(n, -1, dtype=np.int8)
+        self.log["outcome"] = np.full(n, -1, dtype=np.int8)
+        self.log["edt"] = np.zeros(n, dtype=bool)
+        self.log["attempts"] = np.zeros(n, dtype=np.int16)
+        self.log["abandoned_calls"] = np.zeros(n, dtype=np.int16)
+        self.log["switched_to_email"] = np.zeros(n, dtype=bool)
+
+    # -- processes -----------------------------------------------------------------------------
+    def _arrivals(self):
+        env, cal = self.env, self.cal
+        times = self.arr.time.tolist()
+        for i, t in enumerate(times):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if self.urgent[i] and not cal.is_open(t):
+                self._decide(i, t, int(self.out_written[i]))
+                self.log["edt"][i] = True
+                continue
+            self._route(i, int(self.arr.channel[i]))
+
+    def _route(self, i: int, channel: int) -> None:
+        if channel == PHONE:
+            self._call(i)
+        elif channel == EMAIL:
+            self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
+        elif channel == PPN_D:
+            self.dram_pending.append(i)
+        elif self.env.now >= self.cotriage_from:
+            self.pools["cotriage"].submit(Task(i, K_CT, self.d_ct[i]))
+        else:
+            self.pools["ps"].submit(Task(i, K_PPN, self.d_ppn[i], self.prio["ppn"]))
+
+    def _call(self, i: int) -> None:
+        task = Task(i, K_CONV, self.d_conv[i])
+        self.log["attempts"][i] += 1
+        pool = self.pools["csw"]
+        pool.submit(task)
+        if self.aband_on:
+            now = self.env.now
+            opens = self.cal.next_open(now)
+            patience = float(draw_durations(self.patience_mean, self.g_aband.random(1))[0])
+            deadline = min(opens + patience, self.cal.close_after(opens))
+            if deadline < float("inf"):
+                self.env.timeout(deadline - now).callbacks.append(
+                    lambda _ev, task=task: self._abandon(task))
+
+    def _abandon(self, task: Task) -> None:
+        if task.started or task.cancelled:
+            return
+        pool, i, now = self.pools["csw"], task.i, self.env.now
+        pool.cancel(task)
+        self.log["abandoned_calls"][i] += 1
+        self.stage_log.append((pool.index, i, K_CONV, task.enq, np.nan, now, -1, True))
+        ab = self.sc.abandonment
+        if self.log["attempts"][i] < ab.max_attempts and self.g_aband.random() < ab.callback_share.value:
+            delay = float(draw_durations(ab.callback_delay_minutes, self.g_aband.random(1))[0])
+            self.env.timeout(delay).callbacks.append(lambda _ev: self._call(i))
+        else:
+            self.log["switched_to_email"][i] = True
+            self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
+
+    def _daily(self):
+        """At each opening record the queues; at each DRAM time release the domestic PPNs."""
+        env, cal = self.env, self.cal
+        dram_offset = self.sc.da_hub.dram_hour.value * 60.0 - cal.open_min
+        for k, o in enumerate(cal.opens):
+            events = sorted([(o, "open"), (o + dram_offset, "dram")])
+            for t, what in events:
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                if what == "open":
+                    self.queue_daily.append((k, *(p.qlen for p in self.pools.values())))
+                else:
+                    pending, self.dram_pending = self.dram_pending, []
+                    da = self.pools["da_hub"]
+                    for i in pending:
+                        self.log["dram_release"][i] = env.now
+                        da.submit(Task(i, K_DA, self.d_da[i]))
+
+    def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
+        i, kind, log = task.i, task.kind, self.log
+        self.stage_log.append((pool.index, i, kind, task.enq, start, end, server, False))
+        if kind == K_CONV:
+            log["conversation_queue"][i], log["conversation_start"][i] = task.enq, start
+            log["conversation_end"][i], log["conversation_server"][i] = end, server
+            outcome = int(self.out_phone[i])
+            if outcome == REF:
+                self.pools["ps"].submit(Task(i, K_DIR, self.d_dir[i], self.prio["direction"]))
+            else:
+                self._decide(i, end, outcome)
+        elif kind == K_DIR:
+            log["direction_queue"][i], log["direction_start"][i] = task.enq, start
+            log["direction_end"][i], log["direction_server"][i] = end, server
+            self._decide(i, end, REF)
+        elif kind == K_CT:
+            log["cotriage_queue"][i], log["cotriage_start"][i] = task.enq, start
+            log["cotriage_end"][i], log["cotriage_server"][i] = end, server
+            if self.settled[i]:
+                self._decide(i, end, int(self.out_written[i]))
+            else:
+                dur = self.d_ppn[i] * self.sc.cotriage.screen_effort_after.value
+                self.pools["ps"].submit(Task(i, K_PPN, dur, self.prio["ppn"]))
+        else:  # a screening: email, PPN or domestic abuse hub
+            log["screen_queue"][i], log["screen_start"][i] = task.enq, start
+            log["screen_end"][i], log["screen_server"][i] = end, server
+            log["screen_pool"][i] = pool.index
+            self._decide(i, end, int(self.out_written[i]))
+
+    def _decide(self, i: int, t: float, outcome: int) -> None:
+        self.log["decided"][i] = t
+        self.log["outcome"][i] = outcome
+
+    # -- run -----------------------------------------------------------------------------------
+    def run(self) -> RepResult:
+        env = self.env
+        env.process(self._arrivals())
+        env.process(self._daily())
+        env.run(until=self.cal.horizon)
+        for p in self.pools.values():
+            p._count(0)
+        return self._result()
+
+    def _downstream(self, decided: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Referral -> strategy meeting -> S47 enquiry: simple shares and delays (calendar time)."""
+        ds = self.sc.downstream
+        n = len(decided)
+        u = self.streams["downstream"].random((n, 4))
+        strat = (outcome == REF) & (u[:, 0] < ds.strategy_share_of_referrals.value)
+        t_strat = np.where(strat, decided + draw_durations(ds.strategy_delay_hours, u[:, 1]) * 60, np.nan)
+        s47 = strat & (u[:, 2] < ds.s47_share_of_strategy.value)
+        t_s47 = np.where(s47, t_strat + draw_durations(ds.s47_delay_hours, u[:, 3]) * 60, np.nan)
+        return t_strat, t_s47
+
+    def _result(self) -> RepResult:
+        a, log = self.arr, self.log
+        contacts = pd.DataFrame({
+            "id": np.arange(len(a)), "source": np.asarray(SOURCES)[a.source],
+            "channel": np.asarray(CHANNELS)[a.channel], "arrival": a.time,
+            "urgent": self.urgent, **log,
+        })
+        contacts["outcome"] = pd.Series(
+            np.where(log["outcome"] >= 0, np.asarray(OUTCOMES)[np.maximum(log["outcome"], 0)], "open"))
+        contacts["strategy_meeting"], contacts["s47_start"] = self._downstream(
+            log["decided"], log["outcome"])
+        stages = pd.DataFrame(self.stage_log, columns=list(STAGE_COLUMNS))
+        stages["pool"] = np.asarray(POOLS)[stages["pool"].to_numpy(dtype=int)] if len(stages) else []
+        stages["kind"] = np.asarray(KINDS)[stages["kind"].to_numpy(dtype=int)] if len(stages) else []
+        cal = self.cal
+        days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
+        rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})
+        qd = pd.DataFrame(self.queue_daily, columns=["working_day", *POOLS])
+        qd["day"] = days[qd["working_day"].to_numpy(dtype=int)] if len(qd) else []
+        qstats = {name: {"area": p.q_area, "entered": p.entered, "open_at_end": p.qlen,
+                         "horizon": cal.horizon} for name, p in self.pools.items()}
+        res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats)
+        res.warnings = saturation_warnings(res)
+        return res
+
+
+def saturation_warnings(res: RepResult) -> list[str]:
+    """Name each queue that ended the reported period larger than its stated saturation level."""
+    sc, cal, qd = res.scenario, res.cal, res.queue_daily
+    if qd.empty:
+        return []
+    end_t = cal.minutes_at(sc.run.end) + MIN_PER_DAY
+    in_period = qd[qd["day"] <= np.datetime64(sc.run.end)]
+    if in_period.empty:
+        return []
+    out = []
+    n_days = max(len(cal.opens), 1)
+    for pool in POOLS:
+        entered = res.queue_stats[pool]["entered"]
+        daily = entered / n_days
+        if daily <= 0:
+            continue
+        limit = sc.run.saturation_queue_days.value * daily
+        series = in_period[pool].to_numpy()
+        if series[-1] <= limit:
+            continue
+        below = np.flatnonzero(series <= limit)
+        since = in_period["day"].iloc[below[-1] + 1 if len(below) else 0]
+        out.append(
+            f"saturated: the {pool} queue held {int(series[-1])} items at the last opening before"
+            f" {sc.run.end} (over {sc.run.saturation_queue_days.value:g} days of its demand,"
+            f" {limit:.0f}), above that level since {pd.Timestamp(since).date()};"
+            f" measures after then reflect a growing backlog"
+        )
+    del end_t
+    return out
+
+
+def simulate(scenario: Scenario, seed: int | None = None, rep: int = 0) -> RepResult:
+    """Run one replication of a scenario."""
+    return FrontDoorModel(scenario, scenario.run.seed if seed is None else seed, rep).run()

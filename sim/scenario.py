@@ -1,0 +1,333 @@
+"""The scenario: a validated, immutable description of one front door and its demand.
+
+A scenario file is YAML. It may `extends:` another file (a path relative to itself) and then
+states only what it changes; the two are deep-merged before validation, so the result is
+checked as a whole. Loading never runs anything and never half-builds a scenario: it either
+returns a `Scenario` or raises `ScenarioError` with one line naming the field, the value and
+what is allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from sim.params import (
+    Bool,
+    Int,
+    CountMonthly,
+    DateParam,
+    Duration,
+    Frozen,
+    HourScalar,
+    PositiveScalar,
+    Scalar,
+    ShareMonthly,
+    Shares,
+    ShareScalar,
+    WeightVector,
+)
+
+SOURCES = ("police", "education", "health", "other_agency", "public")
+PARTNER_SOURCES = SOURCES[1:]
+CHANNELS = ("phone", "email", "ppn_domestic", "ppn_nondomestic")
+OUTCOMES = ("info_advice", "early_help", "referral", "nfa")
+POOLS = ("csw", "ps", "da_hub", "cotriage")
+MAX_FILE_BYTES = 1_000_000
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with a one-line reason naming the field."""
+
+
+class RunSettings(Frozen):
+    start: date
+    end: date
+    warmup_days: PositiveScalar
+    cooldown_days: PositiveScalar
+    seed: Int = Field(ge=0, le=2**63 - 1)
+    reps: Int = Field(ge=1, le=10_000)
+    saturation_queue_days: PositiveScalar
+
+    @model_validator(mode="after")
+    def _order(self) -> RunSettings:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if (self.end - self.start).days > 3 * 366:
+            raise ValueError(f"a run of {(self.end - self.start).days} days is longer than 3 years")
+        return self
+
+
+class CalendarSettings(Frozen):
+    office_open_hour: HourScalar
+    office_close_hour: HourScalar
+    working_weekdays: tuple[Int, ...] = Field(min_length=1, max_length=7)
+    bank_holidays: Literal["england", "none"]
+
+    @model_validator(mode="after")
+    def _hours(self) -> CalendarSettings:
+        if self.office_close_hour.value <= self.office_open_hour.value:
+            raise ValueError(
+                f"office_close_hour {self.office_close_hour.value} must be after"
+                f" office_open_hour {self.office_open_hour.value}"
+            )
+        bad = [d for d in self.working_weekdays if not 0 <= d <= 6]
+        if bad or len(set(self.working_weekdays)) != len(self.working_weekdays):
+            raise ValueError(
+                f"working_weekdays {list(self.working_weekdays)} must be distinct days 0 (Mon) to 6"
+            )
+        return self
+
+
+class ArrivalProfile(Frozen):
+    weekday: WeightVector
+    hour: WeightVector
+    bank_holiday_factor: PositiveScalar
+
+    @model_validator(mode="after")
+    def _lengths(self) -> ArrivalProfile:
+        if len(self.weekday.value) != 7:
+            raise ValueError(f"weekday needs 7 weights (Mon..Sun), got {len(self.weekday.value)}")
+        if len(self.hour.value) != 24:
+            raise ValueError(f"hour needs 24 weights (00..23), got {len(self.hour.value)}")
+        return self
+
+
+class Demand(Frozen):
+    contacts_monthly: CountMonthly
+    police_monthly: CountMonthly
+    police_channels: Shares
+    partner_sources: Shares
+    partner_phone_share: dict[str, ShareScalar]
+    profiles: dict[str, ArrivalProfile]
+    out_of_hours_urgent_share: ShareScalar
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Demand:
+        _same_keys("police_channels", self.police_channels.value, CHANNELS)
+        _same_keys("partner_sources", self.partner_sources.value, PARTNER_SOURCES)
+        _same_keys("partner_phone_share", self.partner_phone_share, PARTNER_SOURCES)
+        _same_keys("profiles", self.profiles, ("phone", "email", "ppn"))
+        months = set(self.contacts_monthly.value) | set(self.police_monthly.value)
+        for m in sorted(months):
+            y, mo = int(m[:4]), int(m[5:])
+            total, police = self.contacts_monthly.at(y, mo), self.police_monthly.at(y, mo)
+            if police > total:
+                raise ValueError(
+                    f"police_monthly {police} for {m} is more than contacts_monthly {total}"
+                )
+        if self.police_monthly.default > self.contacts_monthly.default:
+            raise ValueError(
+                f"police_monthly.default {self.police_monthly.default} is more than"
+                f" contacts_monthly.default {self.contacts_monthly.default}"
+            )
+        return self
+
+
+class StaffPool(Frozen):
+    establishment: CountMonthly
+    vacancy_rate: ShareMonthly
+    leave_rate: ShareMonthly
+    sickness_rate: ShareScalar
+    productive_share: ShareScalar
+
+
+class Service(Frozen):
+    conversation_minutes: Duration
+    email_screen_minutes: Duration
+    ppn_screen_minutes: Duration
+    direction_minutes: Duration
+    da_screen_minutes: Duration
+    ps_priority: dict[str, Int]
+
+    @model_validator(mode="after")
+    def _prio(self) -> Service:
+        _same_keys("ps_priority", self.ps_priority, ("direction", "ppn", "email"))
+        return self
+
+
+class PPNQuality(Frozen):
+    quality: ShareScalar
+    reference_quality: ShareScalar
+    effort_at_zero_quality: PositiveScalar
+    effort_at_full_quality: PositiveScalar
+    info_advice_effect: ShareScalar
+
+
+class Abandonment(Frozen):
+    enabled: Bool
+    patience_minutes: Duration
+    callback_share: ShareScalar
+    callback_delay_minutes: Duration
+    max_attempts: Int = Field(ge=1, le=20)
+
+
+class DomesticAbuseHub(Frozen):
+    dram_hour: HourScalar
+
+
+class CoTriage(Frozen):
+    enabled: Bool
+    start: DateParam
+    minutes: Duration
+    closed_share: ShareScalar
+    screen_effort_after: ShareScalar
+    supervisors_from_ps_pool: Bool
+
+
+class Outcomes(Frozen):
+    written: dict[str, Shares]
+    conversation_referral_ratio: PositiveScalar
+
+    @model_validator(mode="after")
+    def _streams(self) -> Outcomes:
+        keys = ("police_ppn_domestic", "police_ppn_nondomestic", "police_other", *PARTNER_SOURCES)
+        _same_keys("written", self.written, keys)
+        for k, s in self.written.items():
+            _same_keys(f"written.{k}", s.value, OUTCOMES)
+        return self
+
+
+class Downstream(Frozen):
+    strategy_share_of_referrals: ShareScalar
+    strategy_delay_hours: Duration
+    s47_share_of_strategy: ShareScalar
+    s47_delay_hours: Duration
+
+
+class Scenario(Frozen):
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    run: RunSettings
+    calendar: CalendarSettings
+    demand: Demand
+    staff: dict[str, StaffPool]
+    service: Service
+    ppn: PPNQuality
+    abandonment: Abandonment
+    da_hub: DomesticAbuseHub
+    cotriage: CoTriage
+    outcomes: Outcomes
+    downstream: Downstream
+
+    @model_validator(mode="after")
+    def _pools(self) -> Scenario:
+        _same_keys("staff", self.staff, POOLS)
+        return self
+
+    def with_run(self, **changes: Any) -> Scenario:
+        """A copy with run settings changed (validated again)."""
+        data = self.model_dump(mode="python")
+        data["run"].update(changes)
+        return validate(data)
+
+
+def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
+    if set(got) != set(expected):
+        missing = sorted(set(expected) - set(got))
+        extra = sorted(set(got) - set(expected))
+        raise ValueError(
+            f"{field} must name exactly {list(expected)}"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; not allowed {extra}" if extra else "")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Override wins; nested mappings merge key by key; lists and scalars are replaced."""
+    out = dict(base)
+    for key, val in override.items():
+        if isinstance(val, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], val)
+        else:
+            out[key] = val
+    return out
+
+
+def read_document(text: str, origin: str = "<text>", base_dir: Path | None = None,
+                  _seen: tuple[str, ...] = ()) -> dict:
+    """Parse YAML text (safe loader only) and resolve `extends`, without validating."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{origin}: file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{origin}: not valid YAML{where}: {problem}") from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(
+            f"{origin}: a scenario must be a mapping of settings, got {type(doc).__name__}"
+        )
+    parent = doc.pop("extends", None)
+    if parent is None:
+        return doc
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{origin}: extends: {parent!r} must be a file name")
+    if base_dir is None:
+        base_dir = Path("scenarios")
+    path = (base_dir / parent).resolve()
+    if str(path) in _seen:
+        raise ScenarioError(f"{origin}: extends: {parent!r} makes a loop")
+    if not path.is_file():
+        raise ScenarioError(f"{origin}: extends: {parent!r} - no such file {path}")
+    base = read_document(path.read_text(encoding="utf-8"), str(path), path.parent,
+                         (*_seen, str(path)))
+    return deep_merge(base, doc)
+
+
+def format_error(exc: ValidationError, origin: str = "scenario") -> str:
+    """One line: the field path, the value given, and what is allowed."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        line = f"{origin}: {loc}: unknown setting (check the spelling; it is not in the schema)"
+    elif err["type"] == "missing":
+        line = f"{origin}: {loc}: required setting is missing"
+    else:
+        val = err.get("input")
+        if isinstance(val, dict) and "value" in val:
+            shown = f"value {val['value']!r}"
+        elif isinstance(val, dict | list):
+            shown = f"a {type(val).__name__} of {len(val)} entries"
+        else:
+            shown = repr(val)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        line = f"{origin}: {loc}: got {shown}; {msg}"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return line
+
+
+def validate(doc: dict, origin: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise ScenarioError(format_error(exc, origin)) from None
+
+
+def loads(text: str, origin: str = "<uploaded>", base_dir: Path | None = None) -> Scenario:
+    return validate(read_document(text, origin, base_dir), origin)
+
+
+def load(path: str | Path) -> Scenario:
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (it is not UTF-8)") from None
+    return loads(text, str(path), path.parent)
