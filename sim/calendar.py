@@ -98,11 +98,12 @@ class WorkCalendar:
         return np.floor(t / MIN_PER_DAY) * MIN_PER_DAY + self.close_min
 
     def to_datetime(self, t: np.ndarray) -> np.ndarray:
-        base = np.datetime64(self.epoch, "m")
+        """Sim minutes to datetimes, truncated to the second (so a time keeps its day)."""
+        base = np.datetime64(self.epoch, "s")
         t = np.asarray(t, dtype=float)
-        out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[m]")
+        out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[s]")
         ok = np.isfinite(t)
-        out[ok] = base + np.round(t[ok]).astype("int64").astype("timedelta64[m]")
+        out[ok] = base + np.floor(t[ok] * 60.0).astype("int64").astype("timedelta64[s]")
         return out
 
     def minutes_at(self, when: date | datetime) -> float:

@@ -113,13 +113,12 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
     starts = np.array([e[1] for e in edges])
     ends = np.array([e[2] for e in edges])
     out: dict[str, np.ndarray] = {}
-    days = res.rosters["day"].to_numpy()
     day_month = _by_month(cal.opens_arr, edges)
-    del days
     for pool in POOLS:
         s = st[st["pool"] == pool]
         begun = s["start"].to_numpy(dtype=float)
         end = s["end"].to_numpy(dtype=float)
+        end = np.where(np.isfinite(end) | ~np.isfinite(begun), end, cal.horizon)  # still busy
         enq = s["enqueued"].to_numpy(dtype=float)
         served = np.isfinite(begun)
         # busy minutes within each month, and overtime after the close of the start's day

@@ -144,6 +144,7 @@ class Pool:
         self.q_area = 0.0
         self.q_t = 0.0
         self.entered = 0
+        self.in_service: dict[Task, float] = {}
         for sid in range(int(max(self.duty, default=0))):
             self.env.process(self._server(sid))
 
@@ -207,8 +208,16 @@ class Pool:
             task = self._pop()
             self._count(-1)
             task.started = True
+            self.in_service[task] = t
             yield env.timeout(task.dur)
+            del self.in_service[task]
             self.model.finished(self, task, sid, t, env.now)
+
+    def still_open(self) -> list[tuple[Task, float]]:
+        """Tasks waiting (start NaN) or in service (start known) when the run stops."""
+        q = [e[2] for e in self.queue] if self.priority else list(self.queue)
+        waiting = [(t, np.nan) for t in q if not t.cancelled]
+        return waiting + list(self.in_service.items())
 
 
 @dataclass
@@ -248,6 +257,7 @@ class FrontDoorModel:
                       for i, name in enumerate(POOLS)}
         self.stage_log: list[tuple] = []
         self.dram_pending: list[int] = []
+        self.awaiting_callback: set[int] = set()
         self.queue_daily: list[tuple] = []
         self.g_aband = streams["abandonment"]
         ab = sc.abandonment
@@ -336,6 +346,10 @@ class FrontDoorModel:
                 self.env.timeout(deadline - now).callbacks.append(
                     lambda _ev, task=task: self._abandon(task))
 
+    def _call_back(self, i: int) -> None:
+        self.awaiting_callback.discard(i)
+        self._call(i)
+
     def _abandon(self, task: Task) -> None:
         if task.started or task.cancelled:
             return
@@ -346,7 +360,8 @@ class FrontDoorModel:
         ab = self.sc.abandonment
         if self.log["attempts"][i] < ab.max_attempts and self.g_aband.random() < ab.callback_share.value:
             delay = float(draw_durations(ab.callback_delay_minutes, self.g_aband.random(1))[0])
-            self.env.timeout(delay).callbacks.append(lambda _ev: self._call(i))
+            self.awaiting_callback.add(i)
+            self.env.timeout(delay).callbacks.append(lambda _ev: self._call_back(i))
         else:
             self.log["switched_to_email"][i] = True
             self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
@@ -412,6 +427,25 @@ class FrontDoorModel:
             p._count(0)
         return self._result()
 
+    def _open_work(self) -> np.ndarray:
+        """Where each undecided contact is when the run stops ('' once decided).
+
+        Open stage visits are added to the stage log (start NaN = waiting; end NaN = in
+        service), so every queue's entries equal its served, abandoned and open visits.
+        """
+        where = np.full(len(self.arr), "", dtype=object)
+        for name, pool in self.pools.items():
+            for task, start in pool.still_open():
+                state = "in_service" if np.isfinite(start) else "queued"
+                self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, np.nan,
+                                       -1, False))
+                where[task.i] += f"{state}:{name};"
+        for i in self.dram_pending:
+            where[i] += "awaiting_dram;"
+        for i in self.awaiting_callback:
+            where[i] += "awaiting_callback;"
+        return where
+
     def _downstream(self, decided: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Referral -> strategy meeting -> S47 enquiry: simple shares and delays (calendar time)."""
         ds = self.sc.downstream
@@ -434,9 +468,16 @@ class FrontDoorModel:
             np.where(log["outcome"] >= 0, np.asarray(OUTCOMES)[np.maximum(log["outcome"], 0)], "open"))
         contacts["strategy_meeting"], contacts["s47_start"] = self._downstream(
             log["decided"], log["outcome"])
-        stages = pd.DataFrame(self.stage_log, columns=list(STAGE_COLUMNS))
-        stages["pool"] = np.asarray(POOLS)[stages["pool"].to_numpy(dtype=int)] if len(stages) else []
-        stages["kind"] = np.asarray(KINDS)[stages["kind"].to_numpy(dtype=int)] if len(stages) else []
+        contacts["open_state"] = self._open_work()
+        cols = list(zip(*self.stage_log, strict=True)) or [()] * len(STAGE_COLUMNS)
+        stages = pd.DataFrame({
+            "pool": np.asarray(POOLS)[np.asarray(cols[0], dtype=int)],
+            "contact": np.asarray(cols[1], dtype=np.int64),
+            "kind": np.asarray(KINDS)[np.asarray(cols[2], dtype=int)],
+            **{k: np.asarray(v, dtype=float) for k, v in zip(STAGE_COLUMNS[3:6], cols[3:6], strict=True)},
+            "server": np.asarray(cols[6], dtype=np.int32),
+            "abandoned": np.asarray(cols[7], dtype=bool),
+        })
         cal = self.cal
         days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
         rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})

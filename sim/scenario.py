@@ -18,14 +18,13 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.params import (
     Bool,
-    Int,
     CountMonthly,
     DateParam,
     Duration,
     Frozen,
     HourScalar,
+    Int,
     PositiveScalar,
-    Scalar,
     ShareMonthly,
     Shares,
     ShareScalar,

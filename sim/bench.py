@@ -1,0 +1,72 @@
+"""Speed check: one 12-month replication beside a bare-SimPy M/M/c with as many arrivals.
+
+Both are timed in the same process, interleaved, and the best of several repeats is kept,
+so the printed ratio is stable on a shared, noisy machine even when the seconds are not.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.model import FrontDoorModel
+from sim.scenario import Scenario
+
+
+def mmc_reference(n_arrivals: int, servers: int = 5, rho: float = 0.8, seed: int = 1) -> float:
+    """The textbook SimPy M/M/c: a process per customer requesting a Resource. Returns seconds."""
+    rng = np.random.default_rng(seed)
+    service = 20.0
+    gaps = rng.exponential(service / (servers * rho), n_arrivals).tolist()
+    durations = rng.exponential(service, n_arrivals).tolist()
+    env = simpy.Environment()
+    staff = simpy.Resource(env, capacity=servers)
+
+    def customer(d):
+        with staff.request() as req:
+            yield req
+            yield env.timeout(d)
+
+    def source():
+        for gap, d in zip(gaps, durations, strict=True):
+            yield env.timeout(gap)
+            env.process(customer(d))
+
+    t0 = time.perf_counter()
+    env.process(source())
+    env.run()
+    return time.perf_counter() - t0
+
+
+def model_once(scenario: Scenario, rep: int) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    model = FrontDoorModel(scenario, scenario.run.seed, rep)
+    model.run()
+    return time.perf_counter() - t0, len(model.arr)
+
+
+def bench(scenario: Scenario, repeats: int = 3, months: int = 12) -> dict[str, float]:
+    start = pd.Timestamp(scenario.run.start)
+    end = (start + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date()
+    sc = scenario.with_run(end=end)
+    model_t, ref_t, n = [], [], 0
+    for r in range(repeats):
+        t, n = model_once(sc, r)
+        model_t.append(t)
+        ref_t.append(mmc_reference(n, seed=r))
+    best_m, best_r = min(model_t), min(ref_t)
+    return {"months": months, "arrivals": n, "model_seconds": best_m,
+            "reference_seconds": best_r, "ratio": best_m / best_r}
+
+
+def report(result: dict[str, float]) -> str:
+    return (
+        f"one replication of {result['months']} months (plus warm-up and cool-down),"
+        f" {result['arrivals']} contacts simulated\n"
+        f"  front-door model        {result['model_seconds']:.3f} s\n"
+        f"  bare SimPy M/M/c, same arrivals {result['reference_seconds']:.3f} s\n"
+        f"  ratio model / reference {result['ratio']:.2f}"
+    )

@@ -1,0 +1,216 @@
+"""Command line: `python -m sim COMMAND ...` (see --help for the exit codes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from sim.scenario import ScenarioError, load
+
+EXIT_OK, EXIT_INPUT, EXIT_SATURATED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+EPILOG = """exit codes:
+  0   success
+  2   invalid input (scenario file or arguments): one line on stderr names the field
+  3   the run finished but a queue saturated: results are written, warnings on stderr
+  4   internal error (a bug): one line on stderr, --verbose for the traceback
+  130 interrupted (Ctrl-C): files already in place are complete; nothing half-written
+"""
+
+KEY_MEASURES = (
+    "contacts", "police_contacts", "police_info_advice", "pct_police_info_advice",
+    "pct_contacts_to_referral", "pct_completed_within_1wd", "strategy_meetings",
+    "pct_strategy_to_s47", "abandoned_calls", "util_csw", "util_ps", "wait_hours_ps",
+)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of 1 or more")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 0 to 2**63-1")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m sim", description="Simulate a children's social care front door.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--verbose", action="store_true", help="show tracebacks and detail")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run replications of a scenario and write the measures",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("scenario", type=Path, help="scenario YAML file")
+    r.add_argument("--reps", type=_positive, help="replications (default: the scenario's)")
+    r.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
+    r.add_argument("--start", type=_date, help="first reported day, YYYY-MM-DD")
+    r.add_argument("--end", type=_date, help="last reported day, YYYY-MM-DD")
+    r.add_argument("--workers", type=_positive, default=1,
+                   help="parallel worker processes (results are identical to serial)")
+    r.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    r.add_argument("--events", choices=("all", "first", "none"), default="all",
+                   help="which replications' event logs to write to events.csv")
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+    c = sub.add_parser("check", help="validate a scenario file without running it")
+    c.add_argument("scenario", type=Path)
+
+    b = sub.add_parser("bench", help="time one 12-month replication against bare SimPy M/M/c")
+    b.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
+    b.add_argument("--repeats", type=_positive, default=3)
+    b.add_argument("--months", type=_positive, default=12)
+    return p
+
+
+def _fmt(v: float) -> str:
+    if pd.isna(v):
+        return "-"
+    return f"{v:,.1f}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
+    """Readable table: each measure's mean and 95% interval per month, with reported values."""
+    from sim.observed import observed_monthly
+
+    obs = observed_monthly()
+    rows = []
+    for m in measures:
+        s = summary[summary["measure"] == m]
+        if s.empty:
+            continue
+        label = s["label"].iloc[0]
+        cells = {}
+        for _, row in s.iterrows():
+            cell = f"{_fmt(row['mean'])} ({_fmt(row['ci_low'])}-{_fmt(row['ci_high'])})"
+            if m in obs.columns and row["month"] in obs.index and pd.notna(obs.at[row["month"], m]):
+                cell += f" [{_fmt(obs.at[row['month'], m])}]"
+            cells[row["month"]] = cell
+        rows.append({"measure": label, **cells})
+    table = pd.DataFrame(rows).set_index("measure")
+    with pd.option_context("display.max_colwidth", 40, "display.width", 250,
+                           "display.max_columns", 30):
+        return (table.to_string() + "\n\nmean (95% interval over replications) [reported]")
+
+
+def cmd_check(args) -> int:
+    sc = load(args.scenario)
+    n = sum(1 for _ in _walk_params(sc.model_dump()))
+    print(f"{args.scenario}: valid scenario '{sc.name}' with {n} sourced numbers;"
+          f" runs {sc.run.start} to {sc.run.end}, {sc.run.reps} replications")
+    return EXIT_OK
+
+
+def _walk_params(node, path=""):
+    if isinstance(node, dict):
+        if "provenance" in node:
+            yield path, node
+            return
+        for k, v in node.items():
+            yield from _walk_params(v, f"{path}.{k}" if path else k)
+
+
+def cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from sim.output import write_csv, write_text
+    from sim.runner import make_executor, run_replications
+
+    sc = load(args.scenario)
+    changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
+    if changes:
+        sc = sc.with_run(**changes)
+    reps = args.reps or sc.run.reps
+    progress = None
+    if not args.quiet:
+        def progress(it):
+            return tqdm(it, total=reps, desc=f"{sc.name}: replications", unit="rep",
+                        file=sys.stderr)
+    t0 = time.perf_counter()
+    executor = make_executor(args.workers)
+    try:
+        res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
+                               keep_events=args.events != "none", progress=progress)
+    finally:
+        executor.shutdown(cancel_futures=True)
+    elapsed = time.perf_counter() - t0
+    out: Path = args.out
+    if res.events is not None:
+        ev = res.events if args.events == "all" else res.events[res.events["rep"] == 0]
+        write_csv(ev, out / "events.csv")
+    write_csv(res.monthly, out / "monthly.csv")
+    write_csv(res.summary, out / "summary.csv")
+    meta = {"scenario": sc.name, "scenario_file": str(args.scenario), "seed": res.seed,
+            "reps": res.reps, "start": str(sc.run.start), "end": str(sc.run.end),
+            "seconds": round(elapsed, 2), "warnings": res.warnings,
+            "failed_replications": [f for _, f in res.failures]}
+    write_text(json.dumps(meta, indent=2) + "\n", out / "run.json")
+    if not args.quiet:
+        print(f"{sc.name}: {res.reps} replications, seed {res.seed}, {sc.run.start} to"
+              f" {sc.run.end}, in {elapsed:.1f} s; results in {out}/\n")
+        print(summary_table(res.summary))
+    for f in res.failures:
+        print(f"error: {f[1]}", file=sys.stderr)
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if res.failures:
+        return EXIT_INTERNAL
+    return EXIT_SATURATED if res.warnings else EXIT_OK
+
+
+def cmd_bench(args) -> int:
+    from sim.bench import bench, report
+
+    print(report(bench(load(args.scenario), repeats=args.repeats, months=args.months)))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench}
+    try:
+        return handlers[args.command](args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: files already written are complete; nothing was half-written",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if args.verbose:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for detail)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from sim.model import simulate
+from sim.scenario import load
+from tests.helpers import BASELINE
+
+
+@pytest.fixture(scope="session")
+def baseline():
+    return load(BASELINE)
+
+
+@pytest.fixture(scope="session")
+def baseline_result(baseline):
+    return simulate(baseline, rep=0)

@@ -1,0 +1,98 @@
+"""Helpers the tests share: scenario variants and the conservation check."""
+
+from __future__ import annotations
+
+import calendar as pycal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from sim.model import RepResult
+from sim.scenario import POOLS, deep_merge, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def baseline_doc() -> dict:
+    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+
+
+def variant(overrides: dict[str, Any] | None = None, **run: Any):
+    """The baseline with some settings replaced (validated like any scenario file)."""
+    doc = deep_merge(baseline_doc(), overrides or {})
+    if run:
+        doc["run"] = {**doc["run"], **run}
+    return validate(doc, "test variant")
+
+
+def staff_level(pool: str, establishment: float) -> dict:
+    return {"staff": {pool: {"establishment": {"value": {}, "default": establishment,
+                                               "range": [0, 1000]}}}}
+
+
+def mmc_doc(arrivals_per_hour: float, service_minutes: float, servers: int,
+            start: str = "2023-01-01", end: str = "2023-03-31") -> dict:
+    """One pool, Poisson arrivals, exponential service, open 24 hours every day: M/M/c."""
+    y0, y1 = int(start[:4]), int(end[:4])
+    months = {f"{y}-{m:02d}": arrivals_per_hour * 24 * pycal.monthrange(y, m)[1]
+              for y in range(y0 - 1, y1 + 2) for m in range(1, 13)}
+    flat24 = {"value": [1.0] * 24, "range": [0, 2]}
+    flat7 = {"value": [1.0] * 7, "range": [0, 2]}
+    profile = {"weekday": flat7, "hour": flat24, "bank_holiday_factor": {"value": 1.0, "range": [0, 2]}}
+    exact = {"distribution": "exponential", "mean": {"value": service_minutes, "range": [0, 1e6]},
+             "cv": {"value": 1.0, "range": [1, 1]}}
+    staff = {p: {"establishment": {"value": {}, "default": servers if p == "csw" else 0,
+                                   "range": [0, 1000]},
+                 "vacancy_rate": {"value": {}, "default": 0.0, "range": [0, 1]},
+                 "leave_rate": {"value": {}, "default": 0.0, "range": [0, 1]},
+                 "sickness_rate": {"value": 0.0, "range": [0, 1]},
+                 "productive_share": {"value": 1.0, "range": [0, 1]}} for p in POOLS}
+    over = {
+        "run": {"start": start, "end": end, "warmup_days": {"value": 14, "range": [0, 100]},
+                "cooldown_days": {"value": 7, "range": [0, 100]}},
+        "calendar": {"office_open_hour": {"value": 0, "range": [0, 24]},
+                     "office_close_hour": {"value": 24, "range": [0, 24]},
+                     "working_weekdays": [0, 1, 2, 3, 4, 5, 6], "bank_holidays": "none"},
+        "demand": {
+            "contacts_monthly": {"value": months, "default": 0, "range": [0, 1e6]},
+            "police_monthly": {"value": {}, "default": 0, "range": [0, 1e6]},
+            "partner_sources": {"value": {"education": 1.0, "health": 0.0, "other_agency": 0.0,
+                                          "public": 0.0},
+                                "range": {k: [0, 1] for k in ("education", "health", "other_agency",
+                                                              "public")}},
+            "partner_phone_share": {"education": {"value": 1.0, "range": [0, 1]}},
+            "profiles": {"phone": profile, "email": profile, "ppn": profile},
+            "out_of_hours_urgent_share": {"value": 0.0, "range": [0, 1]},
+        },
+        "staff": staff,
+        "service": {"conversation_minutes": exact},
+        "abandonment": {"enabled": False},
+        "outcomes": {"conversation_referral_ratio": {"value": 0.0, "range": [0, 1]}},
+    }
+    return deep_merge(baseline_doc(), over)
+
+
+def assert_conserved(res: RepResult) -> None:
+    """Every arrival is decided or open at the end, once; every queue's entries are accounted."""
+    c, st = res.contacts, res.stages
+    decided = np.isfinite(c["decided"].to_numpy())
+    open_state = c["open_state"].to_numpy()
+    is_open = open_state != ""
+    assert not np.any(decided & is_open), "a decided contact is still open somewhere"
+    assert np.all(decided | is_open), (
+        f"{int(np.sum(~decided & ~is_open))} contacts were lost: neither decided nor open")
+    assert not any(s.count(";") > 1 for s in open_state), "a contact is open in two places"
+    assert np.all((c["outcome"] == "open") == ~decided), "outcome and decision time disagree"
+    for pool in POOLS:
+        s = st[st["pool"] == pool]
+        entered = res.queue_stats[pool]["entered"]
+        assert len(s) == entered, f"{pool}: {entered} entered the queue but {len(s)} visits logged"
+        waiting = (~np.isfinite(s["start"]) & ~s["abandoned"]).sum()
+        assert waiting == res.queue_stats[pool]["open_at_end"], f"{pool}: queue length disagrees"
+    # each contact decided once: served by at most one deciding stage
+    final = st[np.isfinite(st["end"]) & ~st["abandoned"]]
+    deciding = final[final["kind"].isin(["email_screen", "ppn_screen", "da_screen", "direction"])]
+    assert not deciding["contact"].duplicated().any(), "a contact was decided twice"
