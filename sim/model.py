@@ -259,10 +259,13 @@ class FrontDoorModel:
         self.dram_pending: list[int] = []
         self.awaiting_callback: set[int] = set()
         self.queue_daily: list[tuple] = []
-        self.g_aband = streams["abandonment"]
         ab = sc.abandonment
         self.aband_on = ab.enabled
-        self.patience_mean = ab.patience_minutes
+        # Per contact and call attempt: patience, call back (or email), delay before calling back.
+        u = streams["abandonment"].random((3, len(self.arr), ab.max_attempts))
+        self.patience = draw_durations(ab.patience_minutes, u[0]).tolist()
+        self.calls_back = (u[1] < ab.callback_share.value).tolist()
+        self.callback_delay = draw_durations(ab.callback_delay_minutes, u[2]).tolist()
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
         self.prio = sc.service.ps_priority
@@ -334,14 +337,13 @@ class FrontDoorModel:
 
     def _call(self, i: int) -> None:
         task = Task(i, K_CONV, self.d_conv[i])
-        self.log["attempts"][i] += 1
-        pool = self.pools["csw"]
-        pool.submit(task)
+        attempt = self.log["attempts"][i]
+        self.log["attempts"][i] = attempt + 1
+        self.pools["csw"].submit(task)
         if self.aband_on:
             now = self.env.now
             opens = self.cal.next_open(now)
-            patience = float(draw_durations(self.patience_mean, self.g_aband.random(1))[0])
-            deadline = min(opens + patience, self.cal.close_after(opens))
+            deadline = min(opens + self.patience[i][attempt], self.cal.close_after(opens))
             if deadline < float("inf"):
                 self.env.timeout(deadline - now).callbacks.append(
                     lambda _ev, task=task: self._abandon(task))
@@ -357,9 +359,9 @@ class FrontDoorModel:
         pool.cancel(task)
         self.log["abandoned_calls"][i] += 1
         self.stage_log.append((pool.index, i, K_CONV, task.enq, np.nan, now, -1, True))
-        ab = self.sc.abandonment
-        if self.log["attempts"][i] < ab.max_attempts and self.g_aband.random() < ab.callback_share.value:
-            delay = float(draw_durations(ab.callback_delay_minutes, self.g_aband.random(1))[0])
+        attempt = self.log["attempts"][i]
+        if attempt < self.sc.abandonment.max_attempts and self.calls_back[i][attempt - 1]:
+            delay = self.callback_delay[i][attempt - 1]
             self.awaiting_callback.add(i)
             self.env.timeout(delay).callbacks.append(lambda _ev: self._call_back(i))
         else:
