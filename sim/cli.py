@@ -79,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which replications' event logs to write to events.csv")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
+    k = sub.add_parser("compare", help="run scenarios on the same seeds; paired differences",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the"
+                   " first is the reference")
+    k.add_argument("--reps", type=_positive, help="replications (default: the first scenario's)")
+    k.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
+    k.add_argument("--workers", type=_positive, default=1, help="parallel worker processes")
+    k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    k.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
     c = sub.add_parser("check", help="validate a scenario file without running it")
     c.add_argument("scenario", type=Path)
 
@@ -184,6 +194,55 @@ def cmd_run(args) -> int:
     return EXIT_SATURATED if res.warnings else EXIT_OK
 
 
+def cmd_compare(args) -> int:
+    from tqdm import tqdm
+
+    from sim.experiments import PERIOD, compare
+    from sim.output import write_csv
+    from sim.runner import make_executor
+
+    if len(args.scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenario files")
+    scs = [load(p) for p in args.scenarios]
+    reps = args.reps or scs[0].run.reps
+    seed = scs[0].run.seed if args.seed is None else args.seed
+    progress = None
+    if not args.quiet:
+        def progress(it):
+            return tqdm(it, total=reps, desc="replications", unit="rep", file=sys.stderr)
+    executor = make_executor(args.workers)
+    try:
+        table, results = compare(scs, reps, seed, executor=executor, progress=progress)
+    finally:
+        executor.shutdown(cancel_futures=True)
+    write_csv(table, args.out / "comparison.csv")
+    if not args.quiet:
+        print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
+              f" scenario minus '{scs[0].name}' (monthly average over"
+              f" {scs[0].run.start} to {scs[0].run.end}), 95% intervals\n")
+        t = table[(table["month"] == PERIOD) & table["measure"].isin(KEY_MEASURES)]
+        rows = []
+        for m in KEY_MEASURES:
+            r = t[t["measure"] == m]
+            if r.empty:
+                continue
+            row = {"measure": r["label"].iloc[0]}
+            for _, x in r.iterrows():
+                cell = _fmt(x["mean"])
+                if x["scenario"] != scs[0].name:
+                    cell += (f"  {x['diff_from_first']:+,.1f} ({x['diff_ci_low']:+,.1f} to"
+                             f" {x['diff_ci_high']:+,.1f})")
+                row[x["scenario"]] = cell
+            rows.append(row)
+        with pd.option_context("display.width", 250, "display.max_columns", 20):
+            print(pd.DataFrame(rows).set_index("measure").to_string())
+        print(f"\nwritten: {args.out / 'comparison.csv'}")
+    warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return EXIT_SATURATED if warnings else EXIT_OK
+
+
 def cmd_bench(args) -> int:
     from sim.bench import bench, report
 
@@ -194,7 +253,7 @@ def cmd_bench(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench}
+    handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare}
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

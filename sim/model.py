@@ -30,7 +30,7 @@ import pandas as pd
 import simpy
 from scipy.special import ndtri
 
-from sim.calendar import MIN_PER_DAY, WorkCalendar
+from sim.calendar import WorkCalendar
 from sim.demand import SERVICE_DRAWS, Arrivals, generate
 from sim.params import Duration
 from sim.rng import make_streams
@@ -232,7 +232,7 @@ class RepResult:
     rosters: pd.DataFrame
     queue_daily: pd.DataFrame
     queue_stats: dict[str, dict[str, float]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Saturation] = field(default_factory=list)
 
 
 class FrontDoorModel:
@@ -492,35 +492,38 @@ class FrontDoorModel:
         return res
 
 
-def saturation_warnings(res: RepResult) -> list[str]:
-    """Name each queue that ended the reported period larger than its stated saturation level."""
+@dataclass(frozen=True)
+class Saturation:
+    """A queue that ended the reported period holding more than its stated saturation level."""
+
+    pool: str
+    waiting: int
+    limit: float
+    since: str
+
+    def message(self, days: float) -> str:
+        return (f"saturated: the {self.pool} queue held {self.waiting} items at the last opening"
+                f" of the period (more than {days:g} days of its demand, {self.limit:.0f}),"
+                f" above that level since {self.since}")
+
+
+def saturation_warnings(res: RepResult) -> list[Saturation]:
+    """Each queue whose length at the last opening of the period exceeds its saturation level."""
     sc, cal, qd = res.scenario, res.cal, res.queue_daily
-    if qd.empty:
-        return []
-    end_t = cal.minutes_at(sc.run.end) + MIN_PER_DAY
-    in_period = qd[qd["day"] <= np.datetime64(sc.run.end)]
+    in_period = qd[qd["day"] <= np.datetime64(sc.run.end)] if not qd.empty else qd
     if in_period.empty:
         return []
     out = []
     n_days = max(len(cal.opens), 1)
     for pool in POOLS:
-        entered = res.queue_stats[pool]["entered"]
-        daily = entered / n_days
-        if daily <= 0:
-            continue
+        daily = res.queue_stats[pool]["entered"] / n_days
         limit = sc.run.saturation_queue_days.value * daily
         series = in_period[pool].to_numpy()
-        if series[-1] <= limit:
+        if daily <= 0 or series[-1] <= limit:
             continue
         below = np.flatnonzero(series <= limit)
         since = in_period["day"].iloc[below[-1] + 1 if len(below) else 0]
-        out.append(
-            f"saturated: the {pool} queue held {int(series[-1])} items at the last opening before"
-            f" {sc.run.end} (over {sc.run.saturation_queue_days.value:g} days of its demand,"
-            f" {limit:.0f}), above that level since {pd.Timestamp(since).date()};"
-            f" measures after then reflect a growing backlog"
-        )
-    del end_t
+        out.append(Saturation(pool, int(series[-1]), float(limit), str(pd.Timestamp(since).date())))
     return out
 
 

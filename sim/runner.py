@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics import monthly, summarise
-from sim.model import RepResult, simulate
+from sim.model import RepResult, Saturation, simulate
 from sim.scenario import POOLS, Scenario
 
 TIME_COLUMNS = (
@@ -31,7 +31,7 @@ TIME_COLUMNS = (
 class RepOutput:
     rep: int
     monthly: pd.DataFrame
-    warnings: list[str]
+    warnings: list[Saturation]
     events: pd.DataFrame | None = None
 
 
@@ -76,11 +76,25 @@ def events_table(res: RepResult) -> pd.DataFrame:
     return c.reset_index(drop=True)
 
 
+def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
+    """One line per saturated queue across replications: how often, how large, from when."""
+    lines = []
+    for pool in sorted({s.pool for s in found}):
+        hits = [s for s in found if s.pool == pool]
+        waiting = [s.waiting for s in hits]
+        lines.append(
+            f"saturated: the {pool} queue ended the period above {days:g} days of its own demand"
+            f" in {len(hits)} of {reps} replications, with {min(waiting)} to {max(waiting)}"
+            f" items waiting (limit about {hits[0].limit:.0f}), from {min(s.since for s in hits)}"
+            f" at the earliest; measures from then on reflect a growing backlog")
+    return lines
+
+
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
     res = simulate(scenario, seed, rep)
     ev = events_table(res) if keep_events else None
-    return RepOutput(rep, monthly(res), [f"rep {rep}: {w}" for w in res.warnings], ev)
+    return RepOutput(rep, monthly(res), res.warnings, ev)
 
 
 class SerialExecutor(Executor):
@@ -132,7 +146,8 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     monthly_all = pd.concat([o.monthly for o in outputs], ignore_index=True)
     events = (pd.concat([o.events for o in outputs], ignore_index=True)
               if keep_events else None)
-    warnings = [w for o in outputs for w in o.warnings]
+    warnings = saturation_summary([w for o in outputs for w in o.warnings], len(outputs),
+                                  scenario.run.saturation_queue_days.value)
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
                       events, sorted(failures))
 

@@ -1,0 +1,81 @@
+"""Experiments on scenarios: paired comparison on common random numbers.
+
+Every scenario is run with the same seed, so replication k of each scenario sees the same
+random streams. The difference between two scenarios is then taken replication by
+replication (a paired difference), which removes the noise they share and gives a much
+narrower interval than comparing two independent sets of runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.metrics import MEASURES
+from sim.runner import RunResults, run_replications
+from sim.scenario import Scenario
+
+PERIOD = "all months"
+
+
+def _t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, np.nan, np.nan
+    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return m, m - half, m + half
+
+
+def per_rep(monthly: pd.DataFrame, by_month: bool) -> pd.DataFrame:
+    """Each replication's value per measure: per month, or the monthly average over the run."""
+    cols = [c for c in MEASURES if c in monthly.columns]
+    if by_month:
+        return monthly.set_index(["rep", "month"])[cols]
+    avg = monthly.groupby("rep")[cols].mean()
+    avg["month"] = PERIOD
+    return avg.reset_index().set_index(["rep", "month"])
+
+
+def paired_differences(results: Sequence[RunResults], by_month: bool = True,
+                       level: float = 0.95) -> pd.DataFrame:
+    """Each scenario's mean and its paired difference from the first, with intervals."""
+    base = per_rep(results[0].monthly, by_month)
+    rows = []
+    for res in results:
+        cur = per_rep(res.monthly, by_month)
+        common = base.index.intersection(cur.index)
+        for month in common.get_level_values("month").unique():
+            idx = common[common.get_level_values("month") == month]
+            for m in cur.columns:
+                a = base.loc[idx, m].to_numpy(dtype=float)
+                b = cur.loc[idx, m].to_numpy(dtype=float)
+                mean, lo, hi = _t_interval(b, level)
+                d, dlo, dhi = _t_interval(b - a, level)
+                rows.append({"scenario": res.scenario.name, "measure": m, "month": month,
+                             "label": MEASURES[m][0], "unit": MEASURES[m][1], "mean": mean,
+                             "ci_low": lo, "ci_high": hi, "diff_from_first": d,
+                             "diff_ci_low": dlo, "diff_ci_high": dhi, "reps": len(idx)})
+    return pd.DataFrame(rows)
+
+
+def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
+            executor: Executor | None = None,
+            progress: Callable[[Iterable], Iterable] | None = None,
+            by_month: bool = True) -> tuple[pd.DataFrame, list[RunResults]]:
+    """Run every scenario on the same replication seeds and compare each with the first."""
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ to be compared, got {names}")
+    results = [run_replications(s, reps=reps, seed=seed, executor=executor, progress=progress)
+               for s in scenarios]
+    table = paired_differences(results, by_month=False)
+    if by_month:
+        table = pd.concat([table, paired_differences(results, by_month=True)], ignore_index=True)
+    return table, results
