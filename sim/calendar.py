@@ -113,13 +113,17 @@ class WorkCalendar:
         return (when - epoch).total_seconds() / 60.0
 
     def month_edges(self, first: date, last: date) -> list[tuple[str, float, float]]:
-        """(YYYY-MM, start, end) in sim minutes for each calendar month from first to last."""
+        """(YYYY-MM, start, end) in sim minutes for each month from first to last day inclusive.
+
+        A period that starts or ends inside a month counts only its own days of that month.
+        """
         out = []
+        lo, hi = self.minutes_at(first), self.minutes_at(last) + MIN_PER_DAY
         y, m = first.year, first.month
         while (y, m) <= (last.year, last.month):
             ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-            out.append((f"{y:04d}-{m:02d}", self.minutes_at(date(y, m, 1)),
-                        self.minutes_at(date(ny, nm, 1))))
+            out.append((f"{y:04d}-{m:02d}", max(lo, self.minutes_at(date(y, m, 1))),
+                        min(hi, self.minutes_at(date(ny, nm, 1)))))
             y, m = ny, nm
         return out
 

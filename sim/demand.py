@@ -4,8 +4,9 @@ Each stream's monthly volume is spread over the month's hours in proportion to
 weekday weight x hour weight (x the bank-holiday factor on bank holidays), so the rate is
 piecewise constant by the hour. Counts per hour are Poisson and times are uniform within the
 hour, which is an exact draw of that non-homogeneous Poisson process. Every stream has its own
-random generators (arrival times, outcome draws, service durations), so changing one stream's
-volume leaves every other stream's contacts exactly as they were (common random numbers).
+random generators (arrival times, outcome draws, task times, patience, downstream), so changing
+one stream's volume leaves every other stream's contacts exactly as they were (common random
+numbers).
 """
 
 from __future__ import annotations
@@ -29,17 +30,27 @@ STREAMS: tuple[tuple[str, str], ...] = (
 SERVICE_DRAWS = ("conversation", "screen", "direction", "cotriage", "da_screen")
 
 
+DECISION_DRAWS = ("outcome", "urgent", "settle")
+DOWNSTREAM_DRAWS = ("strategy", "strategy_delay", "s47", "s47_delay")
+CALL_DRAWS = ("patience", "calls_back", "callback_delay")
+
+
 @dataclass
 class Arrivals:
-    """All contacts of one replication, sorted by arrival time."""
+    """All contacts of one replication, sorted by arrival time, with their own random draws.
+
+    Each contact carries the uniforms that fix what happens to it (outcome, task times,
+    patience on each call attempt, downstream), drawn from its own stream's generators, so a
+    change elsewhere in the scenario leaves them attached to the same contact.
+    """
 
     time: np.ndarray  # minutes since epoch
     source: np.ndarray  # index into SOURCES
     channel: np.ndarray  # index into CHANNELS
-    u_outcome: np.ndarray  # uniform draw that fixes the contact's outcome
-    u_urgent: np.ndarray  # uniform draw: is an out-of-hours contact urgent (EDT)?
-    u_settle: np.ndarray  # uniform draw: settled at co-triage?
-    service_u: np.ndarray  # (n, len(SERVICE_DRAWS)) uniforms for stage durations
+    decision: np.ndarray  # (n, len(DECISION_DRAWS)) uniforms
+    service: np.ndarray  # (n, len(SERVICE_DRAWS)) uniforms for stage durations
+    calls: np.ndarray  # (attempts, n, len(CALL_DRAWS)) uniforms, one block per call attempt
+    downstream: np.ndarray  # (n, len(DOWNSTREAM_DRAWS)) uniforms
 
     def __len__(self) -> int:
         return len(self.time)
@@ -98,28 +109,31 @@ def hourly_rates(scenario: Scenario, cal: WorkCalendar, source: str, channel: st
 def generate(scenario: Scenario, cal: WorkCalendar,
              streams: dict[str, np.random.Generator]) -> Arrivals:
     """Draw every contact of the horizon. `streams` holds one generator per random activity."""
-    parts = []
+    attempts = scenario.abandonment.max_attempts
+    parts: list[tuple] = []
     for source, channel in STREAMS:
         key = f"{source}.{channel}"
         rates = hourly_rates(scenario, cal, source, channel).ravel()
         g_arr = streams[f"{key}/arrivals"]
         counts = g_arr.poisson(rates)
         n = int(counts.sum())
-        hour_start = np.repeat(np.arange(rates.size, dtype=float) * 60.0, counts)
-        t = hour_start + g_arr.random(n) * 60.0
-        g_out = streams[f"{key}/outcome"]
-        u3 = g_out.random((n, 3))
-        g_srv = streams[f"{key}/service"]
-        su = g_srv.random((n, len(SERVICE_DRAWS)))
-        parts.append((t, SOURCES.index(source), CHANNELS.index(channel), u3, su))
+        t = np.repeat(np.arange(rates.size, dtype=float) * 60.0, counts) + g_arr.random(n) * 60.0
+        parts.append((
+            t, SOURCES.index(source), CHANNELS.index(channel),
+            streams[f"{key}/outcome"].random((n, len(DECISION_DRAWS))),
+            streams[f"{key}/service"].random((n, len(SERVICE_DRAWS))),
+            # attempt-major, so the first k attempts' draws do not depend on the maximum
+            streams[f"{key}/abandonment"].random((attempts, n, len(CALL_DRAWS))),
+            streams[f"{key}/downstream"].random((n, len(DOWNSTREAM_DRAWS))),
+        ))
     t = np.concatenate([p[0] for p in parts])
-    src = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts])
-    chan = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in parts])
-    u3 = np.concatenate([p[3] for p in parts]) if parts else np.empty((0, 3))
-    su = np.concatenate([p[4] for p in parts]) if parts else np.empty((0, len(SERVICE_DRAWS)))
     order = np.argsort(t, kind="stable")
     return Arrivals(
-        time=t[order], source=src[order], channel=chan[order],
-        u_outcome=u3[order, 0], u_urgent=u3[order, 1], u_settle=u3[order, 2],
-        service_u=su[order],
+        time=t[order],
+        source=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts])[order],
+        channel=np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in parts])[order],
+        decision=np.concatenate([p[3] for p in parts])[order],
+        service=np.concatenate([p[4] for p in parts])[order],
+        calls=np.concatenate([p[5] for p in parts], axis=1)[:, order],
+        downstream=np.concatenate([p[6] for p in parts])[order],
     )

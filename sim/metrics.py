@@ -4,7 +4,8 @@ A contact belongs to the month it arrived in (as in the service's performance pa
 strategy meeting or S47 enquiry to the month it was held or started. Contacts still open at
 the end of the run count as not completed within one working day. Queue lengths are
 time-averaged over the month (office hours and not); waits are from joining a queue to the
-start of work, in working hours elapsed; utilisation is busy time over on-duty office time.
+start of work, in working hours elapsed; utilisation is busy time in office hours over on-duty
+office time (work after closing is overtime, reported apart).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "ppn_contacts": ("Police protection notices", "contacts"),
     "edt_contacts": ("Urgent out-of-hours contacts to the emergency duty team", "contacts"),
     "abandoned_calls": ("Phone calls abandoned while waiting", "calls"),
+    "pct_calls_abandoned": ("% of call attempts abandoned while waiting", "%"),
     "calls_switched_to_email": ("Callers who gave up and emailed instead", "contacts"),
     "open_at_month_end": ("Contacts not yet decided at the end of the month", "contacts"),
     "info_advice": ("Contacts ending in information and advice", "contacts"),
@@ -95,6 +97,9 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m["edt_contacts"] = _count(c["edt"].to_numpy(), month, n)
     m["abandoned_calls"] = np.bincount(
         month[month >= 0], weights=c["abandoned_calls"].to_numpy()[month >= 0], minlength=n)[:n]
+    attempts = np.bincount(month[month >= 0], weights=c["attempts"].to_numpy()[month >= 0],
+                           minlength=n)[:n]
+    m["pct_calls_abandoned"] = _pct(m["abandoned_calls"], attempts)
     m["calls_switched_to_email"] = _count(c["switched_to_email"].to_numpy(), month, n)
     decided = c["decided"].to_numpy()
     arrival = c["arrival"].to_numpy()
@@ -127,10 +132,10 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         on_duty = np.bincount(day_month[day_month >= 0],
                               weights=res.rosters[pool].to_numpy()[day_month >= 0],
                               minlength=n)[:n] * cal.day_length
-        out[f"util_{pool}"] = _pct(busy.sum(axis=0), on_duty)
         close = cal.close_of_day(b0)
         ot0, ot1 = np.maximum(b0, close), b1
         overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)
+        out[f"util_{pool}"] = _pct(busy.sum(axis=0) - overtime.sum(axis=0), on_duty)
         out[f"overtime_hours_{pool}"] = overtime.sum(axis=0) / 60.0
         # time-averaged queue length: every spell in the queue, clipped to the month
         q1 = np.where(served, begun, end)

@@ -31,7 +31,7 @@ import simpy
 from scipy.special import ndtri
 
 from sim.calendar import WorkCalendar
-from sim.demand import SERVICE_DRAWS, Arrivals, generate
+from sim.demand import DECISION_DRAWS, DOWNSTREAM_DRAWS, SERVICE_DRAWS, Arrivals, generate
 from sim.params import Duration
 from sim.rng import make_streams
 from sim.scenario import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
@@ -64,9 +64,28 @@ def shifted(p: np.ndarray, k: int, new: float) -> np.ndarray:
     return out
 
 
+def ppn_quality_shares(p: np.ndarray, sc: Scenario) -> np.ndarray:
+    """PPN outcome shares at the scenario's PPN quality (the file states them at the reference).
+
+    Better-written PPNs end less often in information and advice and less often in a referral
+    made because risk could not be judged; those PPNs need no further action instead.
+    """
+    q = sc.ppn
+    gain = q.quality.value - q.reference_quality.value
+    p = p.copy()
+    for k, effect in ((IA, q.info_advice_effect.value), (REF, q.referral_effect.value)):
+        new = float(np.clip(p[k] * (1.0 - effect * gain), 0.0, 1.0))
+        p[NFA] += p[k] - new
+        p[k] = new
+    if p[NFA] < 0:  # worse PPNs than the reference: take the extra from no further action first
+        p = np.clip(p, 0.0, None)
+        p /= p.sum()
+    return p
+
+
 def outcome_tables(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Outcome shares per (source, channel): written contacts and phone conversations."""
-    o, q = sc.outcomes, sc.ppn
+    o = sc.outcomes
     written = np.zeros((len(SOURCES), len(CHANNELS), len(OUTCOMES)))
     for s, src in enumerate(SOURCES):
         for c, ch in enumerate(CHANNELS):
@@ -77,9 +96,7 @@ def outcome_tables(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
                 key = src
             p = np.array([o.written[key].value[x] for x in OUTCOMES])
             if ch.startswith("ppn"):
-                # Better-written PPNs: fewer end as information and advice (stated at reference).
-                factor = 1.0 - q.info_advice_effect.value * (q.quality.value - q.reference_quality.value)
-                p = shifted(p, IA, p[IA] * factor)
+                p = ppn_quality_shares(p, sc)
             written[s, c] = p
     phone = written.copy()
     for s in range(len(SOURCES)):
@@ -94,24 +111,30 @@ def pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1).astype(np.int8)
 
 
-def duty_rosters(sc: Scenario, cal: WorkCalendar, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def duty_rosters(sc: Scenario, cal: WorkCalendar,
+                 streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
     """Staff on duty on this work for each working day and pool.
 
     Filled posts = establishment x (1 - vacancy), rounded at random to a whole number each day;
     each filled post is on duty with probability (1 - leave)(1 - sickness) x productive share.
+    Post j of a pool has its own uniform each day, so one more post adds a person without
+    reshuffling anyone else's days (common random numbers across staffing scenarios).
     """
     days = [cal.dates[d] for d in cal.working_day_index]
     out: dict[str, np.ndarray] = {}
     ct = sc.cotriage
     for name in POOLS:
-        pool = sc.staff[name]
+        pool, g = sc.staff[name], streams[f"staffing.{name}"]
         filled = np.array([pool.establishment.at(d.year, d.month)
                            * (1 - pool.vacancy_rate.at(d.year, d.month)) for d in days])
         p_on = np.array([(1 - pool.leave_rate.at(d.year, d.month)) * (1 - pool.sickness_rate.value)
                          * pool.productive_share.value for d in days])
+        cap = int(np.ceil(max(pool.establishment.range[1], filled.max(initial=0.0))))
+        u_round, u_post = g.random(len(days)), g.random((cap, len(days))).T  # post-major
         whole = np.floor(filled)
-        posts = (whole + (rng.random(len(days)) < filled - whole)).astype(np.int64)
-        out[name] = rng.binomial(posts, np.clip(p_on, 0, 1)) if len(days) else posts
+        posts = (whole + (u_round < filled - whole)).astype(np.int64)
+        has_post = np.arange(cap)[None, :] < posts[:, None]
+        out[name] = (has_post & (u_post < p_on[:, None])).sum(axis=1)
     active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
     out["cotriage"] = np.where(active, out["cotriage"], 0)
     if ct.supervisors_from_ps_pool:
@@ -251,7 +274,7 @@ class FrontDoorModel:
         self.arr: Arrivals = generate(sc, cal, streams)
         self._prepare_contacts()
         self.env = simpy.Environment()
-        rosters = duty_rosters(sc, cal, streams["staffing"])
+        rosters = duty_rosters(sc, cal, streams)
         self.rosters = rosters
         self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"))
                       for i, name in enumerate(POOLS)}
@@ -261,11 +284,11 @@ class FrontDoorModel:
         self.queue_daily: list[tuple] = []
         ab = sc.abandonment
         self.aband_on = ab.enabled
-        # Per contact and call attempt: patience, call back (or email), delay before calling back.
-        u = streams["abandonment"].random((3, len(self.arr), ab.max_attempts))
-        self.patience = draw_durations(ab.patience_minutes, u[0]).tolist()
-        self.calls_back = (u[1] < ab.callback_share.value).tolist()
-        self.callback_delay = draw_durations(ab.callback_delay_minutes, u[2]).tolist()
+        # Per call attempt and contact: patience, call back (or email), delay before calling back.
+        u = self.arr.calls
+        self.patience = draw_durations(ab.patience_minutes, u[:, :, 0]).tolist()
+        self.calls_back = (u[:, :, 1] < ab.callback_share.value).tolist()
+        self.callback_delay = draw_durations(ab.callback_delay_minutes, u[:, :, 2]).tolist()
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
         self.prio = sc.service.ps_priority
@@ -277,10 +300,11 @@ class FrontDoorModel:
         written, phone = outcome_tables(sc)
         cw = np.cumsum(written[a.source, a.channel], axis=1)
         cp = np.cumsum(phone[a.source, a.channel], axis=1)
-        self.out_written = pick(cw, a.u_outcome)
-        self.out_phone = pick(cp, a.u_outcome)
+        dec = a.decision
+        self.out_written = pick(cw, dec[:, DECISION_DRAWS.index("outcome")])
+        self.out_phone = pick(cp, dec[:, DECISION_DRAWS.index("outcome")])
         s = sc.service
-        u = a.service_u
+        u = a.service
         col = SERVICE_DRAWS.index
         q = sc.ppn
         eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
@@ -292,10 +316,11 @@ class FrontDoorModel:
         self.d_ppn = draw_durations(s.ppn_screen_minutes, u[:, col("screen")]) * ppn_factor
         self.d_dir = draw_durations(s.direction_minutes, u[:, col("direction")])
         self.d_ct = draw_durations(sc.cotriage.minutes, u[:, col("cotriage")])
-        self.d_da = draw_durations(s.da_screen_minutes, u[:, col("da_screen")])
+        self.d_da = draw_durations(s.da_screen_minutes, u[:, col("da_screen")]) * ppn_factor
         settle = (self.out_written == IA) | (self.out_written == NFA)
-        self.settled = settle & (a.u_settle < sc.cotriage.closed_share.value) & is_ppn
-        self.urgent = a.u_urgent < sc.demand.out_of_hours_urgent_share.value
+        u_settle = dec[:, DECISION_DRAWS.index("settle")]
+        self.settled = settle & (u_settle < sc.cotriage.closed_share.value) & is_ppn
+        self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < sc.demand.out_of_hours_urgent_share.value
         nan = np.full(n, np.nan)
         self.log = {k: nan.copy() for k in (
             "decided", "conversation_queue", "conversation_start", "conversation_end",
@@ -343,7 +368,7 @@ class FrontDoorModel:
         if self.aband_on:
             now = self.env.now
             opens = self.cal.next_open(now)
-            deadline = min(opens + self.patience[i][attempt], self.cal.close_after(opens))
+            deadline = min(opens + self.patience[attempt][i], self.cal.close_after(opens))
             if deadline < float("inf"):
                 self.env.timeout(deadline - now).callbacks.append(
                     lambda _ev, task=task: self._abandon(task))
@@ -360,8 +385,8 @@ class FrontDoorModel:
         self.log["abandoned_calls"][i] += 1
         self.stage_log.append((pool.index, i, K_CONV, task.enq, np.nan, now, -1, True))
         attempt = self.log["attempts"][i]
-        if attempt < self.sc.abandonment.max_attempts and self.calls_back[i][attempt - 1]:
-            delay = self.callback_delay[i][attempt - 1]
+        if attempt < self.sc.abandonment.max_attempts and self.calls_back[attempt - 1][i]:
+            delay = self.callback_delay[attempt - 1][i]
             self.awaiting_callback.add(i)
             self.env.timeout(delay).callbacks.append(lambda _ev: self._call_back(i))
         else:
@@ -451,12 +476,14 @@ class FrontDoorModel:
     def _downstream(self, decided: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Referral -> strategy meeting -> S47 enquiry: simple shares and delays (calendar time)."""
         ds = self.sc.downstream
-        n = len(decided)
-        u = self.streams["downstream"].random((n, 4))
-        strat = (outcome == REF) & (u[:, 0] < ds.strategy_share_of_referrals.value)
-        t_strat = np.where(strat, decided + draw_durations(ds.strategy_delay_hours, u[:, 1]) * 60, np.nan)
-        s47 = strat & (u[:, 2] < ds.s47_share_of_strategy.value)
-        t_s47 = np.where(s47, t_strat + draw_durations(ds.s47_delay_hours, u[:, 3]) * 60, np.nan)
+        u = self.arr.downstream
+        col = DOWNSTREAM_DRAWS.index
+        strat = (outcome == REF) & (u[:, col("strategy")] < ds.strategy_share_of_referrals.value)
+        delay = draw_durations(ds.strategy_delay_hours, u[:, col("strategy_delay")]) * 60
+        t_strat = np.where(strat, decided + delay, np.nan)
+        s47 = strat & (u[:, col("s47")] < ds.s47_share_of_strategy.value)
+        t_s47 = np.where(s47, t_strat + draw_durations(ds.s47_delay_hours, u[:, col("s47_delay")]) * 60,
+                         np.nan)
         return t_strat, t_s47
 
     def _result(self) -> RepResult:

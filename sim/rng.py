@@ -1,23 +1,27 @@
-"""Random streams: one SeedSequence per run, spawned into one generator per random activity.
+"""Random streams: one SeedSequence per run, one independent generator per random activity.
 
-Replication k of a run with seed S uses `SeedSequence(S).spawn(...)[k]`, built directly as
-`SeedSequence(S, spawn_key=(k,))` so that a worker process needs only (S, k) and gets the same
-streams as the serial run. Every scenario run with seed S uses the same streams for
-replication k (common random numbers); streams are named, so adding a stream at the end of
-the list never moves the others.
+Replication k of a run with seed S is `SeedSequence(S).spawn(...)[k]`, built directly as
+`SeedSequence(S, spawn_key=(k,))` so a worker process needs only (S, k). Each random activity
+(the arrivals of one stream, its outcome draws, its task times, its callers' patience, its
+downstream draws, the staff rosters) takes a child of that sequence keyed by a stable
+checksum of the activity's name, so its numbers do not depend on which other activities
+exist or in what order they are listed. Every scenario run with seed S therefore uses the
+same numbers for the same activity in replication k (common random numbers).
 """
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from sim.demand import STREAMS
+from sim.scenario import POOLS
 
+PER_STREAM = ("arrivals", "outcome", "service", "abandonment", "downstream")
 STREAM_NAMES: tuple[str, ...] = (
-    *(f"{s}.{c}/{what}" for s, c in STREAMS for what in ("arrivals", "outcome", "service")),
-    "staffing",
-    "abandonment",
-    "downstream",
+    *(f"{s}.{c}/{what}" for s, c in STREAMS for what in PER_STREAM),
+    *(f"staffing.{pool}" for pool in POOLS),
 )
 
 
@@ -25,6 +29,10 @@ def replication_seed(seed: int, rep: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(rep,))
 
 
+def activity_seed(seed: int, rep: int, name: str) -> np.random.SeedSequence:
+    """The child of replication `rep`'s sequence that belongs to the named activity."""
+    return np.random.SeedSequence(seed, spawn_key=(rep, zlib.crc32(name.encode("utf-8"))))
+
+
 def make_streams(seed: int, rep: int) -> dict[str, np.random.Generator]:
-    children = replication_seed(seed, rep).spawn(len(STREAM_NAMES))
-    return {name: np.random.default_rng(c) for name, c in zip(STREAM_NAMES, children, strict=True)}
+    return {name: np.random.default_rng(activity_seed(seed, rep, name)) for name in STREAM_NAMES}

@@ -155,6 +155,7 @@ class PPNQuality(Frozen):
     effort_at_zero_quality: PositiveScalar
     effort_at_full_quality: PositiveScalar
     info_advice_effect: ShareScalar
+    referral_effect: ShareScalar
 
 
 class Abandonment(Frozen):
