@@ -89,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
+    cal = sub.add_parser("calibrate", help="fit the free parameters to July-September 2023 and"
+                         " write them into the scenario file")
+    cal.add_argument("--config", type=Path, default=None, help="calibration settings (default"
+                     " calibration/calibration.yaml)")
+    cal.add_argument("--max-evaluations", type=_positive, help="optimiser budget")
+    cal.add_argument("--workers", type=_positive, default=None, help="worker processes (default all)")
+    cal.add_argument("--dry-run", action="store_true", help="fit and print; write nothing")
+
+    val = sub.add_parser("validate", help="run the scenario against every reported month and"
+                         " regenerate calibration/report.md")
+    val.add_argument("--config", type=Path, default=None)
+    val.add_argument("--reps", type=_positive, help="replications (default from the config)")
+    val.add_argument("--workers", type=_positive, default=None)
+
     c = sub.add_parser("check", help="validate a scenario file without running it")
     c.add_argument("scenario", type=Path)
 
@@ -243,6 +257,64 @@ def cmd_compare(args) -> int:
     return EXIT_SATURATED if warnings else EXIT_OK
 
 
+def cmd_calibrate(args) -> int:
+    from tqdm import tqdm
+
+    from sim.calibrate import CONFIG, calibrate, save_log, write_back
+    from sim.runner import make_executor
+
+    config = args.config or CONFIG
+    executor = make_executor(args.workers)
+    try:
+        result, _, cfg = calibrate(
+            config, executor=executor, max_evaluations=args.max_evaluations,
+            progress=lambda it: tqdm(it, desc="calibration evaluations", unit="eval",
+                                     file=sys.stderr))
+    finally:
+        executor.shutdown(cancel_futures=True)
+    print(f"calibrated in {result.seconds:.0f} s, {result.evaluations} evaluations; objective"
+          f" {result.start_objective:.2f} -> {result.objective:.2f}")
+    for p, a, b in zip(cfg.free_parameters, result.start_x, result.x, strict=True):
+        print(f"  {p.name}: {a:.3f} -> {b:.3f}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g})")
+    print(result.fitted.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    if not args.dry_run:
+        path = write_back(config, cfg, result)
+        save_log(result, cfg)
+        print(f"written: {path} (provenance 'calibrated'); log: calibration/last_calibration.json")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from tqdm import tqdm
+
+    from sim.calibrate import CONFIG
+    from sim.experiments import compare
+    from sim.report import write_report
+    from sim.runner import make_executor
+    from sim.validation import run_validation
+
+    config = args.config or CONFIG
+    executor = make_executor(args.workers)
+    try:
+        v = run_validation(config, reps=args.reps, executor=executor,
+                           progress=lambda it: tqdm(it, total=args.reps or None, unit="rep",
+                                                    desc="validation", file=sys.stderr))
+        pre = config.parent.parent / "scenarios" / "pre_conversations.yaml"
+        comparison = None
+        if pre.is_file():
+            comparison, _ = compare([load(pre), v.results.scenario], reps=v.results.reps,
+                                    seed=v.results.seed, executor=executor, by_month=False)
+    finally:
+        executor.shutdown(cancel_futures=True)
+    path = write_report(v, comparison)
+    held = v.holdout
+    print(v.by_measure.drop(columns=["measure"]).to_string(index=False,
+                                                            float_format=lambda x: f"{x:.1f}"))
+    print(f"\nheld-out coverage {int(held['inside_band'].sum())}/{len(held)} ({v.coverage:.0%});"
+          f" worst volume error {v.worst_volume_error:.1f}%; report: {path}")
+    return EXIT_OK
+
+
 def cmd_bench(args) -> int:
     from sim.bench import bench, report
 
@@ -253,7 +325,8 @@ def cmd_bench(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare}
+    handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
+                "calibrate": cmd_calibrate, "validate": cmd_validate}
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -1,0 +1,277 @@
+"""Calibration: fit the parameters the reports do not give to the months they do report.
+
+`calibration/calibration.yaml` names the free parameters (with bounds and why each is free),
+the months to fit and the targets. The fit minimises the squared error between the
+simulated monthly means and the reported figures, each error in units of its month-to-month
+noise, with Nelder-Mead inside the bounds. Every evaluation uses the same replication seeds
+(common random numbers), so the objective is smooth enough for a direct search and differences
+between candidate values are not masked by noise. The fitted values are written back into
+the scenario file with provenance "calibrated", the date and the value they replaced.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import optimize
+
+from sim.observed import observed_monthly
+from sim.runner import run_replications
+from sim.scenario import OUTCOMES, Scenario, ScenarioError, read_document, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "calibration" / "calibration.yaml"
+LOG = ROOT / "calibration" / "last_calibration.json"
+PENALTY = 1e6
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FreeParameter(_Strict):
+    name: str
+    kind: Literal["monthly_default", "share_scale"]
+    path: str | None = None
+    paths: tuple[str, ...] = ()
+    share: str | None = None
+    bounds: tuple[float, float]
+    target: str
+    why: str
+
+
+class TargetSpec(_Strict):
+    scale: float = Field(gt=0)
+
+
+class ValidationSpec(_Strict):
+    reps: int = Field(ge=2)
+    seed: int = Field(ge=0)
+    band: float = Field(gt=0, lt=1)
+
+
+class CalibrationConfig(_Strict):
+    scenario: str
+    fit_months: tuple[str, ...]
+    holdout_months: tuple[str, ...]
+    reps: int = Field(ge=1)
+    seed: int = Field(ge=0)
+    max_evaluations: int = Field(ge=1)
+    validation: ValidationSpec
+    free_parameters: tuple[FreeParameter, ...]
+    targets: dict[str, TargetSpec]
+    validated_measures: tuple[str, ...]
+    not_identifiable: tuple[str, ...]
+
+    def scenario_path(self, config_path: Path) -> Path:
+        return (config_path.parent / self.scenario).resolve()
+
+
+def load_config(path: Path = CONFIG) -> CalibrationConfig:
+    import yaml
+
+    return CalibrationConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------------------------------------
+# applying candidate values to a scenario document
+
+
+def _node(doc: dict, path: str) -> dict:
+    node = doc
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def scaled_shares(values: dict[str, float], share: str, factor: float) -> dict[str, float]:
+    """One share scaled by `factor`, the others rescaled so all still sum to 1 (4 decimals)."""
+    new = min(max(values[share] * factor, 0.0), 1.0)
+    rest = 1.0 - values[share]
+    out = {k: (v * (1.0 - new) / rest if rest > 0 else (1.0 - new) / (len(values) - 1))
+           for k, v in values.items()}
+    out[share] = new
+    out = {k: round(v, 4) for k, v in out.items()}
+    last = [k for k in OUTCOMES if k != share][-1]
+    out[last] = round(1.0 - sum(v for k, v in out.items() if k != last), 4)
+    return out
+
+
+def apply(doc: dict, params: Iterable[FreeParameter], x: Iterable[float]) -> dict:
+    """A copy of the scenario document with the free parameters set to x."""
+    doc = copy.deepcopy(doc)
+    for p, v in zip(params, x, strict=True):
+        if p.kind == "monthly_default":
+            _node(doc, p.path)["default"] = round(float(v), 3)
+        else:
+            for path in p.paths:
+                node = _node(doc, path)
+                node["value"] = scaled_shares(node["value"], p.share, float(v))
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# the fit
+
+
+@dataclass
+class FitResult:
+    x: list[float]
+    objective: float
+    evaluations: int
+    seconds: float
+    start_x: list[float]
+    start_objective: float
+    history: list[tuple[list[float], float]] = field(default_factory=list)
+    fitted: pd.DataFrame | None = None
+
+
+def fit_period(sc: Scenario, months: tuple[str, ...]) -> Scenario:
+    first = date.fromisoformat(months[0] + "-01")
+    last = (pd.Timestamp(months[-1] + "-01") + pd.offsets.MonthEnd(0)).date()
+    return sc.with_run(start=first, end=last)
+
+
+def objective_terms(monthly: pd.DataFrame, cfg: CalibrationConfig) -> pd.DataFrame:
+    """Per target and month: simulated mean, reported value and the scaled error."""
+    obs = observed_monthly()
+    means = monthly.groupby("month").mean(numeric_only=True)
+    rows = []
+    for measure, spec in cfg.targets.items():
+        for month in cfg.fit_months:
+            sim_v, obs_v = float(means.at[month, measure]), float(obs.at[month, measure])
+            rows.append({"measure": measure, "month": month, "simulated": sim_v, "reported": obs_v,
+                         "error": (sim_v - obs_v) / spec.scale})
+    return pd.DataFrame(rows)
+
+
+def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
+              progress: Callable[[Iterable], Iterable] | None = None,
+              max_evaluations: int | None = None) -> tuple[FitResult, dict, CalibrationConfig]:
+    """Fit the free parameters; returns the fit, the fitted scenario document and the config."""
+    cfg = load_config(config_path)
+    path = cfg.scenario_path(config_path)
+    base_doc = read_document(path.read_text(encoding="utf-8"), str(path), path.parent)
+    params = cfg.free_parameters
+    lo = np.array([p.bounds[0] for p in params])
+    hi = np.array([p.bounds[1] for p in params])
+    start = np.array([_node(base_doc, p.path)["default"] if p.kind == "monthly_default" else 1.0
+                      for p in params], dtype=float)
+    budget = max_evaluations or cfg.max_evaluations
+    history: list[tuple[list[float], float]] = []
+    bar = progress(range(budget)) if progress else None
+    bar_it = iter(bar) if bar is not None else None
+
+    def evaluate(u: np.ndarray) -> float:
+        x = lo + np.clip(u, 0, 1) * (hi - lo)
+        try:
+            sc = fit_period(validate(apply(base_doc, params, x), "calibration candidate"),
+                            cfg.fit_months)
+        except ScenarioError:
+            value = PENALTY  # outside a share's plausible range: not a candidate
+        else:
+            res = run_replications(sc, reps=cfg.reps, seed=cfg.seed, executor=executor)
+            value = float(np.sum(objective_terms(res.monthly, cfg)["error"] ** 2))
+        history.append((x.tolist(), value))
+        if bar_it is not None:
+            next(bar_it, None)
+        return value
+
+    t0 = time.perf_counter()
+    u0 = (np.clip(start, lo, hi) - lo) / (hi - lo)
+    step = 0.25
+    simplex = np.vstack([u0] + [np.clip(u0 + step * np.eye(len(u0))[i] * (1 if u0[i] < 0.5 else -1), 0, 1)
+                                for i in range(len(u0))])
+    opt = optimize.minimize(evaluate, u0, method="Nelder-Mead", bounds=[(0, 1)] * len(u0),
+                            options={"maxfev": budget, "initial_simplex": simplex,
+                                     "xatol": 0.01, "fatol": 0.05})
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
+    best_x = (lo + np.clip(opt.x, 0, 1) * (hi - lo)).tolist()
+    best_doc = apply(base_doc, params, best_x)
+    sc = fit_period(validate(best_doc, "calibrated"), cfg.fit_months)
+    fitted = objective_terms(run_replications(sc, reps=cfg.reps, seed=cfg.seed,
+                                              executor=executor).monthly, cfg)
+    result = FitResult(best_x, float(opt.fun), len(history), time.perf_counter() - t0,
+                       start.tolist(), history[0][1], history, fitted)
+    return result, best_doc, cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# writing back
+
+
+def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
+               when: date | None = None) -> Path:
+    """Write fitted values into the scenario file, keeping its comments and layout."""
+    from ruamel.yaml import YAML
+
+    when = when or date.today()
+    path = cfg.scenario_path(config_path)
+    y = YAML()
+    y.preserve_quotes = True
+    y.width = 4096
+    doc = y.load(path.read_text(encoding="utf-8"))
+    for p, v in zip(cfg.free_parameters, result.x, strict=True):
+        targets = [p.path] if p.kind == "monthly_default" else list(p.paths)
+        for t in targets:
+            node = _node(doc, t)
+            old_value = dict(node["value"]) if p.kind == "share_scale" else node["default"]
+            if node.get("provenance") != "calibrated":
+                node["note"] = (f"Before calibration ({node['provenance']}): {_show(old_value)}."
+                                f" {node['source']}")
+            if p.kind == "monthly_default":
+                node["default"] = round(float(v), 2)
+                what = f"fitted value {float(v):.2f}"
+            else:
+                new = scaled_shares(dict(node["value"]), p.share, float(v))
+                for k in list(node["value"].keys()):
+                    node["value"][k] = new[k]
+                what = f"{p.share} share scaled by {float(v):.3f} across {len(p.paths)} streams"
+            node["provenance"] = "calibrated"
+            node["source"] = (f"Calibrated {when.isoformat()} by `python -m sim calibrate` to the"
+                              f" reported {p.target} for {cfg.fit_months[0]} to {cfg.fit_months[-1]}"
+                              f" (seed 003, calibration/observed_monthly.csv): {what}, bounds"
+                              f" {list(p.bounds)}. Why free: {' '.join(p.why.split())}")
+    from io import StringIO
+
+    buf = StringIO()
+    y.dump(doc, buf)
+    text = buf.getvalue()
+    validate(read_document(text, str(path), path.parent), str(path))  # never write a bad file
+    from sim.output import write_text
+
+    write_text(text, path)
+    return path
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {x:g}" for k, x in v.items()) + "}"
+    return f"{v:g}"
+
+
+def save_log(result: FitResult, cfg: CalibrationConfig, path: Path = LOG) -> None:
+    from sim.output import write_text
+
+    log = {
+        "date": date.today().isoformat(), "seconds": round(result.seconds, 1),
+        "evaluations": result.evaluations, "objective_start": result.start_objective,
+        "objective": result.objective, "reps_per_evaluation": cfg.reps, "seed": cfg.seed,
+        "parameters": [{"name": p.name, "bounds": list(p.bounds), "start": s, "fitted": x,
+                        "target": p.target}
+                       for p, s, x in zip(cfg.free_parameters, result.start_x, result.x, strict=True)],
+        "fit": result.fitted.to_dict(orient="records") if result.fitted is not None else [],
+    }
+    write_text(json.dumps(log, indent=2) + "\n", path)

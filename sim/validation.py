@@ -1,0 +1,106 @@
+"""Validation: the calibrated baseline against every reported month, fitted and held out.
+
+For each measure and month the simulated band is the central 95% of replications (where one
+real month would fall if the model were right), beside the mean and its 95% interval. A
+reported value inside the band is "covered". The held-out months (October to December 2023)
+were not used by the calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.calibrate import CONFIG, CalibrationConfig, load_config
+from sim.metrics import MEASURES
+from sim.observed import observed_monthly
+from sim.runner import RunResults, run_replications
+from sim.scenario import Scenario, load
+
+VOLUME_TOLERANCE = 0.03  # contacts and police contacts within 3% of reported (issue threshold)
+COVERAGE_THRESHOLD = 0.80  # share of held-out cells whose reported value is inside the band
+
+
+@dataclass
+class Validation:
+    cells: pd.DataFrame  # one row per measure x month
+    by_measure: pd.DataFrame  # fit table: MAPE and coverage per measure
+    results: RunResults
+    config: CalibrationConfig
+
+    @property
+    def holdout(self) -> pd.DataFrame:
+        return self.cells[(self.cells["period"] == "held out") & self.cells["validated"]]
+
+    @property
+    def coverage(self) -> float:
+        return float(self.holdout["inside_band"].mean())
+
+    @property
+    def worst_volume_error(self) -> float:
+        v = self.cells[self.cells["measure"].isin(["contacts", "police_contacts"])]
+        return float(v["abs_pct_error"].max())
+
+    def rise(self, measure: str, first: str, last: str) -> tuple[float, float]:
+        """(simulated, reported) change in a measure between two months."""
+        c = self.cells[self.cells["measure"] == measure].set_index("month")
+        return (float(c.at[last, "mean"] - c.at[first, "mean"]),
+                float(c.at[last, "reported"] - c.at[first, "reported"]))
+
+
+def cells_table(monthly: pd.DataFrame, cfg: CalibrationConfig, band: float) -> pd.DataFrame:
+    obs = observed_monthly()
+    measures = [m for m in obs.columns if m in monthly.columns]
+    rows = []
+    q = (1 - band) / 2
+    for (month, measure), vals in monthly.melt(id_vars=["rep", "month"], value_vars=measures,
+                                               var_name="measure").groupby(["month", "measure"]):
+        v = vals["value"].dropna().to_numpy(dtype=float)
+        if month not in obs.index or pd.isna(obs.at[month, measure]) or len(v) < 2:
+            continue
+        reported = float(obs.at[month, measure])
+        mean = float(v.mean())
+        half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+        lo, hi = np.quantile(v, [q, 1 - q])
+        period = ("fitted" if month in cfg.fit_months
+                  else "held out" if month in cfg.holdout_months else "other")
+        rows.append({
+            "measure": measure, "label": MEASURES[measure][0], "month": month, "period": period,
+            "validated": measure in cfg.validated_measures, "reported": reported, "mean": mean,
+            "ci_low": mean - half, "ci_high": mean + half, "band_low": float(lo),
+            "band_high": float(hi), "inside_band": bool(lo <= reported <= hi),
+            "abs_pct_error": abs(mean - reported) / abs(reported) * 100 if reported else np.nan,
+        })
+    order = {m: i for i, m in enumerate(MEASURES)}
+    return (pd.DataFrame(rows).sort_values(["measure", "month"], key=lambda s: s.map(order)
+                                           if s.name == "measure" else s).reset_index(drop=True))
+
+
+def fit_table(cells: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for measure, c in cells.groupby("measure", sort=False):
+        fit, held = c[c["period"] == "fitted"], c[c["period"] == "held out"]
+        rows.append({"measure": measure, "label": c["label"].iloc[0],
+                     "mape_fitted": fit["abs_pct_error"].mean(),
+                     "mape_held_out": held["abs_pct_error"].mean(),
+                     "covered_fitted": f"{int(fit['inside_band'].sum())}/{len(fit)}",
+                     "covered_held_out": f"{int(held['inside_band'].sum())}/{len(held)}",
+                     "validated": bool(c["validated"].iloc[0])})
+    return pd.DataFrame(rows)
+
+
+def run_validation(config_path: Path = CONFIG, scenario: Scenario | None = None,
+                   reps: int | None = None, executor: Executor | None = None,
+                   progress: Callable[[Iterable], Iterable] | None = None) -> Validation:
+    cfg = load_config(config_path)
+    sc = scenario or load(cfg.scenario_path(config_path))
+    res = run_replications(sc, reps=reps or cfg.validation.reps, seed=cfg.validation.seed,
+                           executor=executor, progress=progress)
+    cells = cells_table(res.monthly, cfg, cfg.validation.band)
+    return Validation(cells, fit_table(cells), res, cfg)
