@@ -131,8 +131,10 @@ def test_extends_merges_only_what_changes(tmp_path):
     sc = load(child)
     assert sc.name == "fewer-supervisors"
     assert sc.staff["ps"].establishment.default == 6
-    assert sc.staff["ps"].establishment.provenance == "judgement"  # inherited
-    assert sc.staff["csw"] == load(BASELINE).staff["csw"]
+    base = load(BASELINE)
+    assert sc.staff["ps"].establishment.provenance == base.staff["ps"].establishment.provenance
+    assert sc.staff["ps"].establishment.source == base.staff["ps"].establishment.source
+    assert sc.staff["csw"] == base.staff["csw"]
 
 
 def test_extends_loop_refused(tmp_path):
