@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                    " first is the reference")
     k.add_argument("--reps", type=_positive, help="replications (default: the first scenario's)")
     k.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
+    k.add_argument("--start", type=_date, help="first reported day for every scenario")
+    k.add_argument("--end", type=_date, help="last reported day for every scenario")
     k.add_argument("--workers", type=_positive, default=1, help="parallel worker processes")
     k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
@@ -218,6 +220,9 @@ def cmd_compare(args) -> int:
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
     scs = [load(p) for p in args.scenarios]
+    changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
+    if changes:
+        scs[0] = scs[0].with_run(**changes)  # the others follow the first one's period
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
     progress = None

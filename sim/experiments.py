@@ -65,6 +65,13 @@ def paired_differences(results: Sequence[RunResults], by_month: bool = True,
     return pd.DataFrame(rows)
 
 
+def aligned(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    """Every scenario on the first one's reported period, so months pair up."""
+    first = scenarios[0].run
+    return [s if (s.run.start, s.run.end) == (first.start, first.end)
+            else s.with_run(start=first.start, end=first.end) for s in scenarios]
+
+
 def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
             executor: Executor | None = None,
             progress: Callable[[Iterable], Iterable] | None = None,
@@ -73,6 +80,7 @@ def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
+    scenarios = aligned(scenarios)
     results = [run_replications(s, reps=reps, seed=seed, executor=executor, progress=progress)
                for s in scenarios]
     table = paired_differences(results, by_month=False)

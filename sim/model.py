@@ -11,7 +11,8 @@ Flow of one contact (see docs/model.md for the diagram and every assumption):
 * domestic PPN -> held for the next daily risk assessment meeting (DRAM) -> domestic abuse hub
   screening -> decision;
 * non-domestic PPN -> PS screening (effort set by PPN quality) -> decision; from the co-triage
-  start date, an officer and a PS co-triage it first and settle part of them there.
+  start date, an officer and a PS co-triage it first and settle part of them there (on a day
+  the pair is not on duty, PPNs go straight to screening as before).
 
 Staff work only in office hours, may finish a started task after closing (overtime), and are
 on duty on a working day with a probability set by vacancy, leave, sickness and the share of
@@ -164,34 +165,47 @@ class Pool:
         self.idle: list[int] = []
         self.wake: dict[int, simpy.Event] = {}
         self.qlen = 0
-        self.q_area = 0.0
-        self.q_t = 0.0
+        # time in queue, summed as (sum of leaving times) - (sum of joining times): the
+        # integral of the queue length without touching the clock on every change
+        self.joined_sum = 0.0
+        self.left_sum = 0.0
         self.entered = 0
         self.in_service: dict[Task, float] = {}
         for sid in range(int(max(self.duty, default=0))):
             self.env.process(self._server(sid))
 
-    def _count(self, delta: int) -> None:
-        now = self.env.now
-        self.q_area += self.qlen * (now - self.q_t)
-        self.q_t = now
-        self.qlen += delta
+    def queue_area(self, horizon: float) -> float:
+        """Integral of the queue length from the start to `horizon` (items x minutes)."""
+        return self.left_sum + self.qlen * horizon - self.joined_sum
 
-    def submit(self, task: Task) -> None:
-        task.enq = self.env.now
+    def submit(self, task: Task) -> bool:
+        """Queue a task; True if a free member will start it at this instant."""
+        task.enq = now = self.env.now
         self.entered += 1
-        self._count(+1)
+        self.qlen += 1
+        self.joined_sum += now
         if self.priority:
             self.seq += 1
             heapq.heappush(self.queue, (task.prio, self.seq, task))
         else:
             self.queue.append(task)
         if self.idle:
-            self.wake.pop(heapq.heappop(self.idle)).succeed()
+            sid = heapq.heappop(self.idle)
+            self.wake.pop(sid).succeed()
+            k = self.cal.working_day_at_or_after(now)
+            # the woken member starts this task at this instant if on duty and the office open
+            return k < len(self.duty) and self.duty[k] > sid and self.cal.opens[k] <= now
+        return False
 
     def cancel(self, task: Task) -> None:
         task.cancelled = True
-        self._count(-1)
+        self.qlen -= 1
+        self.left_sum += self.env.now
+
+    def on_duty_next(self, t: float) -> bool:
+        """Is anyone on duty on the working day open at t, or the next one?"""
+        k = self.cal.working_day_at_or_after(t)
+        return k < len(self.duty) and self.duty[k] > 0
 
     def _pop(self) -> Task:
         q = self.queue
@@ -229,7 +243,8 @@ class Pool:
                 yield env.timeout(start - t)
                 continue
             task = self._pop()
-            self._count(-1)
+            self.qlen -= 1
+            self.left_sum += t
             task.started = True
             self.in_service[task] = t
             yield env.timeout(task.dur)
@@ -355,7 +370,7 @@ class FrontDoorModel:
             self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
         elif channel == PPN_D:
             self.dram_pending.append(i)
-        elif self.env.now >= self.cotriage_from:
+        elif self.env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(self.env.now):
             self.pools["cotriage"].submit(Task(i, K_CT, self.d_ct[i]))
         else:
             self.pools["ps"].submit(Task(i, K_PPN, self.d_ppn[i], self.prio["ppn"]))
@@ -364,8 +379,8 @@ class FrontDoorModel:
         task = Task(i, K_CONV, self.d_conv[i])
         attempt = self.log["attempts"][i]
         self.log["attempts"][i] = attempt + 1
-        self.pools["csw"].submit(task)
-        if self.aband_on:
+        answered_now = self.pools["csw"].submit(task)
+        if self.aband_on and not answered_now:
             now = self.env.now
             opens = self.cal.next_open(now)
             deadline = min(opens + self.patience[attempt][i], self.cal.close_after(opens))
@@ -450,8 +465,6 @@ class FrontDoorModel:
         env.process(self._arrivals())
         env.process(self._daily())
         env.run(until=self.cal.horizon)
-        for p in self.pools.values():
-            p._count(0)
         return self._result()
 
     def _open_work(self) -> np.ndarray:
@@ -512,7 +525,7 @@ class FrontDoorModel:
         rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})
         qd = pd.DataFrame(self.queue_daily, columns=["working_day", *POOLS])
         qd["day"] = days[qd["working_day"].to_numpy(dtype=int)] if len(qd) else []
-        qstats = {name: {"area": p.q_area, "entered": p.entered, "open_at_end": p.qlen,
+        qstats = {name: {"area": p.queue_area(cal.horizon), "entered": p.entered, "open_at_end": p.qlen,
                          "horizon": cal.horizon} for name, p in self.pools.items()}
         res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats)
         res.warnings = saturation_warnings(res)
