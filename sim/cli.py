@@ -48,6 +48,21 @@ def _positive(text: str) -> int:
     return v
 
 
+def _reps(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive(text)
+
+
+def _precision(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a relative precision between 0 and 1,"
+                                         " e.g. 0.05 for 5%")
+    return v
+
+
 def _seed(text: str) -> int:
     try:
         v = int(text)
@@ -56,6 +71,21 @@ def _seed(text: str) -> int:
     if not 0 <= v < 2**63:
         raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 0 to 2**63-1")
     return v
+
+
+def _executor_args(p: argparse.ArgumentParser, default_workers: int | None = None) -> None:
+    p.add_argument("--executor", choices=("serial", "process", "dask"), default="process",
+                   help="where replications run (default: a process pool); results are identical")
+    p.add_argument("--workers", type=_positive, default=default_workers,
+                   help="worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask); none"
+                   " starts a local cluster")
+
+
+def _executor(args):
+    from sim.executors import open_executor
+
+    return open_executor(args.executor, args.workers, args.scheduler)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,12 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run replications of a scenario and write the measures",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("scenario", type=Path, help="scenario YAML file")
-    r.add_argument("--reps", type=_positive, help="replications (default: the scenario's)")
+    r.add_argument("--reps", type=_reps, help="replications, or 'auto' to add them until the"
+                   " 95%% half-width is within --precision of the mean (default: the scenario's)")
+    r.add_argument("--precision", type=_precision, default=0.05,
+                   help="relative precision for --reps auto (default 0.05)")
     r.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
     r.add_argument("--start", type=_date, help="first reported day, YYYY-MM-DD")
     r.add_argument("--end", type=_date, help="last reported day, YYYY-MM-DD")
-    r.add_argument("--workers", type=_positive, default=1,
-                   help="parallel worker processes (results are identical to serial)")
+    _executor_args(r)
     r.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     r.add_argument("--events", choices=("all", "first", "none"), default="all",
                    help="which replications' event logs to write to events.csv")
@@ -83,11 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the"
                    " first is the reference")
-    k.add_argument("--reps", type=_positive, help="replications (default: the first scenario's)")
+    k.add_argument("--reps", type=_reps, help="replications, or 'auto' (chosen on the first"
+                   " scenario; default: the first scenario's)")
+    k.add_argument("--precision", type=_precision, default=0.05,
+                   help="relative precision for --reps auto (default 0.05)")
     k.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
     k.add_argument("--start", type=_date, help="first reported day for every scenario")
     k.add_argument("--end", type=_date, help="last reported day for every scenario")
-    k.add_argument("--workers", type=_positive, default=1, help="parallel worker processes")
+    _executor_args(k)
     k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
@@ -96,14 +131,29 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--config", type=Path, default=None, help="calibration settings (default"
                      " calibration/calibration.yaml)")
     cal.add_argument("--max-evaluations", type=_positive, help="optimiser budget")
-    cal.add_argument("--workers", type=_positive, default=None, help="worker processes (default all)")
+    _executor_args(cal)
     cal.add_argument("--dry-run", action="store_true", help="fit and print; write nothing")
 
     val = sub.add_parser("validate", help="run the scenario against every reported month and"
                          " regenerate calibration/report.md")
     val.add_argument("--config", type=Path, default=None)
     val.add_argument("--reps", type=_positive, help="replications (default from the config)")
-    val.add_argument("--workers", type=_positive, default=None)
+    _executor_args(val)
+
+    tg = sub.add_parser("target", help="find the smallest change to one lever that meets a target",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg.add_argument("--target", required=True, choices=("within_1wd_95", "referrals_30pct"),
+                    help="within_1wd_95: 95%% of contacts completed within 1 working day;"
+                    " referrals_30pct: 30%% fewer referrals than before the conversations approach")
+    tg.add_argument("--lever", required=True, choices=("phone_shift", "conversation_effect",
+                                                       "csw_posts", "ps_posts", "cotriage_pairs"))
+    tg.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
+    tg.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
+                    help="the 'before' scenario for referrals_30pct")
+    tg.add_argument("--reps", type=_positive, default=10, help="replications per point (default 10)")
+    tg.add_argument("--seed", type=_seed)
+    tg.add_argument("--out", type=Path, default=Path("out"))
+    _executor_args(tg)
 
     c = sub.add_parser("check", help="validate a scenario file without running it")
     c.add_argument("scenario", type=Path)
@@ -145,6 +195,16 @@ def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
         return (table.to_string() + "\n\nmean (95% interval over replications) [reported]")
 
 
+def _auto_reps(args, sc) -> int:
+    """Choose the replication count (Hoad, Robinson and Davies 2010) and say what was chosen."""
+    from sim.experiments import choose_reps
+
+    with _executor(args) as executor:
+        choice = choose_reps(sc, seed=args.seed, precision=args.precision, executor=executor)
+    print(choice.message(), file=sys.stderr)
+    return choice.ran
+
+
 def cmd_check(args) -> int:
     sc = load(args.scenario)
     n = sum(1 for _ in _walk_params(sc.model_dump()))
@@ -166,25 +226,24 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from sim.output import write_csv, write_text
-    from sim.runner import make_executor, run_replications
+    from sim.runner import run_replications
 
     sc = load(args.scenario)
     changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if changes:
         sc = sc.with_run(**changes)
     reps = args.reps or sc.run.reps
+    if reps == "auto":
+        reps = _auto_reps(args, sc)
     progress = None
     if not args.quiet:
         def progress(it):
             return tqdm(it, total=reps, desc=f"{sc.name}: replications", unit="rep",
                         file=sys.stderr)
     t0 = time.perf_counter()
-    executor = make_executor(args.workers)
-    try:
+    with _executor(args) as executor:
         res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
                                keep_events=args.events != "none", progress=progress)
-    finally:
-        executor.shutdown(cancel_futures=True)
     elapsed = time.perf_counter() - t0
     out: Path = args.out
     if res.events is not None:
@@ -215,7 +274,6 @@ def cmd_compare(args) -> int:
 
     from sim.experiments import PERIOD, compare
     from sim.output import write_csv
-    from sim.runner import make_executor
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
@@ -225,15 +283,14 @@ def cmd_compare(args) -> int:
         scs[0] = scs[0].with_run(**changes)  # the others follow the first one's period
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
+    if reps == "auto":
+        reps = _auto_reps(args, scs[0])
     progress = None
     if not args.quiet:
         def progress(it):
             return tqdm(it, total=reps, desc="replications", unit="rep", file=sys.stderr)
-    executor = make_executor(args.workers)
-    try:
+    with _executor(args) as executor:
         table, results = compare(scs, reps, seed, executor=executor, progress=progress)
-    finally:
-        executor.shutdown(cancel_futures=True)
     write_csv(table, args.out / "comparison.csv")
     if not args.quiet:
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
@@ -266,17 +323,13 @@ def cmd_calibrate(args) -> int:
     from tqdm import tqdm
 
     from sim.calibrate import CONFIG, calibrate, save_log, write_back
-    from sim.runner import make_executor
 
     config = args.config or CONFIG
-    executor = make_executor(args.workers)
-    try:
+    with _executor(args) as executor:
         result, _, cfg = calibrate(
             config, executor=executor, max_evaluations=args.max_evaluations,
             progress=lambda it: tqdm(it, desc="calibration evaluations", unit="eval",
                                      file=sys.stderr))
-    finally:
-        executor.shutdown(cancel_futures=True)
     print(f"calibrated in {result.seconds:.0f} s, {result.evaluations} evaluations; objective"
           f" {result.start_objective:.2f} -> {result.objective:.2f}")
     for p, a, b in zip(cfg.free_parameters, result.start_x, result.x, strict=True):
@@ -295,12 +348,10 @@ def cmd_validate(args) -> int:
     from sim.calibrate import CONFIG
     from sim.experiments import compare
     from sim.report import write_report
-    from sim.runner import make_executor
     from sim.validation import run_validation
 
     config = args.config or CONFIG
-    executor = make_executor(args.workers)
-    try:
+    with _executor(args) as executor:
         v = run_validation(config, reps=args.reps, executor=executor,
                            progress=lambda it: tqdm(it, total=args.reps or None, unit="rep",
                                                     desc="validation", file=sys.stderr))
@@ -309,14 +360,31 @@ def cmd_validate(args) -> int:
         if pre.is_file():
             comparison, _ = compare([load(pre), v.results.scenario], reps=v.results.reps,
                                     seed=v.results.seed, executor=executor, by_month=False)
-    finally:
-        executor.shutdown(cancel_futures=True)
     path = write_report(v, comparison)
     held = v.holdout
     print(v.by_measure.drop(columns=["measure"]).to_string(index=False,
                                                             float_format=lambda x: f"{x:.1f}"))
     print(f"\nheld-out coverage {int(held['inside_band'].sum())}/{len(held)} ({v.coverage:.0%});"
           f" worst volume error {v.worst_volume_error:.1f}%; report: {path}")
+    return EXIT_OK
+
+
+def cmd_target(args) -> int:
+    from tqdm import tqdm
+
+    from sim.output import write_csv
+    from sim.target import TARGETS, find_target
+
+    sc = load(args.scenario)
+    ref = load(args.reference) if TARGETS[args.target].relative_to else None
+    with _executor(args) as executor:
+        res = find_target(sc, args.lever, args.target, reps=args.reps, seed=args.seed,
+                          reference=ref, executor=executor,
+                          progress=lambda it: tqdm(it, desc="target search", unit="point",
+                                                   file=sys.stderr))
+    write_csv(res.grid, args.out / "target.csv")
+    print(res.message())
+    print(res.grid.drop(columns=["lever"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return EXIT_OK
 
 
@@ -331,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
-                "calibrate": cmd_calibrate, "validate": cmd_validate}
+                "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target}
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,82 @@ def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
     if by_month:
         table = pd.concat([table, paired_differences(results, by_month=True)], ignore_index=True)
     return table, results
+
+
+# ---------------------------------------------------------------------------------------------
+# how many replications
+
+
+AUTO_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "contacts")
+
+
+@dataclass
+class RepsChoice:
+    chosen: int  # first count at which every measure met the precision, and kept meeting it
+    ran: int  # replications run (chosen + look-ahead), all kept in `results`
+    precision: float
+    trace: pd.DataFrame  # relative half-width per measure after each replication
+    results: RunResults
+
+    def message(self) -> str:
+        return (f"replications: {self.chosen} bring the 95% half-width of"
+                f" {', '.join(self.trace.columns)} within {self.precision:.1%} of the mean"
+                f" (checked over {self.ran - self.chosen} more); {self.ran} run and used")
+
+
+def relative_half_widths(monthly: pd.DataFrame, measures: Sequence[str],
+                         level: float = 0.95) -> pd.DataFrame:
+    """After n = 2, 3, ... replications: t half-width / |mean| of each measure's period average."""
+    per = per_rep(monthly, by_month=False).reset_index(level="month", drop=True)
+    per = per.sort_index()[list(measures)]
+    rows = {}
+    for n in range(2, len(per) + 1):
+        x = per.iloc[:n]
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+        rows[n] = (half / x.mean().abs()).replace([np.inf], np.nan)
+    return pd.DataFrame(rows).T.rename_axis("reps")
+
+
+def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 0.05,
+                measures: Sequence[str] = AUTO_MEASURES, min_reps: int = 5, max_reps: int = 100,
+                look_ahead: int = 5, batch: int = 2, executor: Executor | None = None,
+                progress: Callable[[Iterable], Iterable] | None = None) -> RepsChoice:
+    """Hoad, Robinson and Davies (2010): add replications until the relative half-width of
+    every chosen measure is within `precision` and stays there for `look_ahead` more."""
+    seed = scenario.run.seed if seed is None else seed
+    monthly = pd.DataFrame()
+    n = 0
+    while n < max_reps:
+        more = list(range(n, min(n + batch, max_reps)))
+        res = [run_replications_range(scenario, seed, more, executor)]
+        monthly = pd.concat([monthly, *res], ignore_index=True)
+        n = more[-1] + 1
+        if progress is not None:
+            progress(n)
+        trace = relative_half_widths(monthly, measures)
+        ok = (trace <= precision).all(axis=1)
+        met = [k for k in ok.index if k >= min_reps and ok.loc[k:].all()]
+        if met and n - met[0] >= look_ahead:
+            chosen = met[0]
+            break
+    else:
+        trace = relative_half_widths(monthly, measures)
+        chosen = n
+    from sim.metrics import summarise
+
+    results = RunResults(scenario, seed, n, monthly, summarise(monthly))
+    if chosen >= max_reps:
+        results.warnings.append(f"precision {precision:.1%} not reached within {max_reps} replications")
+    return RepsChoice(chosen, n, precision, trace, results)
+
+
+def run_replications_range(scenario: Scenario, seed: int, reps: Sequence[int],
+                           executor: Executor | None) -> pd.DataFrame:
+    """Monthly measures of the given replication numbers (same streams as in any full run)."""
+    from sim.runner import replicate
+
+    if executor is None:
+        outs = [replicate(scenario, seed, r) for r in reps]
+    else:
+        outs = [f.result() for f in [executor.submit(replicate, scenario, seed, r) for r in reps]]
+    return pd.concat([o.monthly for o in outs], ignore_index=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from sim.executors import SerialExecutor
 from sim.metrics import monthly, summarise
 from sim.model import RepResult, Saturation, simulate
 from sim.scenario import POOLS, Scenario
@@ -97,20 +98,8 @@ def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False
     return RepOutput(rep, monthly(res), res.warnings, ev)
 
 
-class SerialExecutor(Executor):
-    """Runs each task in the calling process, in order (the reference for parallel runs)."""
-
-    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller via the future
-            fut.set_exception(exc)
-        return fut
-
-
 def make_executor(workers: int | None) -> Executor:
-    """Serial for 1 worker, else a process pool (None = all cores)."""
+    """Serial for 1 worker, else a process pool (None = all cores); the caller shuts it down."""
     if workers == 1:
         return SerialExecutor()
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)

@@ -1,0 +1,159 @@
+"""The target finder: the smallest change to one lever that meets a target with confidence.
+
+The lever is stepped from its current value towards the end of its plausible range on a
+coarse grid, then a finer one inside the first bracket that meets the target. Every point
+runs the same replication seeds (common random numbers), so the curve is smooth and the
+points compare fairly. A target is met "with confidence" when the one-sided bound of the
+95% interval of the mean is past it; the report gives that value, the value where the mean
+alone reaches it, and says so when the target is out of reach within the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.experiments import per_rep
+from sim.levers import LEVERS, Lever
+from sim.metrics import MEASURES
+from sim.runner import run_replications
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    measure: str
+    goal: float
+    at_least: bool  # True: the measure must reach goal or more; False: goal or less
+    relative_to: str | None = None  # a scenario whose paired value the measure is divided by
+
+
+TARGETS = {
+    "within_1wd_95": Target("within_1wd_95", "95% of contacts completed within 1 working day",
+                            "pct_completed_within_1wd", 95.0, True),
+    "referrals_30pct": Target("referrals_30pct",
+                              "30% fewer referrals than before the conversations approach",
+                              "referrals", 0.70, False, relative_to="pre_conversations"),
+}
+
+
+@dataclass
+class TargetResult:
+    lever: Lever
+    target: Target
+    start: float
+    met: bool
+    value_confident: float | None  # where the confidence bound crosses the goal
+    value_mean: float | None  # where the mean crosses it
+    grid: pd.DataFrame
+
+    def message(self) -> str:
+        lv, t = self.lever, self.target
+        head = f"{t.label}, by changing {lv.label} (now {self.start:g} {lv.unit}):"
+        if not self.met:
+            best = self.grid.iloc[-1]
+            mean = ("" if self.value_mean is None else
+                    f"; the mean reaches it at {self.value_mean:.3g}, but not with 95% confidence")
+            return (f"{head} not met with 95% confidence within the plausible range ({lv.low:g} to"
+                    f" {lv.high:g}, {lv.why_range}); at {best['value']:.3g} the measure is"
+                    f" {best['mean']:.3g} (95% interval {best['ci_low']:.3g} to {best['ci_high']:.3g})"
+                    f" against a goal of {t.goal:g}{mean}")
+        vm = "" if self.value_mean is None else f"; the mean alone reaches it at {self.value_mean:.3g}"
+        return (f"{head} met with 95% confidence at {self.value_confident:.3g} {lv.unit}"
+                f" (a change of {self.value_confident - self.start:+.3g}){vm}. Between those"
+                f" values the answer is uncertain; the grid is in target.csv.")
+
+
+def _values(monthly: pd.DataFrame, target: Target, reference: pd.DataFrame | None) -> np.ndarray:
+    v = per_rep(monthly, by_month=False)[target.measure].droplevel("month")
+    if reference is not None:
+        ref = per_rep(reference, by_month=False)[target.measure].droplevel("month")
+        v = v / ref.reindex(v.index)
+    return v.to_numpy(dtype=float)
+
+
+def _point(scenario: Scenario, lever: Lever, value: float, target: Target, reps: int, seed: int,
+           reference: pd.DataFrame | None, executor: Executor | None) -> dict:
+    res = run_replications(lever.apply(scenario, value), reps=reps, seed=seed, executor=executor)
+    x = _values(res.monthly, target, reference)
+    m = float(np.mean(x))
+    half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
+    bound = m - half if target.at_least else m + half
+    return {"value": value, "mean": m, "ci_low": m - half, "ci_high": m + half, "bound": bound,
+            "meets_mean": (m >= target.goal) if target.at_least else (m <= target.goal),
+            "meets_confident": (bound >= target.goal) if target.at_least else (bound <= target.goal)}
+
+
+def _crossing(a: dict, b: dict, key: str, goal: float) -> float:
+    """Linear interpolation of where `key` crosses the goal between grid points a and b."""
+    ya, yb = a[key], b[key]
+    if ya == yb:
+        return b["value"]
+    w = float(np.clip((goal - ya) / (yb - ya), 0, 1))
+    return a["value"] + w * (b["value"] - a["value"])
+
+
+def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int = 10,
+                seed: int | None = None, coarse: int = 5, fine: int = 4,
+                reference: Scenario | None = None, executor: Executor | None = None,
+                progress: Callable[[Iterable], Iterable] | None = None) -> TargetResult:
+    lever, target = LEVERS[lever_key], TARGETS[target_key]
+    seed = scenario.run.seed if seed is None else seed
+    ref_monthly = None
+    if target.relative_to:
+        if reference is None:
+            raise ValueError(f"target {target.key!r} needs the scenario {target.relative_to!r}")
+        ref = reference.with_run(start=scenario.run.start, end=scenario.run.end)
+        ref_monthly = run_replications(ref, reps=reps, seed=seed, executor=executor).monthly
+    start = lever.current(scenario)
+    end = lever.high if lever.improves > 0 else lever.low
+    grid_values = list(np.linspace(start, end, coarse))
+    points: list[dict] = []
+    ticker = iter(progress(range(coarse + fine))) if progress else None
+
+    def run(v: float) -> dict:
+        p = _point(scenario, lever, v, target, reps, seed, ref_monthly, executor)
+        points.append(p)
+        if ticker is not None:
+            next(ticker, None)
+        return p
+
+    prev = None
+    bracket = None
+    for v in grid_values:
+        p = run(v)
+        if p["meets_confident"]:
+            bracket = (prev, p)
+            break
+        prev = p
+    if bracket is not None and bracket[0] is not None and fine > 0:
+        lo, hi = bracket
+        for v in np.linspace(lo["value"], hi["value"], fine + 2)[1:-1]:
+            p = run(float(v))
+            if p["meets_confident"]:
+                bracket = (lo, p)
+                break
+            lo = p
+        bracket = (lo, bracket[1])
+    grid = pd.DataFrame(points).sort_values("value", ascending=lever.improves > 0).reset_index(drop=True)
+    grid.insert(0, "lever", lever.label)
+    grid.insert(1, "measure", MEASURES[target.measure][0] + (" / before the approach"
+                                                            if target.relative_to else ""))
+    rows = grid.to_dict("records")
+    mean_value = None
+    for r0, r1 in zip([None, *rows[:-1]], rows, strict=True):
+        if r1["meets_mean"]:
+            mean_value = r1["value"] if r0 is None else _crossing(r0, r1, "mean", target.goal)
+            break
+    if bracket is None:
+        return TargetResult(lever, target, start, False, None, mean_value, grid)
+    a, b = bracket
+    conf = b["value"] if a is None else _crossing(a, b, "bound", target.goal)
+    return TargetResult(lever, target, start, True, conf, mean_value, grid)
