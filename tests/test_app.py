@@ -1,0 +1,286 @@
+"""The Streamlit app, page by page, through Streamlit's AppTest (no browser needed).
+
+Runs use few replications in one process (FRONT_DOOR_REPS, FRONT_DOOR_WORKERS) so the whole
+file takes seconds; finished runs are cached across sessions, so later tests reuse them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+import pytest
+
+os.environ.setdefault("FRONT_DOOR_REPS", "3")
+os.environ.setdefault("FRONT_DOOR_WORKERS", "1")
+
+import openpyxl  # noqa: E402
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from sim.metrics import MEASURES  # noqa: E402
+from sim.runner import run_replications  # noqa: E402
+from sim.scenario import MAX_FILE_BYTES, loads  # noqa: E402
+from tests.helpers import ROOT, baseline_doc  # noqa: E402
+from ui import excel, params  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
+from ui.state import to_yaml  # noqa: E402
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def period_mean(at: AppTest, measure: str) -> float:
+    return float(at.session_state.ran.res.monthly[measure].mean())
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.info] + [e.value for e in at.error] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    return open_app()
+
+
+def test_opens_ready_on_the_baseline_with_reported_figures_beside(app: AppTest) -> None:
+    ran = app.session_state.ran
+    assert ran is not None and ran.res.scenario.name == "baseline"
+    assert ran.res.reps == int(os.environ["FRONT_DOOR_REPS"])
+    words = texts(app)
+    assert "What this is." in words and "What it is not." in words
+    # the reported monthly average of % completed within 1 working day (July-December 2023)
+    assert "reported 85.2%" in words
+    labels = [m.label for m in app.metric]
+    assert MEASURES["pct_completed_within_1wd"][0] in labels
+    assert app.get("vega_lite_chart") or app.get("arrow_vega_lite_chart")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app: AppTest, page: str) -> None:
+    go(app, page)
+    assert app.title[0].value
+    go(app, "Results")
+
+
+def test_levers_show_unit_range_and_provenance(app: AppTest) -> None:
+    go(app, "Change the scenario")
+    node = baseline_doc()["staff"]["ps"]["establishment"]
+    ps = app.number_input(key="lever:staff.ps.establishment.default")
+    assert (ps.value, ps.min, ps.max) == (node["default"], *node["range"])
+    words = texts(app)
+    assert words.count("plausible range") > 40
+    for prov in ("reported by the service", "national statistic", "judgement"):
+        assert f"provenance: {prov}" in words
+    go(app, "Results")
+
+
+def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() -> None:
+    at = open_app()
+    before = period_mean(at, "pct_completed_within_1wd")
+    fewer = fewer_posts("ps", 3)
+    go(at, "Change the scenario")
+    at.number_input(key="lever:staff.ps.establishment.default").set_value(fewer).run()
+    assert at.session_state.edits == {("staff", "ps", "establishment", "default"): fewer}
+    at.button(key="run:levers").click().run()
+    assert not at.exception
+    after = period_mean(at, "pct_completed_within_1wd")
+    assert at.session_state.ran.res.scenario.staff["ps"].establishment.default == fewer
+    assert after < before - 2, (before, after)
+    # the changed number no longer claims to be what the file said
+    node = at.session_state.ran.doc["staff"]["ps"]["establishment"]
+    assert node["provenance"] == "judgement" and "changed in the app" in node["note"]
+
+
+def fewer_posts(pool: str, fewer: float) -> float:
+    """The baseline's posts for a role less `fewer`, kept inside the plausible range."""
+    node = baseline_doc()["staff"][pool]["establishment"]
+    return float(max(node["range"][0], node["default"] - fewer))
+
+
+def test_a_repeat_answer_comes_from_the_cache() -> None:
+    open_app()  # makes sure the baseline is cached
+    t0 = time.perf_counter()
+    at = open_app()  # a new session asking the same question
+    assert at.session_state.ran.from_cache
+    assert time.perf_counter() - t0 < 5
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    go(at, "Change the scenario")
+    at.file_uploader(key="upload").set_value((name, data, "application/x-yaml")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_malformed_upload_shows_the_error_and_changes_nothing() -> None:
+    at = open_app()
+    go(at, "Change the scenario")
+    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    upload(at, "broken.yaml", b"name: [not closed\nrun: {")
+    errors = [e.value for e in at.error]
+    assert any("Upload refused" in e and "not valid YAML" in e for e in errors), errors
+    assert at.session_state.original["name"] == "baseline"
+    assert at.session_state.edits == {("staff", "csw", "establishment", "default"): fewer_posts("csw", 2)}
+
+
+def test_an_invalid_scenario_upload_names_the_field() -> None:
+    doc = baseline_doc()
+    doc["staff"]["csw"]["establishment"]["default"] = 99
+    at = upload(open_app(), "too_many.yaml", yaml.safe_dump(doc).encode())
+    errors = " ".join(e.value for e in at.error)
+    assert "staff.csw.establishment" in errors and "plausible range" in errors
+    assert (at.session_state.original["staff"]["csw"]["establishment"]["default"]
+            == baseline_doc()["staff"]["csw"]["establishment"]["default"])
+
+
+def test_an_oversized_upload_is_refused_unread() -> None:
+    at = upload(open_app(), "huge.yaml", b"#" * (MAX_FILE_BYTES + 1))
+    errors = " ".join(e.value for e in at.error)
+    assert "larger than" in errors and "not read" in errors
+    assert at.session_state.original["name"] == "baseline"
+
+
+def test_an_upload_may_extend_only_a_library_scenario() -> None:
+    at = upload(open_app(), "sneaky.yaml", b"extends: ../../etc/hostname\nname: sneaky\n")
+    errors = " ".join(e.value for e in at.error)
+    assert "must name a scenario file in scenarios/" in errors
+
+
+def test_a_downloaded_scenario_uploads_again() -> None:
+    at = open_app()
+    go(at, "Change the scenario")
+    at.text_input(key="lever:name").input("six supervisors").run()
+    at.number_input(key="lever:staff.ps.establishment.default").set_value(fewer_posts("ps", 1)).run()
+    # the download button holds exactly this text
+    text = to_yaml(params.apply_edits(at.session_state.original, at.session_state.edits))
+    assert loads(text).staff["ps"].establishment.default == fewer_posts("ps", 1)  # as `sim check` reads it
+    fresh = upload(open_app(), "six_supervisors.yaml", text.encode())
+    assert any("Loaded six_supervisors.yaml" in s.value for s in fresh.success)
+    assert fresh.session_state.original["name"] == "six supervisors"
+    assert fresh.session_state.original["staff"]["ps"]["establishment"]["default"] == fewer_posts("ps", 1)
+
+
+def test_every_library_scenario_loads_into_the_levers_unchanged() -> None:
+    at = go(open_app(), "Change the scenario")
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        at.selectbox(key="library_choice").set_value(path.name).run()
+        at.button(key="load_library").click().run()
+        assert not at.exception, (path.name, [e.value for e in at.exception])
+        assert any(f"Loaded {path.name}" in s.value for s in at.success), [e.value for e in at.error]
+        # drawing every lever from the file changes nothing until a lever is moved
+        assert at.session_state.source == path.name and at.session_state.edits == {}, path.name
+
+
+def test_compare_gives_paired_differences() -> None:
+    at = open_app()
+    go(at, "Compare and target")
+    at.button(key="save_here").click().run()
+    go(at, "Change the scenario")
+    at.text_input(key="lever:name").input("two fewer consultant social workers").run()
+    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    at.button(key="save_for_compare").click().run()
+    go(at, "Compare and target")
+    assert list(at.session_state.saved) == ["baseline", "two fewer consultant social workers"]
+    at.button(key="run_compare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.session_state.comparison["table"]
+    row = table[(table["scenario"] == "two fewer consultant social workers")
+                & (table["measure"] == "abandoned_calls") & (table["month"] == "all months")].iloc[0]
+    assert row["diff_from_first"] > 0 and row["diff_ci_low"] <= row["diff_from_first"] <= row["diff_ci_high"]
+    assert len(at.dataframe) >= 1
+    words = texts(at)
+    assert "difference from 'baseline'" in words
+
+
+def test_target_finder_and_tornado_say_when_they_are_not_available() -> None:
+    import sim.experiments as ex
+
+    at = go(open_app(), "Compare and target")
+    if not hasattr(ex, "find_target"):
+        assert "target finder is not available" in texts(at)
+    go(at, "Assumptions")
+    if not hasattr(ex, "sensitivity"):
+        assert "Sensitivity analysis is not available" in texts(at)
+
+
+def test_assumptions_page_lists_every_parameter() -> None:
+    at = go(open_app(), "Assumptions")
+    table = at.dataframe[0].value
+    doc = baseline_doc()
+    assert len(table) == sum(1 for _ in params.walk(doc))
+    assert {"value", "unit", "plausible range", "provenance", "source"} <= set(table.columns)
+    assert {"reported", "national", "judgement"} <= set(table["provenance"])
+    # the calibration fit is shown beside it
+    assert any("mean absolute % error" in list(d.value.columns) for d in at.dataframe[1:])
+
+
+def test_downloads_page_offers_the_workbook_and_csvs() -> None:
+    at = go(open_app(), "Downloads")
+    labels = [b.label for b in at.get("download_button")]
+    assert any("Excel workbook" in lab for lab in labels)
+    assert sum("CSV" in lab or ".csv" in lab for lab in labels) >= 3
+    book = openpyxl.load_workbook(io.BytesIO(at.session_state.xlsx))
+    assert {"Inputs", "Monthly", "Summary", "Comparison", "Assumptions"} <= set(book.sheetnames)
+
+
+def test_a_long_run_says_so_before_starting() -> None:
+    at = open_app()
+    at.sidebar.number_input(key="reps").set_value(400).run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "This run will take" in warnings
+    assert at.button(key="run:results").disabled
+
+
+# ---------------------------------------------------------------------------------------------
+# the helpers behind the pages
+
+
+def test_every_setting_has_a_plain_english_name() -> None:
+    for path, _ in params.walk(baseline_doc()):
+        name = params.label(path)
+        assert "_" not in name and name[0].isupper(), (path, name)
+
+
+def test_workbook_sheets_use_plain_english_headings(baseline) -> None:
+    res = run_replications(baseline, reps=2, seed=1)
+    monthly = excel.monthly_table(res)
+    assert f"{MEASURES['pct_completed_within_1wd'][0]} (%)" in monthly.columns
+    summary = excel.summary_table(res, pd.DataFrame())
+    data = excel.workbook(excel.inputs_table({"scenario": "baseline"}, pd.DataFrame(
+        columns=["setting", "file value", "value used", "unit"])), monthly, summary,
+        excel.comparison_table(None), params.assumptions(baseline.model_dump(mode="json")))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Read me", "Inputs", "Monthly", "Summary", "Comparison", "Assumptions"]
+    assert book["Monthly"].max_row == len(monthly) + 1
+
+
+def test_edits_apply_scale_and_summer_leave() -> None:
+    doc = baseline_doc()
+    doc["run"]["start"], doc["run"]["end"] = str(doc["run"]["start"]), str(doc["run"]["end"])
+    out = params.apply_edits(doc, {("demand", "police_monthly", params.SCALE): 0.67,
+                                   ("staff", "csw", "leave_rate", params.SUMMER): 0.05})
+    assert out["demand"]["police_monthly"]["value"]["2023-12"] == pytest.approx(706 * 0.67)
+    leave = doc["staff"]["csw"]["leave_rate"]
+    summer = {m: out["staff"]["csw"]["leave_rate"]["value"][m] for m in ("2023-07", "2023-08")}
+    assert summer == {m: pytest.approx(leave["value"].get(m, leave["default"]) + 0.05)
+                      for m in ("2023-07", "2023-08")}
+    assert "note" not in leave or "changed in the app" not in leave["note"]  # the original is untouched

@@ -1,0 +1,270 @@
+"""Charts a board can read: a title, units on the axis, a colour-blind-safe palette, and words.
+
+Each function returns the chart, the table it draws (for download) and a sentence that says
+what the chart shows, for readers who cannot see it (and for anyone skimming).
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from sim.metrics import MEASURES
+
+# Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+             "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+SERIES = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion", "sky", "black")]
+POOL_WORK = {"csw": "Phone calls (consultant social workers)",
+             "ps": "Emails, PPNs, direction (practice supervisors)",
+             "da_hub": "Domestic-abuse PPNs (domestic abuse hub)",
+             "cotriage": "Police co-triage of other PPNs"}
+POOL_TEXT = {"csw": "phone calls", "ps": "emails, PPN screening and management direction",
+             "da_hub": "domestic-abuse PPNs", "cotriage": "police co-triage"}
+MODEL = "Model average"
+BAND = "Model 95% interval"
+REPORTED = "Reported"
+LEGEND = {"orient": "top", "labelLimit": 0, "title": None, "direction": "horizontal"}
+
+
+def fmt(v: float, unit: str = "") -> str:
+    """A number as a reader expects it: no false precision, percentages with one decimal."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "not available"
+    if unit == "%" or unit.startswith("% of"):
+        return f"{v:.1f}%"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+
+
+def _months(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    df["month_start"] = pd.to_datetime(df["month"] + "-01")
+    return df
+
+
+def _title(text: str, subtitle: str = "") -> alt.TitleParams:
+    return alt.TitleParams(text=text, subtitle=subtitle or alt.Undefined, anchor="start")
+
+
+def measure_vs_reported(summary: pd.DataFrame, observed: pd.DataFrame, measure: str,
+                        reps: int) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """One measure by month: the model's mean and 95% band, with the reported figure beside it."""
+    label, unit = MEASURES[measure]
+    s = summary[summary["measure"] == measure][["month", "mean", "ci_low", "ci_high"]]
+    if measure in getattr(observed, "columns", []):
+        rep = observed[measure].rename("reported").reset_index().rename(columns={"index": "month"})
+        s = s.merge(rep, on="month", how="left")
+    else:
+        s = s.assign(reported=np.nan)
+    data = _months(s)
+    x = alt.X("month_start:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0,
+                                                           tickCount="month"))
+    series = [MODEL, BAND, REPORTED]
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(**LEGEND),
+                       scale=alt.Scale(domain=series,
+                                       range=[OKABE_ITO["blue"], OKABE_ITO["sky"], OKABE_ITO["black"]]))
+    shape = alt.Shape("series:N", title=None, legend=alt.Legend(**LEGEND),
+                      scale=alt.Scale(domain=series, range=["circle", "square", "diamond"]))
+    tip = [alt.Tooltip("month:N", title="Month"),
+           alt.Tooltip("mean:Q", title="Model average", format=",.1f"),
+           alt.Tooltip("ci_low:Q", title="95% interval from", format=",.1f"),
+           alt.Tooltip("ci_high:Q", title="95% interval to", format=",.1f"),
+           alt.Tooltip("reported:Q", title="Reported", format=",.1f")]
+    base = alt.Chart(data).encode(x=x)
+    band = base.mark_area(opacity=0.35).encode(
+        y=alt.Y("ci_low:Q", title=unit, scale=alt.Scale(zero=False)), y2="ci_high:Q", color=colour,
+        tooltip=tip
+    ).transform_calculate(series=f"'{BAND}'")
+    line = base.mark_line(strokeWidth=2.5).encode(
+        y=alt.Y("mean:Q", title=unit, scale=alt.Scale(zero=False)), color=colour, tooltip=tip
+    ).transform_calculate(series=f"'{MODEL}'")
+    dots = base.mark_point(filled=True, size=50).encode(
+        y=alt.Y("mean:Q", title=unit, scale=alt.Scale(zero=False)), color=colour, shape=shape, tooltip=tip
+    ).transform_calculate(series=f"'{MODEL}'")
+    layers = [band, line, dots]
+    if data["reported"].notna().any():
+        layers.append(base.mark_point(filled=True, size=140).encode(
+            y=alt.Y("reported:Q", title=unit, scale=alt.Scale(zero=False)), color=colour, shape=shape,
+            tooltip=tip
+        ).transform_calculate(series=f"'{REPORTED}'").transform_filter("isValid(datum.reported)"))
+    chart = alt.layer(*layers).properties(
+        title=_title(label, f"{unit}, by month; band: 95% interval over {reps} replications"),
+        height=340)
+    table = s.rename(columns={"mean": "model average", "ci_low": "95% interval low",
+                              "ci_high": "95% interval high", "reported": "reported"})
+    return chart, table, describe_measure(s, label, unit)
+
+
+def month_name(month: str) -> str:
+    """'2023-07' as 'July 2023'."""
+    try:
+        return pd.Timestamp(f"{month}-01").strftime("%B %Y")
+    except ValueError:
+        return month
+
+
+def describe_measure(s: pd.DataFrame, label: str, unit: str) -> str:
+    """A sentence for a screen reader: the run's level, its band and how the reported compares."""
+    if s.empty:
+        return f"{label}: no results."
+    first, last = s.iloc[0], s.iloc[-1]
+    text = (f"{label} ({unit}): the model gives {fmt(first['mean'], unit)} in {month_name(first['month'])}"
+            f" and {fmt(last['mean'], unit)} in {month_name(last['month'])}; monthly average"
+            f" {fmt(s['mean'].mean(), unit)}.")
+    rep = s.dropna(subset=["reported"]) if "reported" in s else s.iloc[0:0]
+    if not rep.empty:
+        inside = ((rep["reported"] >= rep["ci_low"]) & (rep["reported"] <= rep["ci_high"])).sum()
+        text += (f" Reported monthly average {fmt(rep['reported'].mean(), unit)}; the reported"
+                 f" figure is inside the model's 95% interval in {inside} of {len(rep)} months.")
+    return text
+
+
+def pools_chart(summary: pd.DataFrame, prefix: str, pools: list[str], reps: int,
+                title: str) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """A per-pool measure (wait, queue, utilisation, overtime) by month, one line per pool."""
+    keys = {f"{prefix}{p}": p for p in pools}
+    s = summary[summary["measure"].isin(keys)].copy()
+    s["work"] = s["measure"].map(lambda m: POOL_WORK[keys[m]])
+    unit = MEASURES[next(iter(keys))][1]
+    data = _months(s)
+    order = [POOL_WORK[p] for p in pools]
+    colour = alt.Color("work:N", title=None, sort=order, legend=alt.Legend(**{**LEGEND, "columns": 1}),
+                       scale=alt.Scale(domain=order, range=SERIES[: len(order)]))
+    x = alt.X("month_start:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0,
+                                                           tickCount="month"))
+    tip = [alt.Tooltip("work:N", title="Work"), alt.Tooltip("month:N", title="Month"),
+           alt.Tooltip("mean:Q", title="Model average", format=",.2f"),
+           alt.Tooltip("ci_low:Q", title="95% interval from", format=",.2f"),
+           alt.Tooltip("ci_high:Q", title="95% interval to", format=",.2f")]
+    base = alt.Chart(data).encode(x=x, color=colour, tooltip=tip)
+    chart = alt.layer(
+        base.mark_area(opacity=0.2).encode(y=alt.Y("ci_low:Q", title=unit), y2="ci_high:Q"),
+        base.mark_line(point=True, strokeWidth=2.5).encode(
+            y=alt.Y("mean:Q", title=unit), strokeDash=alt.StrokeDash("work:N", sort=order, legend=None)),
+    ).properties(title=_title(title, f"{unit}, by month; bands: 95% interval over {reps} replications"),
+                 height=400)
+    table = s[["work", "month", "mean", "ci_low", "ci_high"]].rename(columns={
+        "mean": f"model average ({unit})", "ci_low": "95% interval low", "ci_high": "95% interval high"})
+    parts = []
+    for p in pools:
+        v = s[s["measure"] == f"{prefix}{p}"]["mean"]
+        if v.notna().any():
+            parts.append(f"{POOL_TEXT[p]} {fmt(v.mean(), unit)}"
+                         f" (highest month {fmt(v.max(), unit)})")
+    text = f"{title}, monthly average ({unit}): " + "; ".join(parts) + "." if parts else f"{title}: none."
+    return chart, table, text
+
+
+FLOW_STEPS = [
+    ("Contacts", "contacts", "All contacts"),
+    ("Contacts", "phone_contacts", "Contacts by phone"),
+    ("Contacts", "email_contacts", "Contacts by email"),
+    ("Contacts", "ppn_contacts", "Police protection notices"),
+    ("Decision at the front door", "info_advice", "Information and advice"),
+    ("Decision at the front door", "early_help", "Early help"),
+    ("Decision at the front door", "nfa", "No further action"),
+    ("Decision at the front door", "referrals", "Referral to children's social care"),
+    ("After referral", "strategy_meetings", "Strategy meeting held"),
+    ("After referral", "s47_enquiries", "Section 47 enquiry started"),
+]
+
+
+def flow_chart(summary: pd.DataFrame, reps: int) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """From contacts to outcomes: a funnel of monthly averages, stage by stage."""
+    per = summary.groupby("measure")["mean"].mean()
+    rows = [{"stage": stage, "step": name, "per month": float(per.get(key, np.nan))}
+            for stage, key, name in FLOW_STEPS]
+    data = pd.DataFrame(rows)
+    total = float(per.get("contacts", np.nan))
+    data["share of contacts"] = 100 * data["per month"] / total if total else np.nan
+    stages = list(dict.fromkeys(s for s, _, _ in FLOW_STEPS))
+    colour = alt.Color("stage:N", title="Stage", sort=stages, legend=alt.Legend(**LEGEND),
+                       scale=alt.Scale(domain=stages, range=SERIES[: len(stages)]))
+    base = alt.Chart(data).encode(
+        y=alt.Y("step:N", sort=[n for _, _, n in FLOW_STEPS], title=None,
+                axis=alt.Axis(labelLimit=300, labelFontSize=12)),
+        tooltip=[alt.Tooltip("step:N", title="Step"),
+                 alt.Tooltip("per month:Q", title="Average per month", format=",.0f"),
+                 alt.Tooltip("share of contacts:Q", title="% of contacts", format=".1f")])
+    bars = base.mark_bar().encode(x=alt.X("per month:Q", title="contacts, meetings or enquiries per month"),
+                                  color=colour)
+    labels = base.mark_text(align="left", dx=4).encode(
+        x="per month:Q", text=alt.Text("per month:Q", format=",.0f"))
+    chart = (bars + labels).properties(
+        title=_title("From contacts to outcomes",
+                     f"average per month over the run, {reps} replications; meetings and enquiries"
+                     " are counted in the month they happen"),
+        height=alt.Step(34))
+    ref = float(per.get("referrals", np.nan))
+    text = (f"From contacts to outcomes: about {fmt(total)} contacts a month"
+            f" ({fmt(per.get('phone_contacts', np.nan))} by phone, {fmt(per.get('email_contacts', np.nan))}"
+            f" by email, {fmt(per.get('ppn_contacts', np.nan))} police protection notices);"
+            f" {fmt(per.get('info_advice', np.nan))} end in information and advice,"
+            f" {fmt(per.get('early_help', np.nan))} in early help, {fmt(per.get('nfa', np.nan))} in no"
+            f" further action and {fmt(ref)} ({fmt(100 * ref / total, '%') if total else '-'}) become"
+            f" referrals; {fmt(per.get('strategy_meetings', np.nan))} strategy meetings and"
+            f" {fmt(per.get('s47_enquiries', np.nan))} section 47 enquiries follow each month.")
+    return chart, data, text
+
+
+def difference_chart(table: pd.DataFrame, measure: str, reference: str
+                     ) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """Each scenario's paired difference from the reference, with its 95% interval."""
+    label, unit = MEASURES[measure]
+    d = table[(table["measure"] == measure) & (table["month"] == "all months")
+              & (table["scenario"] != reference)]
+    d = d[["scenario", "mean", "diff_from_first", "diff_ci_low", "diff_ci_high"]].copy()
+    unit_d = "percentage points" if unit.startswith("%") else unit
+    y = alt.Y("scenario:N", title=None, sort=list(d["scenario"]), axis=alt.Axis(labelLimit=240))
+    tip = [alt.Tooltip("scenario:N", title="Scenario"),
+           alt.Tooltip("diff_from_first:Q", title="Difference", format="+,.2f"),
+           alt.Tooltip("diff_ci_low:Q", title="95% interval from", format="+,.2f"),
+           alt.Tooltip("diff_ci_high:Q", title="95% interval to", format="+,.2f")]
+    base = alt.Chart(d).encode(y=y, tooltip=tip)
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=OKABE_ITO["black"], strokeDash=[4, 4]
+                                                          ).encode(x="x:Q")
+    chart = alt.layer(
+        zero,
+        base.mark_rule(strokeWidth=3, color=OKABE_ITO["blue"]).encode(
+            x=alt.X("diff_ci_low:Q", title=f"difference from '{reference}' ({unit_d})"),
+            x2="diff_ci_high:Q"),
+        base.mark_point(filled=True, size=120, shape="diamond", color=OKABE_ITO["vermillion"]).encode(
+            x="diff_from_first:Q"),
+    ).properties(title=_title(f"{label}: difference from '{reference}'",
+                              f"{unit_d}; average over the run's months; line: 95% interval of the"
+                              " paired difference"),
+                 height=max(170, 56 * len(d)))
+    parts = [f"'{r.scenario}' {r.diff_from_first:+,.2f} (95% interval {r.diff_ci_low:+,.2f} to"
+             f" {r.diff_ci_high:+,.2f})" for r in d.itertuples()]
+    text = (f"{label}, difference from '{reference}' in {unit_d}: " + "; ".join(parts) + "."
+            if parts else "No scenario to compare.")
+    return chart, d.rename(columns={"mean": f"scenario average ({unit})",
+                                    "diff_from_first": f"difference ({unit_d})",
+                                    "diff_ci_low": "95% interval low",
+                                    "diff_ci_high": "95% interval high"}), text
+
+
+def tornado_chart(data: pd.DataFrame, value_col: str, low_col: str, high_col: str,
+                  name_col: str, title: str, unit: str) -> alt.Chart:
+    """Bars from the low-end to the high-end result of each setting, widest at the top."""
+    d = data.copy()
+    d["swing"] = (d[high_col] - d[low_col]).abs()
+    d = d.sort_values("swing", ascending=False)
+    y = alt.Y(f"{name_col}:N", sort=list(d[name_col]), title=None, axis=alt.Axis(labelLimit=320))
+    long = pd.concat([
+        pd.DataFrame({name_col: d[name_col], "end": "setting at the low end of its range",
+                      "result": d[low_col]}),
+        pd.DataFrame({name_col: d[name_col], "end": "setting at the high end of its range",
+                      "result": d[high_col]})])
+    long[value_col] = long[name_col].map(dict(zip(d[name_col], d[value_col], strict=False)))
+    colour = alt.Color("end:N", title=None, legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(range=[OKABE_ITO["blue"], OKABE_ITO["orange"]]))
+    return alt.Chart(long).mark_bar().encode(
+        y=y, x=alt.X("result:Q", title=unit), x2=f"{value_col}:Q", color=colour,
+        tooltip=[name_col, "end", alt.Tooltip("result:Q", format=",.2f")]
+    ).properties(title=_title(title, unit), height=max(160, 26 * len(d)))
