@@ -155,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--out", type=Path, default=Path("out"))
     _executor_args(tg)
 
+    se = sub.add_parser("sensitivity", help="one-at-a-time swings over every judged parameter's"
+                        " range (tornado data), and Sobol indices on the largest")
+    se.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
+    se.add_argument("--reps", type=_positive, default=3, help="replications per point (default 3)")
+    se.add_argument("--seed", type=_seed)
+    se.add_argument("--only", nargs="+", help="parameter paths to vary (default: every judged one)")
+    se.add_argument("--sobol", type=_positive, metavar="N", help="also Sobol indices with N base"
+                    " samples (N x (K+2) runs) over the K parameters with the largest swings")
+    se.add_argument("--sobol-top", type=_positive, default=5, metavar="K")
+    se.add_argument("--out", type=Path, default=Path("out"))
+    _executor_args(se)
+
     c = sub.add_parser("check", help="validate a scenario file without running it")
     c.add_argument("scenario", type=Path)
 
@@ -388,6 +400,42 @@ def cmd_target(args) -> int:
     return EXIT_OK
 
 
+def cmd_sensitivity(args) -> int:
+    from tqdm import tqdm
+
+    from sim.output import write_csv
+    from sim.sensitivity import judged_parameters, one_at_a_time, sobol
+
+    sc = load(args.scenario)
+
+    def bar(desc):
+        return lambda it: tqdm(it, desc=desc, unit="run", file=sys.stderr)
+
+    with _executor(args) as executor:
+        oat = one_at_a_time(sc, reps=args.reps, seed=args.seed, only=args.only,
+                            executor=executor, progress=bar("one at a time"))
+        write_csv(oat, args.out / "tornado.csv")
+        for name, end, why in oat.attrs.get("skipped", []):
+            print(f"note: {name} at its {end} end was not run: {why}", file=sys.stderr)
+        print(f"one at a time: {oat['parameter'].nunique()} judged parameters x 2 ends x"
+              f" {args.reps} replications; largest swings (written {args.out / 'tornado.csv'}):")
+        for _, g in oat.groupby("measure", sort=False):
+            top = g.nsmallest(5, "rank")
+            print(f"\n{g['label'].iloc[0]} (base {g['base'].iloc[0]:.3g})")
+            for _, r in top.iterrows():
+                print(f"  {r['parameter']:<55} {r['low']:>8.3g} -> {r['at_low']:>8.3g}   "
+                      f"{r['high']:>8.3g} -> {r['at_high']:>8.3g}")
+        if args.sobol:
+            swing = oat.groupby("parameter")["swing"].max().sort_values(ascending=False)
+            keep = set(swing.index[:args.sobol_top])
+            params = [p for p in judged_parameters(sc) if p.name in keep]
+            s = sobol(sc, params, n=args.sobol, seed=args.seed, executor=executor,
+                      progress=bar("Sobol samples"))
+            write_csv(s, args.out / "sobol.csv")
+            print(f"\nSobol indices from {s.attrs['runs']} runs: {args.out / 'sobol.csv'}")
+    return EXIT_OK
+
+
 def cmd_bench(args) -> int:
     from sim.bench import bench, report
 
@@ -399,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
-                "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target}
+                "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
+                "sensitivity": cmd_sensitivity}
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:
