@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.intervals import t_critical
 from sim.metrics import MEASURES
 from sim.runner import RunResults, run_replications
 from sim.scenario import Scenario
@@ -23,15 +23,9 @@ from sim.scenario import Scenario
 PERIOD = "all months"
 
 
-def _t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return np.nan, np.nan, np.nan
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, np.nan, np.nan
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return m, m - half, m + half
+def _stack(monthly: pd.DataFrame, by_month: bool) -> pd.DataFrame:
+    """Long table rep, month, measure, value (per month, or the period average)."""
+    return per_rep(monthly, by_month).melt(ignore_index=False, var_name="measure").reset_index()
 
 
 def per_rep(monthly: pd.DataFrame, by_month: bool) -> pd.DataFrame:
@@ -47,23 +41,29 @@ def per_rep(monthly: pd.DataFrame, by_month: bool) -> pd.DataFrame:
 def paired_differences(results: Sequence[RunResults], by_month: bool = True,
                        level: float = 0.95) -> pd.DataFrame:
     """Each scenario's mean and its paired difference from the first, with intervals."""
-    base = per_rep(results[0].monthly, by_month)
-    rows = []
+    keys = ["month", "measure", "rep"]
+    base = _stack(results[0].monthly, by_month).set_index(keys)["value"]
+    tables = []
     for res in results:
-        cur = per_rep(res.monthly, by_month)
-        common = base.index.intersection(cur.index)
-        for month in common.get_level_values("month").unique():
-            idx = common[common.get_level_values("month") == month]
-            for m in cur.columns:
-                a = base.loc[idx, m].to_numpy(dtype=float)
-                b = cur.loc[idx, m].to_numpy(dtype=float)
-                mean, lo, hi = _t_interval(b, level)
-                d, dlo, dhi = _t_interval(b - a, level)
-                rows.append({"scenario": res.scenario.name, "measure": m, "month": month,
-                             "label": MEASURES[m][0], "unit": MEASURES[m][1], "mean": mean,
-                             "ci_low": lo, "ci_high": hi, "diff_from_first": d,
-                             "diff_ci_low": dlo, "diff_ci_high": dhi, "reps": len(idx)})
-    return pd.DataFrame(rows)
+        cur = _stack(res.monthly, by_month).set_index(keys)["value"]
+        both = pd.DataFrame({"b": cur, "d": cur - base.reindex(cur.index)}).dropna(subset=["b"])
+        g = both.groupby(level=["month", "measure"], sort=False)
+        stats_ = g.agg(mean=("b", "mean"), sd=("b", "std"), reps=("b", "count"),
+                       diff_from_first=("d", "mean"), dsd=("d", "std"), dn=("d", "count"))
+        tb = t_critical(level, stats_["reps"] - 1) / np.sqrt(stats_["reps"])
+        td = t_critical(level, stats_["dn"] - 1) / np.sqrt(stats_["dn"])
+        stats_["ci_low"] = stats_["mean"] - tb * stats_["sd"]
+        stats_["ci_high"] = stats_["mean"] + tb * stats_["sd"]
+        stats_["diff_ci_low"] = stats_["diff_from_first"] - td * stats_["dsd"]
+        stats_["diff_ci_high"] = stats_["diff_from_first"] + td * stats_["dsd"]
+        stats_ = stats_.reset_index()
+        stats_.insert(0, "scenario", res.scenario.name)
+        tables.append(stats_)
+    out = pd.concat(tables, ignore_index=True)
+    out["label"] = out["measure"].map(lambda m: MEASURES[m][0])
+    out["unit"] = out["measure"].map(lambda m: MEASURES[m][1])
+    return out[["scenario", "measure", "month", "label", "unit", "mean", "ci_low", "ci_high",
+                "diff_from_first", "diff_ci_low", "diff_ci_high", "reps"]]
 
 
 def aligned(scenarios: Sequence[Scenario]) -> list[Scenario]:
@@ -119,7 +119,7 @@ def relative_half_widths(monthly: pd.DataFrame, measures: Sequence[str],
     rows = {}
     for n in range(2, len(per) + 1):
         x = per.iloc[:n]
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+        half = t_critical(level, n - 1) * x.std(ddof=1) / np.sqrt(n)
         rows[n] = (half / x.mean().abs()).replace([np.inf], np.nan)
     return pd.DataFrame(rows).T.rename_axis("reps")
 

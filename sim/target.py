@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.experiments import per_rep
+from sim.intervals import half_width
 from sim.levers import LEVERS, Lever
 from sim.metrics import MEASURES
 from sim.runner import run_replications
@@ -84,7 +84,7 @@ def _point(scenario: Scenario, lever: Lever, value: float, target: Target, reps:
     res = run_replications(lever.apply(scenario, value), reps=reps, seed=seed, executor=executor)
     x = _values(res.monthly, target, reference)
     m = float(np.mean(x))
-    half = float(stats.t.ppf(0.975, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x)))
+    half = half_width(x)
     bound = m - half if target.at_least else m + half
     return {"value": value, "mean": m, "ci_low": m - half, "ci_high": m + half, "bound": bound,
             "meets_mean": (m >= target.goal) if target.at_least else (m <= target.goal),
