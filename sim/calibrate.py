@@ -7,6 +7,13 @@ noise, with Nelder-Mead inside the bounds. Every evaluation uses the same replic
 (common random numbers), so the objective is smooth enough for a direct search and differences
 between candidate values are not masked by noise. The fitted values are written back into
 the scenario file with provenance "calibrated", the date and the value they replaced.
+
+The fit has two stages. The front-door parameters are fitted first, as above. The downstream
+parameters (`downstream_parameters`: strategy meeting chairs, S47 length, assessment pace,
+how often families come back as referrals) cannot change anything the front door does, so the
+front door is then run once per replication at the fitted values and only the pathway after it
+(sim/pathway.py) is recomputed for each candidate: the same optimum as a joint fit, in a
+fraction of the time.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ class _Strict(BaseModel):
 
 class FreeParameter(_Strict):
     name: str
-    kind: Literal["monthly_default", "share_scale"]
+    kind: Literal["monthly_default", "share_scale", "scalar", "scalar_scale"]
     path: str | None = None
     paths: tuple[str, ...] = ()
     share: str | None = None
@@ -71,6 +78,9 @@ class CalibrationConfig(_Strict):
     validation: ValidationSpec
     free_parameters: tuple[FreeParameter, ...]
     targets: dict[str, TargetSpec]
+    downstream_parameters: tuple[FreeParameter, ...] = ()
+    downstream_targets: dict[str, TargetSpec] = Field(default_factory=dict)
+    downstream_max_evaluations: int = Field(default=60, ge=1)
     validated_measures: tuple[str, ...]
     not_identifiable: tuple[str, ...]
 
@@ -114,6 +124,12 @@ def apply(doc: dict, params: Iterable[FreeParameter], x: Iterable[float]) -> dic
     for p, v in zip(params, x, strict=True):
         if p.kind == "monthly_default":
             _node(doc, p.path)["default"] = round(float(v), 3)
+        elif p.kind == "scalar":
+            _node(doc, p.path)["value"] = round(float(v), 4)
+        elif p.kind == "scalar_scale":
+            for path in p.paths:
+                node = _node(doc, path)
+                node["value"] = round(node["value"] * float(v), 4)
         else:
             for path in p.paths:
                 node = _node(doc, path)
@@ -135,6 +151,7 @@ class FitResult:
     start_objective: float
     history: list[tuple[list[float], float]] = field(default_factory=list)
     fitted: pd.DataFrame | None = None
+    downstream: FitResult | None = None  # the second stage (downstream parameters)
 
 
 def fit_period(sc: Scenario, months: tuple[str, ...]) -> Scenario:
@@ -143,12 +160,13 @@ def fit_period(sc: Scenario, months: tuple[str, ...]) -> Scenario:
     return sc.with_run(start=first, end=last)
 
 
-def objective_terms(monthly: pd.DataFrame, cfg: CalibrationConfig) -> pd.DataFrame:
+def objective_terms(monthly: pd.DataFrame, cfg: CalibrationConfig,
+                    targets: dict[str, TargetSpec] | None = None) -> pd.DataFrame:
     """Per target and month: simulated mean, reported value and the scaled error."""
     obs = observed_monthly()
     means = monthly.groupby("month").mean(numeric_only=True)
     rows = []
-    for measure, spec in cfg.targets.items():
+    for measure, spec in (cfg.targets if targets is None else targets).items():
         for month in cfg.fit_months:
             sim_v, obs_v = float(means.at[month, measure]), float(obs.at[month, measure])
             rows.append({"measure": measure, "month": month, "simulated": sim_v, "reported": obs_v,
@@ -156,25 +174,60 @@ def objective_terms(monthly: pd.DataFrame, cfg: CalibrationConfig) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _start_value(doc: dict, p: FreeParameter) -> float:
+    if p.kind == "monthly_default":
+        return float(_node(doc, p.path)["default"])
+    if p.kind == "scalar":
+        return float(_node(doc, p.path)["value"])
+    return 1.0  # scales start at the file's values
+
+
+def _nelder_mead(evaluate: Callable[[np.ndarray], float], params: tuple[FreeParameter, ...],
+                 start: np.ndarray, budget: int) -> tuple[list[float], float]:
+    """Nelder-Mead on the parameters mapped to [0, 1] within their bounds."""
+    lo = np.array([p.bounds[0] for p in params])
+    hi = np.array([p.bounds[1] for p in params])
+    u0 = (np.clip(start, lo, hi) - lo) / (hi - lo)
+    step = 0.25
+    simplex = np.vstack([u0] + [np.clip(u0 + step * np.eye(len(u0))[i] * (1 if u0[i] < 0.5 else -1), 0, 1)
+                                for i in range(len(u0))])
+    opt = optimize.minimize(lambda u: evaluate(lo + np.clip(u, 0, 1) * (hi - lo)), u0,
+                            method="Nelder-Mead", bounds=[(0, 1)] * len(u0),
+                            options={"maxfev": budget, "initial_simplex": simplex,
+                                     "xatol": 0.01, "fatol": 0.05})
+    return (lo + np.clip(opt.x, 0, 1) * (hi - lo)).tolist(), float(opt.fun)
+
+
+def _front_door(sc: Scenario, seed: int, rep: int):
+    """One replication's result (top level so it pickles), for the downstream stage."""
+    from sim.model import simulate
+
+    return simulate(sc, seed, rep)
+
+
 def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
               progress: Callable[[Iterable], Iterable] | None = None,
               max_evaluations: int | None = None) -> tuple[FitResult, dict, CalibrationConfig]:
-    """Fit the free parameters; returns the fit, the fitted scenario document and the config."""
+    """Fit the free parameters; returns the fit, the fitted scenario document and the config.
+
+    The returned fit is the front-door stage; its `downstream` holds the second stage.
+    """
     cfg = load_config(config_path)
     path = cfg.scenario_path(config_path)
     base_doc = read_document(path.read_text(encoding="utf-8"), str(path), path.parent)
     params = cfg.free_parameters
-    lo = np.array([p.bounds[0] for p in params])
-    hi = np.array([p.bounds[1] for p in params])
-    start = np.array([_node(base_doc, p.path)["default"] if p.kind == "monthly_default" else 1.0
-                      for p in params], dtype=float)
+    start = np.array([_start_value(base_doc, p) for p in params], dtype=float)
     budget = max_evaluations or cfg.max_evaluations
+    d_budget = max_evaluations or cfg.downstream_max_evaluations
     history: list[tuple[list[float], float]] = []
-    bar = progress(range(budget)) if progress else None
+    bar = progress(range(budget + (d_budget if cfg.downstream_parameters else 0))) if progress else None
     bar_it = iter(bar) if bar is not None else None
 
-    def evaluate(u: np.ndarray) -> float:
-        x = lo + np.clip(u, 0, 1) * (hi - lo)
+    def tick() -> None:
+        if bar_it is not None:
+            next(bar_it, None)
+
+    def evaluate(x: np.ndarray) -> float:
         try:
             sc = fit_period(validate(apply(base_doc, params, x), "calibration candidate"),
                             cfg.fit_months)
@@ -183,29 +236,59 @@ def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
         else:
             res = run_replications(sc, reps=cfg.reps, seed=cfg.seed, executor=executor)
             value = float(np.sum(objective_terms(res.monthly, cfg)["error"] ** 2))
-        history.append((x.tolist(), value))
-        if bar_it is not None:
-            next(bar_it, None)
+        history.append((list(map(float, x)), value))
+        tick()
         return value
 
     t0 = time.perf_counter()
-    u0 = (np.clip(start, lo, hi) - lo) / (hi - lo)
-    step = 0.25
-    simplex = np.vstack([u0] + [np.clip(u0 + step * np.eye(len(u0))[i] * (1 if u0[i] < 0.5 else -1), 0, 1)
-                                for i in range(len(u0))])
-    opt = optimize.minimize(evaluate, u0, method="Nelder-Mead", bounds=[(0, 1)] * len(u0),
-                            options={"maxfev": budget, "initial_simplex": simplex,
-                                     "xatol": 0.01, "fatol": 0.05})
-    if bar is not None and hasattr(bar, "close"):
-        bar.close()
-    best_x = (lo + np.clip(opt.x, 0, 1) * (hi - lo)).tolist()
+    best_x, best_f = _nelder_mead(evaluate, params, start, budget)
     best_doc = apply(base_doc, params, best_x)
     sc = fit_period(validate(best_doc, "calibrated"), cfg.fit_months)
     fitted = objective_terms(run_replications(sc, reps=cfg.reps, seed=cfg.seed,
                                               executor=executor).monthly, cfg)
-    result = FitResult(best_x, float(opt.fun), len(history), time.perf_counter() - t0,
+    result = FitResult(best_x, best_f, len(history), time.perf_counter() - t0,
                        start.tolist(), history[0][1], history, fitted)
+    if cfg.downstream_parameters:
+        result.downstream, best_doc = _calibrate_downstream(cfg, best_doc, sc, executor, d_budget, tick)
+        result.seconds = time.perf_counter() - t0
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
     return result, best_doc, cfg
+
+
+def _calibrate_downstream(cfg: CalibrationConfig, doc: dict, sc: Scenario, executor: Executor | None,
+                          budget: int, tick: Callable[[], None]) -> tuple[FitResult, dict]:
+    """Second stage: the downstream parameters on the fitted front door's replications."""
+    from sim.metrics import monthly
+    from sim.pathway import complete
+    from sim.runner import SerialExecutor
+
+    t0 = time.perf_counter()
+    ex = executor or SerialExecutor()
+    runs = [f.result() for f in [ex.submit(_front_door, sc, cfg.seed, r) for r in range(cfg.reps)]]
+    params = cfg.downstream_parameters
+    start = np.array([_start_value(doc, p) for p in params], dtype=float)
+    history: list[tuple[list[float], float]] = []
+
+    def terms(x) -> pd.DataFrame | None:
+        try:
+            cand = fit_period(validate(apply(doc, params, x), "calibration candidate"), cfg.fit_months)
+        except ScenarioError:
+            return None
+        return objective_terms(pd.concat([monthly(complete(r, cand)) for r in runs]), cfg,
+                               cfg.downstream_targets)
+
+    def evaluate(x: np.ndarray) -> float:
+        t = terms(x)
+        value = PENALTY if t is None else float(np.sum(t["error"] ** 2))
+        history.append((list(map(float, x)), value))
+        tick()
+        return value
+
+    best_x, best_f = _nelder_mead(evaluate, params, start, budget)
+    fit = FitResult(best_x, best_f, len(history), time.perf_counter() - t0, start.tolist(),
+                    history[0][1], history, terms(best_x))
+    return fit, apply(doc, params, best_x)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,17 +306,27 @@ def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
     y.preserve_quotes = True
     y.width = 4096
     doc = y.load(path.read_text(encoding="utf-8"))
-    for p, v in zip(cfg.free_parameters, result.x, strict=True):
-        targets = [p.path] if p.kind == "monthly_default" else list(p.paths)
+    fitted = list(zip(cfg.free_parameters, result.x, strict=True))
+    if result.downstream is not None:
+        fitted += list(zip(cfg.downstream_parameters, result.downstream.x, strict=True))
+    for p, v in fitted:
+        targets = [p.path] if p.kind in ("monthly_default", "scalar") else list(p.paths)
         for t in targets:
             node = _node(doc, t)
-            old_value = dict(node["value"]) if p.kind == "share_scale" else node["default"]
+            old_value = (dict(node["value"]) if p.kind == "share_scale"
+                         else node["default"] if p.kind == "monthly_default" else node["value"])
             if node.get("provenance") != "calibrated":
                 node["note"] = (f"Before calibration ({node['provenance']}): {_show(old_value)}."
                                 f" {node['source']}")
             if p.kind == "monthly_default":
                 node["default"] = round(float(v), 2)
                 what = f"fitted value {float(v):.2f}"
+            elif p.kind == "scalar":
+                node["value"] = round(float(v), 3)
+                what = f"fitted value {float(v):.3f}"
+            elif p.kind == "scalar_scale":
+                node["value"] = round(float(node["value"]) * float(v), 4)
+                what = f"scaled by {float(v):.3f} with the other {len(p.paths) - 1} values of its group"
             else:
                 new = scaled_shares(dict(node["value"]), p.share, float(v))
                 for k in list(node["value"].keys()):
@@ -274,4 +367,14 @@ def save_log(result: FitResult, cfg: CalibrationConfig, path: Path = LOG) -> Non
                        for p, s, x in zip(cfg.free_parameters, result.start_x, result.x, strict=True)],
         "fit": result.fitted.to_dict(orient="records") if result.fitted is not None else [],
     }
+    d = result.downstream
+    if d is not None:
+        log["downstream"] = {
+            "seconds": round(d.seconds, 1), "evaluations": d.evaluations,
+            "objective_start": d.start_objective, "objective": d.objective,
+            "parameters": [{"name": p.name, "bounds": list(p.bounds), "start": s, "fitted": x,
+                            "target": p.target}
+                           for p, s, x in zip(cfg.downstream_parameters, d.start_x, d.x, strict=True)],
+            "fit": d.fitted.to_dict(orient="records") if d.fitted is not None else [],
+        }
     write_text(json.dumps(log, indent=2) + "\n", path)

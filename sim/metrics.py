@@ -1,7 +1,8 @@
 """The service's own monthly measures, each computed in exactly one place.
 
-A contact belongs to the month it arrived in (as in the service's performance pack); a
-strategy meeting or S47 enquiry to the month it was held or started. Contacts still open at
+A contact belongs to the month it arrived in (as in the service's performance pack), and so
+does a referral's re-referral flag; a strategy meeting, S47 enquiry, conference, plan or
+assessment to the month it was held, started or completed, one per child. Contacts still open at
 the end of the run count as not completed within one working day. Queue lengths are
 time-averaged over the month (office hours and not); waits are from joining a queue to the
 start of work, in working hours elapsed; utilisation is busy time in office hours over on-duty
@@ -9,6 +10,8 @@ office time (work after closing is overtime, reported apart).
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -26,9 +29,17 @@ MEASURES: dict[str, tuple[str, str]] = {
     "referrals": ("Contacts becoming referrals", "referrals"),
     "pct_contacts_to_referral": ("% of contacts resulting in a referral", "%"),
     "pct_completed_within_1wd": ("% of contacts completed within 1 working day", "%"),
-    "strategy_meetings": ("Strategy meetings held", "meetings"),
-    "s47_enquiries": ("Section 47 enquiries started", "enquiries"),
+    "pct_rereferral_12m": ("% of referrals within 12 months of a previous referral", "%"),
+    "strategy_meetings": ("Strategy meetings held", "children"),
+    "pct_strategy_on_time": ("% of strategy meetings held on time", "%"),
+    "s47_enquiries": ("Section 47 enquiries started", "children"),
     "pct_strategy_to_s47": ("% of strategy meetings resulting in an S47 enquiry", "%"),
+    "icpcs": ("Initial child protection conferences held", "children"),
+    "pct_icpc_on_time": ("% of initial conferences held within 15 working days of the strategy meeting", "%"),
+    "pct_icpc_to_cp_plan": ("% of initial conferences resulting in a child protection plan", "%"),
+    "cp_plans": ("Children starting a child protection plan", "children"),
+    "assessments_completed": ("Child and family assessments completed", "children"),
+    "pct_assessments_45d": ("% of assessments completed within 45 working days", "%"),
     "phone_contacts": ("Contacts by phone", "contacts"),
     "email_contacts": ("Contacts by email", "contacts"),
     "ppn_contacts": ("Police protection notices", "contacts"),
@@ -85,12 +96,9 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m["pct_contacts_to_referral"] = _pct(m["referrals"], m["contacts"])
     in_time = cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
     m["pct_completed_within_1wd"] = _pct(_count(in_time, month, n), m["contacts"])
-    strat_t, s47_t = c["strategy_meeting"].to_numpy(), c["s47_start"].to_numpy()
-    strat_month = _by_month(strat_t, edges)
-    m["strategy_meetings"] = _count(every, strat_month, n)
-    m["s47_enquiries"] = _count(every, _by_month(s47_t, edges), n)
-    m["pct_strategy_to_s47"] = _pct(_count(np.isfinite(s47_t), strat_month, n),
-                                    m["strategy_meetings"])
+    m["pct_rereferral_12m"] = _pct(_count(c["rereferral_12m"].to_numpy() & (out == "referral"), month, n),
+                                   m["referrals"])
+    m.update(_pathway_measures(res.pathway, edges))
     m["phone_contacts"] = _count(ch == "phone", month, n)
     m["email_contacts"] = _count(ch == "email", month, n)
     m["ppn_contacts"] = _count(np.char.startswith(ch.astype(str), "ppn"), month, n)
@@ -111,6 +119,30 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m.update(_pool_measures(res, edges))
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
+
+
+def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
+    """Downstream measures, per child, by the month each event happened (docs/model.md 2.6)."""
+    n = len(edges)
+    col = {k: pw[k].to_numpy() for k in ("strategy_meeting", "strategy_on_time", "s47_start", "icpc",
+                                         "icpc_on_time", "cp_plan", "cp_plan_start",
+                                         "assessment_completed", "assessment_45d")}
+    every = np.ones(len(pw), dtype=bool)
+    m: dict[str, np.ndarray] = {}
+    held = _by_month(col["strategy_meeting"], edges)
+    m["strategy_meetings"] = _count(every, held, n)
+    m["pct_strategy_on_time"] = _pct(_count(col["strategy_on_time"], held, n), m["strategy_meetings"])
+    m["s47_enquiries"] = _count(every, _by_month(col["s47_start"], edges), n)
+    m["pct_strategy_to_s47"] = _pct(_count(np.isfinite(col["s47_start"]), held, n), m["strategy_meetings"])
+    conf = _by_month(col["icpc"], edges)
+    m["icpcs"] = _count(every, conf, n)
+    m["pct_icpc_on_time"] = _pct(_count(col["icpc_on_time"], conf, n), m["icpcs"])
+    m["pct_icpc_to_cp_plan"] = _pct(_count(col["cp_plan"] & np.isfinite(col["icpc"]), conf, n), m["icpcs"])
+    m["cp_plans"] = _count(every, _by_month(col["cp_plan_start"], edges), n)
+    done = _by_month(col["assessment_completed"], edges)
+    m["assessments_completed"] = _count(every, done, n)
+    m["pct_assessments_45d"] = _pct(_count(col["assessment_45d"], done, n), m["assessments_completed"])
+    return m
 
 
 def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
@@ -149,6 +181,19 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[f"wait_hours_{pool}"] = np.where(count > 0, total / count / 60.0, np.nan)
     return out
+
+
+def backlog_cleared_at(res: RepResult) -> datetime | None:
+    """When the last contact waiting at the start (scenario `backlog`) was decided.
+
+    None if there was no such backlog or some of it was still open when the run stopped.
+    """
+    n = res.backlog_contacts
+    decided = res.contacts["decided"].to_numpy()[:n]
+    if n == 0 or not np.all(np.isfinite(decided)):
+        return None
+    e = res.cal.epoch
+    return datetime(e.year, e.month, e.day) + timedelta(minutes=float(decided.max()))
 
 
 def summarise(monthly_all: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

@@ -14,6 +14,10 @@ Flow of one contact (see docs/model.md for the diagram and every assumption):
   start date, an officer and a PS co-triage it first and settle part of them there (on a day
   the pair is not on duty, PPNs go straight to screening as before).
 
+After the run, sim/pathway.py follows each referral (strategy meeting, S47 enquiry, conference,
+plan, assessment) and decides which child and family each contact is about, without changing
+anything decided here.
+
 Staff work only in office hours, may finish a started task after closing (overtime), and are
 on duty on a working day with a probability set by vacancy, leave, sickness and the share of
 time spent on this work. Servers jump straight to the next opening: no polling.
@@ -32,10 +36,19 @@ import simpy
 from scipy.special import ndtri
 
 from sim.calendar import WorkCalendar
-from sim.demand import DECISION_DRAWS, DOWNSTREAM_DRAWS, SERVICE_DRAWS, Arrivals, generate
+from sim.demand import (
+    CALL_DRAWS,
+    DECISION_DRAWS,
+    DOWNSTREAM_DRAWS,
+    SERVICE_DRAWS,
+    STREAMS,
+    Arrivals,
+    generate,
+    stream_volume,
+)
 from sim.params import Duration
-from sim.rng import make_streams
-from sim.scenario import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
+from sim.rng import CHILD_DRAWS, PATHWAY_DRAWS, make_streams, stream
+from sim.scenario import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario, StaffPool
 
 IA, EH, REF, NFA = (OUTCOMES.index(o) for o in ("info_advice", "early_help", "referral", "nfa"))
 PHONE, EMAIL, PPN_D, PPN_N = (CHANNELS.index(c) for c in CHANNELS)
@@ -112,9 +125,8 @@ def pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1).astype(np.int8)
 
 
-def duty_rosters(sc: Scenario, cal: WorkCalendar,
-                 streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
-    """Staff on duty on this work for each working day and pool.
+def pool_roster(pool: StaffPool, cal: WorkCalendar, g: np.random.Generator) -> np.ndarray:
+    """Staff of one pool on duty on this work for each working day.
 
     Filled posts = establishment x (1 - vacancy), rounded at random to a whole number each day;
     each filled post is on duty with probability (1 - leave)(1 - sickness) x productive share.
@@ -122,25 +134,72 @@ def duty_rosters(sc: Scenario, cal: WorkCalendar,
     reshuffling anyone else's days (common random numbers across staffing scenarios).
     """
     days = [cal.dates[d] for d in cal.working_day_index]
-    out: dict[str, np.ndarray] = {}
+    months = sorted({(d.year, d.month) for d in days})
+    by_month = {ym: (pool.establishment.at(*ym) * (1 - pool.vacancy_rate.at(*ym)),
+                     (1 - pool.leave_rate.at(*ym)) * (1 - pool.sickness_rate.value)
+                     * pool.productive_share.value) for ym in months}
+    filled = np.array([by_month[(d.year, d.month)][0] for d in days])
+    p_on = np.array([by_month[(d.year, d.month)][1] for d in days])
+    cap = int(np.ceil(max(pool.establishment.range[1], filled.max(initial=0.0))))
+    u_round, u_post = g.random(len(days)), g.random((cap, len(days))).T  # post-major
+    whole = np.floor(filled)
+    posts = (whole + (u_round < filled - whole)).astype(np.int64)
+    has_post = np.arange(cap)[None, :] < posts[:, None]
+    return (has_post & (u_post < p_on[:, None])).sum(axis=1)
+
+
+def duty_rosters(sc: Scenario, cal: WorkCalendar,
+                 streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
+    """Staff on duty on this work for each working day and front-door pool (see pool_roster)."""
+    days = [cal.dates[d] for d in cal.working_day_index]
+    out = {name: pool_roster(sc.staff[name], cal, streams[f"staffing.{name}"]) for name in POOLS}
     ct = sc.cotriage
-    for name in POOLS:
-        pool, g = sc.staff[name], streams[f"staffing.{name}"]
-        filled = np.array([pool.establishment.at(d.year, d.month)
-                           * (1 - pool.vacancy_rate.at(d.year, d.month)) for d in days])
-        p_on = np.array([(1 - pool.leave_rate.at(d.year, d.month)) * (1 - pool.sickness_rate.value)
-                         * pool.productive_share.value for d in days])
-        cap = int(np.ceil(max(pool.establishment.range[1], filled.max(initial=0.0))))
-        u_round, u_post = g.random(len(days)), g.random((cap, len(days))).T  # post-major
-        whole = np.floor(filled)
-        posts = (whole + (u_round < filled - whole)).astype(np.int64)
-        has_post = np.arange(cap)[None, :] < posts[:, None]
-        out[name] = (has_post & (u_post < p_on[:, None])).sum(axis=1)
     active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
     out["cotriage"] = np.where(active, out["cotriage"], 0)
     if ct.supervisors_from_ps_pool:
         out["ps"] = np.maximum(out["ps"] - out["cotriage"], 0)
     return out
+
+
+def contact_draws(arr: Arrivals, streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
+    """Per-contact uniforms for the pathway after referral and for children's histories.
+
+    Each stream's generators give its contacts their numbers in arrival order, so a change
+    elsewhere in the scenario leaves them attached to the same contacts (common random numbers).
+    """
+    out = {"pathway": np.empty((len(arr), len(PATHWAY_DRAWS))),
+           "children": np.empty((len(arr), len(CHILD_DRAWS)))}
+    for source, channel in STREAMS:
+        idx = np.flatnonzero((arr.source == SOURCES.index(source)) & (arr.channel == CHANNELS.index(channel)))
+        for what, draws in out.items():
+            draws[idx] = streams[f"{source}.{channel}/{what}"].random((len(idx), draws.shape[1]))
+    return out
+
+
+def backlog_contacts(sc: Scenario, cal: WorkCalendar, g: np.random.Generator) -> tuple[Arrivals, dict]:
+    """Contacts already waiting when the simulation starts (scenario `backlog`).
+
+    Unread emails come from each source in proportion to its email volume in the first month;
+    PPNs are the police's. They arrived one minute before the start (so no monthly measure
+    counts them as arrivals); they are never urgent. Their draws come from their own stream.
+    """
+    bl = sc.backlog
+    n_email, n_ppn, n_dom = (int(bl.emails_unread.value), int(bl.ppns_waiting.value),
+                             int(bl.domestic_ppns_waiting.value))
+    n = n_email + n_ppn + n_dom
+    y, m = cal.epoch.year, cal.epoch.month
+    w = np.array([stream_volume(sc, src, "email", y, m) for src in SOURCES])
+    w = w / w.sum() if w.sum() > 0 else np.full(len(SOURCES), 1 / len(SOURCES))
+    email_src = np.searchsorted(np.cumsum(w), g.random(n_email), side="right").clip(0, len(SOURCES) - 1)
+    source = np.concatenate((email_src, np.full(n_ppn + n_dom, POLICE))).astype(np.int8)
+    channel = np.concatenate((np.full(n_email, EMAIL), np.full(n_ppn, PPN_N), np.full(n_dom, PPN_D))
+                             ).astype(np.int8)
+    decision = g.random((n, len(DECISION_DRAWS)))
+    decision[:, DECISION_DRAWS.index("urgent")] = 1.0  # never urgent
+    arr = Arrivals(np.full(n, -1.0), source, channel, decision, g.random((n, len(SERVICE_DRAWS))),
+                   g.random((sc.abandonment.max_attempts, n, len(CALL_DRAWS))),
+                   g.random((n, len(DOWNSTREAM_DRAWS))))
+    return arr, {"pathway": g.random((n, len(PATHWAY_DRAWS))), "children": g.random((n, len(CHILD_DRAWS)))}
 
 
 class Task:
@@ -271,6 +330,10 @@ class RepResult:
     queue_daily: pd.DataFrame
     queue_stats: dict[str, dict[str, float]]
     warnings: list[Saturation] = field(default_factory=list)
+    seed: int = 0
+    draws: dict[str, np.ndarray] = field(default_factory=dict)  # per-contact uniforms (rows = contacts)
+    backlog_contacts: int = 0  # the first rows of `contacts` were waiting at the start
+    pathway: pd.DataFrame | None = None  # one row per referred child (sim/pathway.py)
 
 
 class FrontDoorModel:
@@ -285,8 +348,19 @@ class FrontDoorModel:
                                       cal_s.office_close_hour.value, cal_s.working_weekdays,
                                       cal_s.bank_holidays)
         streams = make_streams(seed, rep)
-        self.streams = streams
-        self.arr: Arrivals = generate(sc, cal, streams)
+        self.streams, self.seed = streams, seed
+        arr = generate(sc, cal, streams)
+        draws = contact_draws(arr, streams)
+        back, back_draws = backlog_contacts(sc, cal, stream(seed, rep, "backlog.contacts"))
+        self.n_backlog = len(back)
+        if len(back):
+            arr = Arrivals(*(np.concatenate((getattr(back, f), getattr(arr, f)),
+                                            axis=1 if f == "calls" else 0)
+                             for f in ("time", "source", "channel", "decision", "service", "calls",
+                                       "downstream")))
+            draws = {k: np.concatenate((back_draws[k], v)) for k, v in draws.items()}
+        self.arr: Arrivals = arr
+        self.draws = draws
         self._prepare_contacts()
         self.env = simpy.Environment()
         rosters = duty_rosters(sc, cal, streams)
@@ -486,19 +560,6 @@ class FrontDoorModel:
             where[i] += "awaiting_callback;"
         return where
 
-    def _downstream(self, decided: np.ndarray, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Referral -> strategy meeting -> S47 enquiry: simple shares and delays (calendar time)."""
-        ds = self.sc.downstream
-        u = self.arr.downstream
-        col = DOWNSTREAM_DRAWS.index
-        strat = (outcome == REF) & (u[:, col("strategy")] < ds.strategy_share_of_referrals.value)
-        delay = draw_durations(ds.strategy_delay_hours, u[:, col("strategy_delay")]) * 60
-        t_strat = np.where(strat, decided + delay, np.nan)
-        s47 = strat & (u[:, col("s47")] < ds.s47_share_of_strategy.value)
-        t_s47 = np.where(s47, t_strat + draw_durations(ds.s47_delay_hours, u[:, col("s47_delay")]) * 60,
-                         np.nan)
-        return t_strat, t_s47
-
     def _result(self) -> RepResult:
         a, log = self.arr, self.log
         contacts = pd.DataFrame({
@@ -508,8 +569,6 @@ class FrontDoorModel:
         })
         contacts["outcome"] = pd.Series(
             np.where(log["outcome"] >= 0, np.asarray(OUTCOMES)[np.maximum(log["outcome"], 0)], "open"))
-        contacts["strategy_meeting"], contacts["s47_start"] = self._downstream(
-            log["decided"], log["outcome"])
         contacts["open_state"] = self._open_work()
         cols = list(zip(*self.stage_log, strict=True)) or [()] * len(STAGE_COLUMNS)
         stages = pd.DataFrame({
@@ -527,9 +586,14 @@ class FrontDoorModel:
         qd["day"] = days[qd["working_day"].to_numpy(dtype=int)] if len(qd) else []
         qstats = {name: {"area": p.queue_area(cal.horizon), "entered": p.entered, "open_at_end": p.qlen,
                          "horizon": cal.horizon} for name, p in self.pools.items()}
-        res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats)
+        res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats,
+                        seed=self.seed, draws={"downstream": a.downstream, **self.draws,
+                                                    "codes": np.stack((a.source, a.channel, log["outcome"]))},
+                        backlog_contacts=self.n_backlog)
         res.warnings = saturation_warnings(res)
-        return res
+        from sim.pathway import complete  # after the front door: pathway and children
+
+        return complete(res)
 
 
 @dataclass(frozen=True)

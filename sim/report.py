@@ -10,6 +10,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.calibrate import LOG, ROOT, CalibrationConfig
@@ -122,15 +123,25 @@ def write_report(v: Validation, comparison: pd.DataFrame | None = None,
                   f" this 2-core machine; objective (sum of squared errors in noise units)"
                   f" {log['objective_start']:.1f} before, {log['objective']:.1f} after.", "",
                   _md(rows, ".3f"), ""]
+        d = log.get("downstream")
+        if d:
+            rows = pd.DataFrame([{"parameter": p["name"], "bounds": str(p["bounds"]),
+                                  "before": round(p["start"], 3), "fitted": round(p["fitted"], 3),
+                                  "target": MEASURES[p["target"]][0]} for p in d["parameters"]])
+            parts += ["After the referral (second stage, on the front door's replications at the values"
+                      f" above): {d['evaluations']} evaluations, {d['seconds']:.0f} s; objective"
+                      f" {d['objective_start']:.1f} before, {d['objective']:.1f} after. A scale multiplies"
+                      " each of the judged values it names.", "", _md(rows, ".3f"), ""]
     else:
         parts += ["No calibration log found: run `python -m sim calibrate`.", ""]
     parts += ["Why each is free:", ""]
     parts += [f"- **{p.name}** (`{p.path or ', '.join(p.paths)}`): {' '.join(p.why.split())}"
-              for p in cfg.free_parameters]
+              for p in (*cfg.free_parameters, *cfg.downstream_parameters)]
     parts += ["", "Not identifiable from these data (kept as judgements with ranges):", ""]
     parts += [f"- {x}" for x in cfg.not_identifiable]
     parts += ["", "## What the model does not reproduce, and why", ""]
     parts += _not_reproduced(v)
+    parts += ["", "## Checks against other reported figures (not fitted)", ""] + _cross_checks(v)
     if comparison is not None:
         parts += ["", "## Before the conversations approach", ""] + _pre_conversations(comparison)
     parts += ["", f"Scenario run: {sc.name}, {sc.run.start} to {sc.run.end}."]
@@ -163,8 +174,33 @@ EXPLANATIONS = {
         " demand; a scenario can lower the referral shares to test the change."),
     "pct_strategy_to_s47": (
         "The reported share fell from 77.4% to 68.7%; the model holds the July-September"
-        " share (76.4%) and has no mechanism for the change (the downstream pathway is a"
-        " later, deeper piece of work)."),
+        " share (76.4%) as an input. The reports give no cause that could be sized: the October"
+        " internal review of strategy meetings and the audit of repeat missing episodes (seed 003)"
+        " suggest more meetings that did not need an enquiry, which a scenario can test by"
+        " lowering `downstream.s47_share_of_strategy`."),
+    "pct_rereferral_12m": (
+        "The reported share rose to 26-28% in November and December as the number of referrals"
+        " fell. In the model, families come back at the rate their earlier episodes set, so the"
+        " share rises when referrals fall; but the model's referrals do not fall with the"
+        " reported referral rate (see % of contacts resulting in a referral), so its rise is"
+        " smaller."),
+    "pct_assessments_45d": (
+        "The reported share rose from 72-75% in July-September to 79-84% in October-December."
+        " The model holds July-September assessment practice (the fitted pace) and its team's"
+        " capacity; it has no sized input for the practice improvement programme, ten-day"
+        " management oversight and added locality capacity the reports describe (seed 003), so"
+        " it predicts what July-September practice would give."),
+    "pct_icpc_on_time": (
+        "The reported series swings between 58% and 95% from month to month, more than chance"
+        " alone gives on the model's numbers of conferences; the reasons (late requests for"
+        " conferences, postponements) are in the service's monthly timeliness reports (seed 003),"
+        " not in the public figures, so the model reproduces the July-September level only."),
+    "pct_icpc_to_cp_plan": (
+        "The share is an input (the July-September mean, 91.3%); the reported months vary from"
+        " 83% to 97%, and December's 83% is marked tentative in the source."),
+    "pct_strategy_on_time": (
+        "Timeliness improved after the strategy meeting guidance and practice observations of"
+        " team managers (seed 003); the model holds the chairs fitted to July-September."),
     "police_info_advice": (
         "After the PPN training the police sent fewer contacts (an input) but the number"
         " closed with information and advice fell much less, so the reported share rose to"
@@ -175,6 +211,49 @@ EXPLANATIONS = {
         "The reported timeliness improved faster than the fall in demand alone explains in the"
         " model; the reports do not give the staffing changes that may lie behind it."),
 }
+
+
+def _cross_checks(v: Validation) -> list[str]:
+    """Simulated figures beside reported ones the calibration did not use."""
+    per_rep = v.results.monthly.groupby("rep")[["cp_plans", "s47_enquiries", "referrals", "icpcs"]].mean()
+    plans = float(per_rep["cp_plans"].mean())
+    s47_per_ref = float((per_rep["s47_enquiries"] / per_rep["referrals"]).mean())
+    icpc_per_s47 = float((per_rep["icpcs"] / per_rep["s47_enquiries"]).mean())
+    repeat = _repeat_plan_share(v)
+    return [
+        f"- Children starting a child protection plan: simulated {plans:.0f} a month (July-December"
+        " 2023); reported 700 in the six months to April 2023, 117 a month (seed 003, line 1624),"
+        " before the 'small and safe reduction in the number of children on child protection plans'"
+        " the November 2023 monitoring visit reports. The share of S47 enquiries asking for a"
+        " conference is a national figure, not fitted to this.",
+        f"- S47 enquiries per referral: simulated {s47_per_ref:.2f}; England 0.30-0.36"
+        " (docs/national_statistics.md section 2). Conferences per S47 enquiry: simulated"
+        f" {icpc_per_s47:.2f}; England 0.31-0.40.",
+        f"- Children starting a plan in the reported months who had been on one before: simulated"
+        f" {100 * repeat:.0f}% (first three replications; earlier plans within the run and its"
+        " generated history only); reported 24% of the 700 placed on a plan in the six months to"
+        " April 2023 had ever been on one (seed 003, line 1624). The model's pathway after a"
+        " referral does not depend on the child's history, so a child who was on a plan before is"
+        " no more likely than any other to be placed on one again, and its history reaches back"
+        " only `children.history_months`: repeat plans are much rarer in the model than reported.",
+    ]
+
+
+def _repeat_plan_share(v: Validation, reps: int = 3) -> float:
+    """Share of plan starts in the reported months whose child had an earlier plan."""
+    from sim.model import simulate
+
+    sc, shares = v.results.scenario, []
+    for rep in range(reps):
+        res = simulate(sc, v.results.seed, rep)
+        pw = res.pathway
+        plans = pw[pw["cp_plan"] & np.isfinite(pw["cp_plan_start"].to_numpy(dtype=float))]
+        t0, t1 = res.cal.minutes_at(sc.run.start), res.cal.minutes_at(sc.run.end) + 1440
+        now = plans[(plans["cp_plan_start"] >= t0) & (plans["cp_plan_start"] < t1)]
+        first = plans.groupby("child")["cp_plan_start"].min()
+        if len(now):
+            shares.append(float((now["child"].map(first) < now["cp_plan_start"]).mean()))
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def _pre_conversations(comp: pd.DataFrame) -> list[str]:

@@ -36,6 +36,11 @@ PARTNER_SOURCES = SOURCES[1:]
 CHANNELS = ("phone", "email", "ppn_domestic", "ppn_nondomestic")
 OUTCOMES = ("info_advice", "early_help", "referral", "nfa")
 POOLS = ("csw", "ps", "da_hub", "cotriage")
+ASSESSMENT_OUTCOMES = ("closed", "early_help", "child_in_need")
+CONCERN_SIZES = ("one", "two", "three", "four")
+RETURN_CATEGORIES = ("info_advice", "early_help", "nfa", "assessment_closed", "child_in_need", "cp_plan")
+BACKLOG_ITEMS = ("emails_unread", "ppns_waiting", "domestic_ppns_waiting", "assessments_waiting",
+                 "assessments_in_progress", "s47_in_progress", "children_on_plans")
 MAX_FILE_BYTES = 1_000_000
 
 
@@ -192,11 +197,100 @@ class Outcomes(Frozen):
         return self
 
 
+class StrategyMeetings(Frozen):
+    chairs: StaffPool
+    meetings_per_chair_per_day: PositiveScalar
+    injury_share: ShareScalar
+    injury_lead_hours: Duration
+    target_hours: PositiveScalar
+    injury_target_hours: PositiveScalar
+    clock: Literal["working_days", "office_hours", "calendar"]
+
+
+class Enquiries(Frozen):
+    working_days: Duration
+
+
+class Conferences(Frozen):
+    share_of_s47: ShareScalar
+    notice_working_days: PositiveScalar
+    target_working_days: PositiveScalar
+    chairs: StaffPool
+    conferences_per_chair_per_day: PositiveScalar
+    plan_share: ShareScalar
+    plan_months: Duration
+
+
+class Assessments(Frozen):
+    share_of_referrals: ShareScalar
+    team: StaffPool
+    caseload_limit: PositiveScalar
+    hours_per_day: PositiveScalar
+    work_hours: Duration
+    max_hours_per_day: PositiveScalar
+    target_working_days: PositiveScalar
+    outcomes: Shares
+    child_in_need_months: Duration
+
+    @model_validator(mode="after")
+    def _outcomes(self) -> Assessments:
+        _same_keys("outcomes", self.outcomes.value, ASSESSMENT_OUTCOMES)
+        if self.max_hours_per_day.value <= 0 or self.hours_per_day.value <= 0:
+            raise ValueError("hours_per_day and max_hours_per_day must be above 0")
+        return self
+
+
 class Downstream(Frozen):
     strategy_share_of_referrals: ShareScalar
     strategy_delay_hours: Duration
     s47_share_of_strategy: ShareScalar
     s47_delay_hours: Duration
+    strategy_meetings: StrategyMeetings
+    s47: Enquiries
+    icpc: Conferences
+    assessments: Assessments
+
+
+class ReturnShares(Frozen):
+    return_share: ShareScalar
+    referral_share: ShareScalar
+
+
+class Children(Frozen):
+    history_months: PositiveScalar
+    concern_size: Shares
+    return_gap_days: Duration
+    returns: dict[str, ReturnShares]
+
+    @model_validator(mode="after")
+    def _keys(self) -> Children:
+        _same_keys("concern_size", self.concern_size.value, CONCERN_SIZES)
+        _same_keys("returns", self.returns, RETURN_CATEGORIES)
+        _whole("history_months", self.history_months.value, 60)
+        return self
+
+
+class Backlog(Frozen):
+    """Work already open when the simulation starts (counts)."""
+
+    emails_unread: PositiveScalar
+    ppns_waiting: PositiveScalar
+    domestic_ppns_waiting: PositiveScalar
+    assessments_waiting: PositiveScalar
+    assessments_in_progress: PositiveScalar
+    s47_in_progress: PositiveScalar
+    children_on_plans: PositiveScalar
+
+    @model_validator(mode="after")
+    def _counts(self) -> Backlog:
+        for name in BACKLOG_ITEMS:
+            _whole(name, getattr(self, name).value, 100_000)
+        return self
+
+
+def _whole(field: str, value: float, most: float) -> None:
+    if value != int(value) or not 0 <= value <= most:
+        raise ValueError(f"{field} {value} must be a whole number from 0 to {most:g}")
 
 
 class Scenario(Frozen):
@@ -213,6 +307,8 @@ class Scenario(Frozen):
     cotriage: CoTriage
     outcomes: Outcomes
     downstream: Downstream
+    children: Children
+    backlog: Backlog
 
     @model_validator(mode="after")
     def _pools(self) -> Scenario:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.children import MAX_SIBLINGS, REREFERRAL_WINDOW_DAYS
 from sim.model import RepResult
 from sim.scenario import POOLS, deep_merge, validate
 
@@ -96,3 +97,69 @@ def assert_conserved(res: RepResult) -> None:
     final = st[np.isfinite(st["end"]) & ~st["abandoned"]]
     deciding = final[final["kind"].isin(["email_screen", "ppn_screen", "da_screen", "direction"])]
     assert not deciding["contact"].duplicated().any(), "a contact was decided twice"
+    assert_pathway_conserved(res)
+
+
+def assert_pathway_conserved(res: RepResult) -> None:
+    """After the referral: every referred child is followed once, every stage in order, nothing lost.
+
+    Each referral of the run has exactly one pathway row; every request (meeting, conference,
+    assessment) is either served or still waiting when the run stops, never served before it is
+    made; a plan always follows a conference, a conference an S47 enquiry, an enquiry a strategy
+    meeting (work declared open at the start excepted); and every contact's child belongs to the
+    contact's family, with no referral before its contact.
+    """
+    pw, c = res.pathway, res.contacts
+    assert pw is not None, "the pathway was not computed"
+    horizon = res.cal.horizon
+    refs = np.flatnonzero(c["outcome"].to_numpy() == "referral")
+    mine = pw[pw["origin"] == "contact"]
+    assert sorted(mine["contact"]) == list(refs), "referrals and pathway rows differ"
+    assert np.all(mine["referred"].to_numpy() == c["decided"].to_numpy()[mine["contact"]])
+    assert np.all(mine["referred"].to_numpy() >= c["arrival"].to_numpy()[mine["contact"]]), \
+        "a referral before its contact"
+    declared = pw["origin"].to_numpy() == "backlog"
+
+    def t(name):
+        return pw[name].to_numpy(dtype=float)
+
+    def after(later, earlier, what, mask=None):
+        a, b = t(later), t(earlier)
+        ok = np.isfinite(a)
+        if mask is not None:
+            ok &= mask
+        assert np.all(np.isfinite(b[ok])), f"{what}: {later} without {earlier}"
+        assert np.all(a[ok] >= b[ok] - 1e-6), f"{what}: {later} before {earlier}"
+
+    after("strategy_meeting", "strategy_requested", "strategy meeting", ~declared)
+    after("s47_start", "strategy_meeting", "S47 enquiry")
+    after("s47_end", "s47_start", "S47 enquiry")
+    after("icpc_requested", "s47_end", "conference request")
+    after("icpc", "icpc_requested", "conference")
+    plan = pw["cp_plan"].to_numpy() & ~declared
+    assert np.all(np.isfinite(t("icpc")[plan])), "a plan without a conference"
+    assert np.all(t("cp_plan_start")[plan] == t("icpc")[plan]), "a plan not started at its conference"
+    after("assessment_allocated", "assessment_requested", "assessment allocation")
+    after("assessment_completed", "assessment_requested", "assessment")
+    after("assessment_completed", "assessment_allocated", "assessment",
+          np.isfinite(t("assessment_allocated")))
+    # every request made in the run is served or still waiting, once
+    for req, done in (("strategy_requested", "strategy_meeting"), ("icpc_requested", "icpc"),
+                      ("assessment_requested", "assessment_completed")):
+        made = np.isfinite(t(req)) & (t(req) >= 0) & (t(req) < horizon)
+        served = made & np.isfinite(t(done))
+        assert np.all(t(done)[served] <= horizon + 1e-6), f"{done} after the end of the run"
+        assert served.sum() + (made & ~np.isfinite(t(done))).sum() == made.sum()
+    waiting = np.isfinite(t("assessment_requested")) & (t("assessment_requested") >= 0) \
+        & ~np.isfinite(t("assessment_allocated"))
+    assert not np.any(np.isfinite(t("assessment_completed")[waiting])), "completed, never allocated"
+    # children: a contact's child is in its family; siblings of a concern share the family
+    fam = c.groupby("concern")["family"].nunique()
+    assert (fam == 1).all(), "siblings of one concern in different families"
+    assert np.all(c["child"].to_numpy() // MAX_SIBLINGS == c["family"].to_numpy())
+    per_child = c.groupby("child")["family"].nunique()
+    assert (per_child == 1).all(), "a child in two families"
+    gap = mine["previous_referral_gap"].to_numpy(dtype=float)
+    assert np.all(gap[np.isfinite(gap)] >= 0), "a previous referral after the referral"
+    assert np.array_equal(mine["rereferral_12m"].to_numpy(),
+                          np.isfinite(gap) & (gap <= REREFERRAL_WINDOW_DAYS * 1440))

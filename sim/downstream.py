@@ -1,0 +1,334 @@
+"""After the referral: strategy meetings, S47 enquiries, conferences, plans and assessments.
+
+One row per referred child (a "case"): the referrals the front door made in the run, the
+referrals of the generated history (the warm start) and any work a scenario declares already
+open at the start (the backlog). The stages, their capacities and clocks (docs/model.md 2.4):
+
+* **Strategy meeting**, requested at the referral decision for a share of referrals (the same
+  for siblings named in one concern). It can be held once partners are gathered (a random lead
+  time); team managers chair a limited number of meetings a day, at set times in office hours,
+  booked first come first served; siblings whose meeting is still ahead join it. A meeting
+  about an injury is held as soon as it is ready, at any hour (the emergency duty team out of
+  hours), without a slot. On time: within `target_hours` (2 hours for injuries) on the
+  scenario's clock.
+* **S47 enquiry** for a share of meetings, from shortly after the meeting, lasting a random
+  number of working days. A share of enquiries ask for an **initial child protection
+  conference**: after a notice period it takes the first free conference slot (chairs with a
+  few conferences a day); siblings share it. On time: within 15 working days of the strategy
+  meeting. A share of conferences start a **child protection plan**, which lasts a random
+  number of months.
+* **Child and family assessment** for a share of referrals, from the referral decision, by the
+  assessment team: assessments wait for allocation while the team is at its caseload limit;
+  the team's hours each working day are shared equally among its open assessments, each taking
+  at most `max_hours_per_day`; an assessment is complete when its work (hours) is done. On time:
+  within 45 working days of the referral. Its outcome: closed, stepped down to early help, or a
+  child in need plan (which lasts a random number of months).
+
+Requests made before the simulation starts (the history) are not bound by capacity: their
+meetings and conferences are held when ready and their assessments take the unhurried time;
+those still open at the start join the capacity-bound queues (the warm start).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+
+from sim.calendar import MIN_PER_DAY, WorkCalendar, bank_holidays
+from sim.model import draw_durations, pool_roster
+from sim.rng import PATHWAY_DRAWS
+from sim.scenario import ASSESSMENT_OUTCOMES, Scenario
+
+STRATEGY, STRATEGY_DELAY, S47, S47_DELAY = range(4)  # columns of the per-contact downstream draws
+DAYS_PER_MONTH = 365.25 / 12
+# case kinds: ordinary referral; backlog items declared by the scenario
+REFERRAL, WAITING, IN_PROGRESS, S47_OPEN, ON_PLAN = range(5)
+
+
+@lru_cache(maxsize=16)
+def _working_days(first: date, n: int, weekdays: tuple[int, ...], kind: str) -> np.ndarray:
+    hol = bank_holidays(kind, first, first + timedelta(days=n))
+    mask = [1 if d in weekdays else 0 for d in range(7)]
+    out = np.is_busday(np.datetime64(first) + np.arange(n), weekmask=mask,
+                       holidays=np.array(sorted(hol), dtype="datetime64[D]"))
+    out.setflags(write=False)
+    return out
+
+
+class WorkClock:
+    """Working-day time on real dates, reaching back before the start for the history.
+
+    `clock(t)` counts minutes of working days only (all 24 hours of a working day count;
+    weekends and bank holidays do not). `days_between(t0, t1)` counts working days after the
+    day of t0 up to and including the day of t1 ("within N working days" is <= N).
+    """
+
+    def __init__(self, sc: Scenario, cal: WorkCalendar, first_day: int, extra_days: int = 1200):
+        self.first = int(min(first_day, 0))
+        n = cal.days + extra_days - self.first
+        first_date = cal.epoch + timedelta(days=self.first)
+        self.is_working = _working_days(first_date, n, tuple(sc.calendar.working_weekdays),
+                                        sc.calendar.bank_holidays)
+        self.before = np.concatenate(([0], np.cumsum(self.is_working)))
+        self.working = np.flatnonzero(self.is_working)
+        self.n = n
+
+    def _day(self, t: np.ndarray) -> np.ndarray:
+        return np.clip(np.floor(t / MIN_PER_DAY).astype(np.int64) - self.first, 0, self.n - 1)
+
+    def clock(self, t) -> np.ndarray:
+        t = np.asarray(t, dtype=float)
+        ok = np.isfinite(t)
+        tt = np.where(ok, t, 0.0)
+        i = self._day(tt)
+        w = self.before[i] * MIN_PER_DAY + np.where(
+            self.is_working[i], tt - (i + self.first) * MIN_PER_DAY, 0.0)
+        return np.where(ok, w, np.nan)
+
+    def at(self, w) -> np.ndarray:
+        w = np.asarray(w, dtype=float)
+        ok = np.isfinite(w)
+        ww = np.where(ok, w, 0.0)
+        k = np.clip(np.floor(ww / MIN_PER_DAY).astype(np.int64), 0, len(self.working) - 1)
+        t = (self.working[k] + self.first) * MIN_PER_DAY + (ww - k * MIN_PER_DAY)
+        return np.where(ok, t, np.nan)
+
+    def add(self, t, working_days) -> np.ndarray:
+        return self.at(self.clock(t) + np.asarray(working_days, dtype=float) * MIN_PER_DAY)
+
+    def days_between(self, t0, t1) -> np.ndarray:
+        t0, t1 = np.asarray(t0, dtype=float), np.asarray(t1, dtype=float)
+        ok = np.isfinite(t0) & np.isfinite(t1)
+        i0 = self._day(np.where(ok, t0, 0.0))
+        i1 = self._day(np.where(ok, t1, 0.0))
+        return np.where(ok, (self.before[i1 + 1] - self.before[i0 + 1]).astype(float), np.nan)
+
+
+def elapsed_hours(kind: str, cal: WorkCalendar, clock: WorkClock, t0, t1) -> np.ndarray:
+    """Hours between two times on the strategy meeting's clock."""
+    if kind == "calendar":
+        return (np.asarray(t1) - np.asarray(t0)) / 60.0
+    if kind == "office_hours":
+        return (cal.working_minutes_before(t1) - cal.working_minutes_before(t0)) / 60.0
+    return (clock.clock(t1) - clock.clock(t0)) / 60.0
+
+
+def free_slots(on_duty: np.ndarray, per_chair: float, cal: WorkCalendar) -> list[list[float]]:
+    """Meeting start times each working day: chairs on duty x meetings each, spread evenly."""
+    out = []
+    for k, chairs in enumerate(on_duty.tolist()):
+        n = int(round(chairs * per_chair))
+        out.append((cal.opens[k] + (np.arange(n) + 0.5) * cal.day_length / max(n, 1)).tolist())
+    return out
+
+
+def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray, free: list[list[float]],
+         cal: WorkCalendar) -> np.ndarray:
+    """First come, first served: each request takes the first free slot at or after it is ready.
+
+    Requests are taken in `order`; one whose group (siblings) already has a slot still ahead of
+    it joins that slot instead of taking another.
+    """
+    out = np.full(len(ready), np.nan)
+    booked: dict[int, float] = {}
+    closes, n = cal.closes, len(free)
+    empty_below = 0
+    for i in order.tolist():
+        r, g = ready[i], int(group[i])
+        b = booked.get(g)
+        if b is not None and b >= r:
+            out[i] = b
+            continue
+        k = max(bisect_right(closes, r), empty_below)
+        t = np.nan
+        while k < n:
+            lst = free[k]
+            j = bisect_left(lst, r)
+            if j < len(lst):
+                t = lst.pop(j)
+                break
+            k += 1
+        while empty_below < n and not free[empty_below]:
+            empty_below += 1
+        out[i] = t
+        if t == t:
+            booked[g] = t
+    return out
+
+
+def assessment_team(cal: WorkCalendar, on_duty: np.ndarray, caseload_cap: np.ndarray,
+                    hours_per_day: float, max_pace: float, req_t: np.ndarray, req_work: np.ndarray,
+                    start_work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The assessment team, one working day at a time.
+
+    At each opening, requests made since are allocated in the order made while the open
+    assessments are fewer than the caseload cap. Through the day the team's hours (staff on
+    duty x hours a day) are shared equally by the open assessments, each taking at most
+    `max_pace` hours a day; one whose remaining work is covered finishes part way through the
+    day in proportion. `start_work` is the remaining work of assessments already open at the
+    start (allocated, whatever the cap). Returns allocation and completion times of the
+    requests and completion times of the ones open at the start (NaN: not done by the end).
+    """
+    n_req, n_start = len(req_t), len(start_work)
+    alloc = np.full(n_req, np.nan)
+    done = np.full(n_req + n_start, np.nan)
+    order = np.argsort(req_t, kind="stable")
+    avail_day = np.searchsorted(cal.opens_arr, req_t[order], side="left")
+    ids = np.arange(n_req, n_req + n_start)
+    rem = np.asarray(start_work, dtype=float).copy()
+    opens, day_len = cal.opens, cal.day_length
+    taken = 0
+    for k in range(len(opens)):
+        ready = int(np.searchsorted(avail_day, k, side="right"))
+        free = int(caseload_cap[k]) - len(ids)
+        if free > 0 and ready > taken:
+            new = order[taken:min(ready, taken + free)]
+            taken += len(new)
+            alloc[new] = opens[k]
+            ids = np.concatenate((ids, new))
+            rem = np.concatenate((rem, req_work[new]))
+        hours = on_duty[k] * hours_per_day
+        if len(ids) == 0 or hours <= 0:
+            continue
+        rate = min(max_pace, hours / len(ids))
+        fin = rem <= rate + 1e-9
+        if fin.any():
+            done[ids[fin]] = opens[k] + rem[fin] / rate * day_len
+            ids, rem = ids[~fin], rem[~fin]
+        rem = rem - rate
+    return alloc, done[:n_req], done[n_req:]
+
+
+@dataclass
+class Cases:
+    """Referred children to follow through the pathway (arrays of one length)."""
+
+    kind: np.ndarray  # REFERRAL or a backlog kind
+    origin: np.ndarray  # 0 a contact in the run, 1 the generated history, 2 the declared backlog
+    contact: np.ndarray  # contact index (-1 if none)
+    concern: np.ndarray  # concern index (siblings share it)
+    position: np.ndarray  # place among the siblings of the concern
+    referred: np.ndarray  # referral decision time (minutes since the simulation start)
+    u_down: np.ndarray  # (n, 4) strategy, lead, s47, s47 start delay
+    u_path: np.ndarray  # (n, len(PATHWAY_DRAWS))
+    preset: np.ndarray  # backlog: a time set by the declared state (meeting, plan start) or NaN
+    preset_end: np.ndarray  # backlog: the end of the open stage (S47, plan) or NaN
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
+           streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
+    """Every stage's times for every case (NaN where a stage does not happen in the run)."""
+    ds = sc.downstream
+    sm, en, cf, asm = ds.strategy_meetings, ds.s47, ds.icpc, ds.assessments
+    n = len(cases)
+    kind, ud, up = cases.kind, cases.u_down, cases.u_path
+    col = PATHWAY_DRAWS.index
+    nan = np.full(n, np.nan)
+    ordinary = kind == REFERRAL
+    ref = cases.referred
+    out: dict[str, np.ndarray] = {}
+
+    # strategy meeting --------------------------------------------------------------------
+    strat = ordinary & (ud[:, STRATEGY] < ds.strategy_share_of_referrals.value)
+    injury = strat & (up[:, col("injury")] < sm.injury_share.value)
+    lead = np.where(injury, draw_durations(sm.injury_lead_hours, ud[:, STRATEGY_DELAY]),
+                    draw_durations(ds.strategy_delay_hours, ud[:, STRATEGY_DELAY])) * 60.0
+    ready = ref + lead
+    meeting = np.where(strat & ((ref < 0) | injury), ready, nan)
+    slots = free_slots(pool_roster(sm.chairs, cal, streams["staffing.strategy_chairs"]),
+                       sm.meetings_per_chair_per_day.value, cal)
+    todo = np.flatnonzero(strat & (ref >= 0) & ~injury)
+    todo = todo[np.argsort(ref[todo], kind="stable")]
+    meeting[todo] = book(todo, ready, cases.concern, slots, cal)[todo]
+    s47_case = kind == S47_OPEN
+    meeting = np.where(s47_case, cases.preset, meeting)
+    target = np.where(injury, sm.injury_target_hours.value, sm.target_hours.value)
+    took = elapsed_hours(sm.clock, cal, clock, ref, meeting)
+    out.update(strategy_requested=np.where(strat, ref, nan), injury=injury, strategy_meeting=meeting,
+               strategy_on_time=strat & np.isfinite(meeting) & (took <= target + 1e-9))
+
+    # S47 enquiry, conference, plan -------------------------------------------------------
+    s47 = (strat & (ud[:, S47] < ds.s47_share_of_strategy.value)) | s47_case
+    start = np.where(s47_case, meeting, meeting + draw_durations(ds.s47_delay_hours, ud[:, S47_DELAY]) * 60)
+    start = np.where(s47, start, nan)
+    end = np.where(s47_case, cases.preset_end,
+                   clock.add(start, draw_durations(en.working_days, up[:, col("s47_days")])))
+    end = np.where(s47 & (end <= cal.horizon), end, nan)  # NaN: not concluded within the run
+    icpc_wanted = s47 & (up[:, col("icpc")] < cf.share_of_s47.value)
+    request = np.where(icpc_wanted, end, nan)
+    c_ready = clock.add(request, cf.notice_working_days.value)
+    icpc = np.where(icpc_wanted & (request < 0), c_ready, nan)
+    conf = free_slots(pool_roster(cf.chairs, cal, streams["staffing.conference_chairs"]),
+                      cf.conferences_per_chair_per_day.value, cal)
+    todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
+    todo = todo[np.argsort(request[todo], kind="stable")]
+    icpc[todo] = book(todo, c_ready, cases.concern, conf, cal)[todo]
+    icpc[icpc > cal.horizon] = np.nan
+    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
+    on_plan = kind == ON_PLAN
+    plan_start = np.where(on_plan, cases.preset, np.where(plan, icpc, nan))
+    plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(
+        cf.plan_months, up[:, col("plan_months")]) * DAYS_PER_MONTH * MIN_PER_DAY)
+    out.update(s47_start=start, s47_end=end,
+               icpc_requested=request, icpc=icpc,
+               icpc_on_time=np.isfinite(icpc) & (clock.days_between(meeting, icpc)
+                                                 <= cf.target_working_days.value + 1e-9),
+               cp_plan=plan | on_plan, cp_plan_start=plan_start,
+               cp_plan_end=np.where(plan | on_plan, plan_end, nan))
+
+    # assessment ------------------------------------------------------------------------------
+    waiting, in_prog = kind == WAITING, kind == IN_PROGRESS
+    assess = (ordinary & (up[:, col("assessment")] < asm.share_of_referrals.value)) | waiting | in_prog
+    work = draw_durations(asm.work_hours, up[:, col("assessment_work")])
+    pace = asm.max_hours_per_day.value
+    unhurried = clock.add(ref, work / pace)  # history: no capacity limit before the start
+    past = assess & ordinary & (ref < 0)
+    hist_done = past & (unhurried <= 0)
+    span = clock.clock(unhurried) - clock.clock(ref)
+    left = np.where(span > 0, (clock.clock(unhurried) - clock.clock(0.0)) / np.where(span > 0, span, 1), 0)
+    open_at_start = (past & ~hist_done) | in_prog
+    start_work = np.where(in_prog, work * up[:, col("backlog")], work * np.clip(left, 0, 1))
+    requests = assess & ~past & ~in_prog
+    team = asm.team
+    days = [cal.dates[d] for d in cal.working_day_index]
+    cap = np.floor([team.establishment.at(d.year, d.month) * (1 - team.vacancy_rate.at(d.year, d.month))
+                    * asm.caseload_limit.value for d in days])
+    req_idx, start_idx = np.flatnonzero(requests), np.flatnonzero(open_at_start)
+    alloc, done_req, done_start = assessment_team(
+        cal, pool_roster(team, cal, streams["staffing.assessment_team"]), cap,
+        asm.hours_per_day.value, pace, ref[req_idx], work[req_idx], start_work[start_idx])
+    allocated, completed = nan.copy(), nan.copy()
+    allocated[req_idx], completed[req_idx] = alloc, done_req
+    completed[start_idx] = done_start
+    completed = np.where(hist_done, unhurried, completed)
+    cum = np.cumsum([asm.outcomes.value[k] for k in ASSESSMENT_OUTCOMES])
+    outcome = np.minimum(np.searchsorted(cum, up[:, col("assessment_outcome")], side="right"), 2)
+    out.update(assessment=assess, assessment_requested=np.where(assess, ref, nan),
+               assessment_allocated=allocated, assessment_completed=completed,
+               assessment_45d=np.isfinite(completed) & (clock.days_between(ref, completed)
+                                                         <= asm.target_working_days.value + 1e-9),
+               assessment_outcome=np.where(assess, outcome, -1))
+
+    # how the episode ends, and when (inf: still open at the end of the run) ------------------
+    inf = np.full(n, np.inf)
+    cin_end = completed + draw_durations(asm.child_in_need_months, up[:, col("cin_months")]) \
+        * DAYS_PER_MONTH * MIN_PER_DAY
+    a_end = np.where(np.isfinite(completed), np.where(outcome == 2, cin_end, completed), inf)
+    pending = (s47 & ~np.isfinite(out["s47_end"])) | (icpc_wanted & ~np.isfinite(icpc)) \
+        | (strat & ~np.isfinite(meeting))
+    other_end = np.where(pending, inf, np.fmax(ref, np.fmax(np.nan_to_num(out["s47_end"], nan=-np.inf),
+                                                            np.nan_to_num(icpc, nan=-np.inf))))
+    by_outcome = np.array([3, 1, 4])  # closed -> assessment_closed, early_help, child_in_need
+    category = np.where(out["cp_plan"], 5, np.where(assess & np.isfinite(completed),
+                                                    by_outcome[np.maximum(outcome, 0)], 3))
+    ep_end = np.where(out["cp_plan"], plan_end, np.where(assess, a_end, other_end))
+    ep_end = np.where(out["cp_plan"] & ~np.isfinite(plan_start), inf, ep_end)
+    out.update(category=category.astype(np.int8), episode_end=ep_end)
+    return out

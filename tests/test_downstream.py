@@ -1,0 +1,288 @@
+"""After the referral, children's histories and the starting backlog (docs/model.md 2.4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import holidays
+import numpy as np
+import pytest
+
+from sim.calendar import WorkCalendar
+from sim.downstream import WorkClock, assessment_team, book, elapsed_hours
+from sim.metrics import backlog_cleared_at, monthly
+from sim.model import FrontDoorModel, simulate
+from sim.runner import run_replications
+from tests.helpers import assert_conserved, variant
+
+EPOCH = date(2023, 5, 6)
+MONTHS = {f"{y}-{m:02d}": 0 for y in range(2021, 2025) for m in range(1, 13)}
+ENGLAND = sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2021, 2026)))
+
+
+def minutes(when: datetime, epoch: date = EPOCH) -> float:
+    return (when - datetime(epoch.year, epoch.month, epoch.day)).total_seconds() / 60.0
+
+
+@pytest.fixture(scope="module")
+def clock(baseline):
+    cal = WorkCalendar(EPOCH, 400, 8.5, 17.0, (0, 1, 2, 3, 4), "england")
+    return cal, WorkClock(baseline, cal, -800)
+
+
+# --- clocks across weekends and bank holidays -------------------------------------------------
+
+def test_strategy_clock_skips_weekend_and_august_bank_holiday(clock):
+    cal, wc = clock
+    friday = minutes(datetime(2023, 8, 25, 16, 0))  # Monday 28 August 2023 is a bank holiday
+    tuesday = minutes(datetime(2023, 8, 29, 10, 0))
+    assert elapsed_hours("working_days", cal, wc, friday, tuesday) == pytest.approx(18.0)  # 8 + 10
+    assert elapsed_hours("calendar", cal, wc, friday, tuesday) == pytest.approx(90.0)
+    assert elapsed_hours("office_hours", cal, wc, friday, tuesday) == pytest.approx(2.5)  # 1 + 1.5
+    # 24 working-day hours after Friday 16:00 is Tuesday 16:00
+    due = wc.add(friday, 1.0)
+    assert due == pytest.approx(minutes(datetime(2023, 8, 29, 16, 0)))
+    # an injury meeting the same evening is inside 2 hours
+    assert elapsed_hours("working_days", cal, wc, friday, friday + 90) == pytest.approx(1.5)
+
+
+def test_conference_clock_counts_15_working_days_over_christmas(clock):
+    _, wc = clock
+    meeting = minutes(datetime(2023, 12, 11, 14, 0))  # Monday; 25, 26 Dec and 1 Jan are bank holidays
+    assert wc.days_between(meeting, minutes(datetime(2024, 1, 4, 10, 0))) == 15  # Thursday: in time
+    assert wc.days_between(meeting, minutes(datetime(2024, 1, 5, 10, 0))) == 16  # Friday: late
+    assert wc.days_between(meeting, minutes(datetime(2023, 12, 11, 16, 0))) == 0
+
+
+def test_assessment_clock_counts_45_working_days(clock):
+    _, wc = clock
+    referral = minutes(datetime(2023, 10, 2, 11, 0))
+    assert wc.days_between(referral, minutes(datetime(2023, 12, 4, 17, 0))) == 45
+    assert wc.days_between(referral, minutes(datetime(2023, 12, 5, 9, 0))) == 46
+
+
+def test_working_day_counts_agree_with_numpy_business_days(clock):
+    _, wc = clock
+    rng = np.random.default_rng(3)
+    t0 = rng.uniform(-300, 300, 400) * 1440
+    t1 = t0 + rng.uniform(0, 90, 400) * 1440
+    d0 = np.datetime64(EPOCH) + np.floor(t0 / 1440).astype(int)
+    d1 = np.datetime64(EPOCH) + np.floor(t1 / 1440).astype(int)
+    expected = np.busday_count(d0 + 1, d1 + 1, holidays=np.array(ENGLAND, dtype="datetime64[D]"))
+    assert np.array_equal(wc.days_between(t0, t1), expected)
+
+
+def _oracle_working_hours(a: datetime, b: datetime) -> float:
+    """Hours between two times counting only working days (a slow day-by-day walk)."""
+    hol = set(ENGLAND)
+    total, t = 0.0, a
+    while t < b:
+        nxt = min(datetime(t.year, t.month, t.day) + timedelta(days=1), b)
+        if t.weekday() < 5 and t.date() not in hol:
+            total += (nxt - t).total_seconds() / 3600
+        t = nxt
+    return total
+
+
+def test_model_stage_clocks_match_a_day_by_day_count(baseline_result):
+    res = baseline_result
+    pw = res.pathway
+    pw = pw[(pw["origin"] == "contact")]
+    base = datetime(res.cal.epoch.year, res.cal.epoch.month, res.cal.epoch.day)
+
+    def when(m):
+        return base + timedelta(minutes=float(m))
+
+    sm = pw[np.isfinite(pw["strategy_meeting"])].head(300)
+    for r in sm.itertuples():
+        hours = _oracle_working_hours(when(r.referred), when(r.strategy_meeting))
+        target = 2 if r.injury else 24
+        assert r.strategy_on_time == (hours <= target + 1e-9), (r, hours)
+    hol = np.array(ENGLAND, dtype="datetime64[D]")
+    day = np.datetime64(res.cal.epoch)
+    conf = pw[np.isfinite(pw["icpc"])]
+    n = np.busday_count(day + np.floor(conf["strategy_meeting"].to_numpy() / 1440).astype(int) + 1,
+                        day + np.floor(conf["icpc"].to_numpy() / 1440).astype(int) + 1, holidays=hol)
+    assert np.array_equal(conf["icpc_on_time"].to_numpy(), n <= 15)
+    done = pw[np.isfinite(pw["assessment_completed"])]
+    n = np.busday_count(day + np.floor(done["referred"].to_numpy() / 1440).astype(int) + 1,
+                        day + np.floor(done["assessment_completed"].to_numpy() / 1440).astype(int) + 1,
+                        holidays=hol)
+    assert np.array_equal(done["assessment_45d"].to_numpy(), n <= 45)
+    assert len(sm) > 100 and len(conf) > 50 and len(done) > 500
+
+
+# --- capacity mechanics worked by hand --------------------------------------------------------
+
+def test_booking_takes_first_free_slot_and_siblings_join_a_meeting_still_ahead():
+    cal = WorkCalendar(date(2023, 9, 4), 7, 8.5, 17.0, (0, 1, 2, 3, 4), "england")  # Monday
+    day = cal.opens[0]
+    free = [[day + 120.0, day + 300.0], [cal.opens[1] + 60.0], [], [], []]
+    ready = np.array([day, day + 10.0, day + 20.0, day + 400.0, day + 130.0])
+    group = np.array([1, 2, 1, 3, 1])
+    got = book(np.arange(5), ready, group, free, cal)
+    assert got[0] == day + 120.0  # first free slot
+    assert got[1] == day + 300.0  # the next one
+    assert got[2] == day + 120.0  # a sibling ready before the meeting joins it
+    assert got[3] == cal.opens[1] + 60.0  # the day is full: Tuesday's slot
+    assert np.isnan(got[4])  # a sibling ready after the meeting needs a slot; none left
+
+
+def test_assessment_team_shares_its_hours_and_respects_the_caseload_limit():
+    """100 assessments of 3.7 hours, 5 workers x 7.4 hours = 37 hours a day, 50 at a time.
+
+    Each of the first 50 gets 37/50 = 0.74 hours a day and finishes at the close of the 5th day;
+    the other 50 are allocated the next morning and finish 5 working days later: 370 hours of
+    work in 10 working days, as the capacity allows.
+    """
+    cal = WorkCalendar(date(2023, 9, 4), 28, 8.5, 17.0, (0, 1, 2, 3, 4), "england")
+    n_days = len(cal.opens)
+    alloc, done, _ = assessment_team(cal, np.full(n_days, 5), np.full(n_days, 50), 7.4, 10.0,
+                                     np.zeros(100), np.full(100, 3.7), np.zeros(0))
+    assert np.all(alloc[:50] == cal.opens[0]) and np.all(alloc[50:] == cal.opens[5])
+    assert np.allclose(done[:50], cal.closes[4]) and np.allclose(done[50:], cal.closes[9])
+
+
+def _certain_staff(n: float) -> dict:
+    return {"establishment": {"value": {}, "default": n, "range": [0, 1000]},
+            "vacancy_rate": {"value": {}, "default": 0.0, "range": [0, 1]},
+            "leave_rate": {"value": MONTHS, "default": 0.0, "range": [0, 1]},
+            "sickness_rate": {"value": 0.0, "range": [0, 1]},
+            "productive_share": {"value": 1.0, "range": [0, 1]}}
+
+
+def _fixed(minutes_: float) -> dict:
+    return {"distribution": "fixed", "mean": {"value": minutes_, "range": [0, 1e6]},
+            "cv": {"value": 0.0, "range": [0, 1]}}
+
+
+def _quiet(backlog: dict, **over) -> dict:
+    zero = {"value": MONTHS, "default": 0, "range": [0, 10]}
+    doc = {"run": {"warmup_days": {"value": 0, "range": [0, 120]}},
+           "demand": {"contacts_monthly": zero, "police_monthly": zero},
+           "backlog": {k: {"value": v, "range": [0, 1000]} for k, v in backlog.items()}}
+    return {**doc, **over}
+
+
+def test_unread_email_backlog_empties_at_the_rate_supervisors_allow():
+    """300 unread emails on Monday 4 September 2023, no new contacts, 4 supervisors all on duty,
+    30 minutes an email: each supervisor reads 17 a day (510 office minutes), 68 a day, so Monday
+    to Thursday clear 272 and the last 28 take 7 each on Friday: clear at 08:30 + 210 min = 12:00.
+    """
+    sc = variant(_quiet({"emails_unread": 300},
+                        staff={"ps": _certain_staff(4)},
+                        service={"email_screen_minutes": _fixed(30)}),
+                 start="2023-09-04", end="2023-09-30")
+    res = simulate(sc, rep=0)
+    assert_conserved(res)
+    c = res.contacts
+    assert res.backlog_contacts == 300 and len(c) == 300
+    assert (c["channel"] == "email").all() and (c["arrival"] < 0).all()
+    day = np.floor(c["decided"].to_numpy() / 1440).astype(int)
+    assert np.bincount(day).tolist() == [68, 68, 68, 68, 28]
+    assert c["decided"].max() == pytest.approx(4 * 1440 + 12 * 60)
+    assert backlog_cleared_at(res) == datetime(2023, 9, 8, 12, 0)
+    m = monthly(res)
+    assert m["contacts"].sum() == 0 and m["open_at_month_end"].iloc[0] == 0
+
+
+def test_assessment_backlog_empties_at_the_rate_the_team_allows():
+    """As the team test above, through the whole model: 100 children waiting for an assessment on
+    Monday 4 September 2023; half done at the close of Friday 8th, the rest Friday 15th."""
+    asm = {"team": _certain_staff(5), "caseload_limit": {"value": 10},
+           "work_hours": _fixed(3.7), "max_hours_per_day": {"value": 10, "range": [0.1, 24]}}
+    sc = variant(_quiet({"assessments_waiting": 100}, downstream={"assessments": asm}),
+                 start="2023-09-04", end="2023-10-31")
+    res = simulate(sc, rep=0)
+    assert_conserved(res)
+    pw = res.pathway
+    assert len(pw) == 100 and (pw["origin"] == "backlog").all()
+    done = np.sort(pw["assessment_completed"].to_numpy())
+    friday = 4 * 1440 + 17 * 60
+    assert np.allclose(done[:50], friday) and np.allclose(done[50:], friday + 7 * 1440)
+    m = monthly(res).set_index("month")
+    assert m.at["2023-09", "assessments_completed"] == 100
+    assert m.at["2023-09", "pct_assessments_45d"] == 100 and m.at["2023-10", "assessments_completed"] == 0
+
+
+def test_declared_s47s_and_plans_enter_the_pathway():
+    sc = variant(_quiet({"s47_in_progress": 40, "children_on_plans": 30}),
+                 start="2023-09-04", end="2023-12-31")
+    res = simulate(sc, rep=0)
+    assert_conserved(res)
+    pw = res.pathway
+    s47 = pw[np.isfinite(pw["s47_start"])]
+    assert len(s47) == 40 and (s47["s47_start"] < 0).all() and (s47["s47_end"] >= 0).all()
+    assert np.isfinite(s47["icpc"]).sum() > 0  # some ask for a conference, held in the run
+    plans = pw[pw["cp_plan"] & ~np.isfinite(pw["icpc"])]
+    assert len(plans) == 30 and (plans["cp_plan_start"] < 0).all() and (plans["cp_plan_end"] > 0).all()
+
+
+# --- children and their histories -------------------------------------------------------------
+
+def test_children_histories_are_consistent(baseline_result):
+    res = baseline_result
+    c, pw = res.contacts, res.pathway
+    # siblings named in one concern: same stream and outcome, one family
+    g = c.groupby("concern")
+    assert (g["source"].nunique() == 1).all() and (g["channel"].nunique() == 1).all()
+    assert (g["outcome"].nunique() == 1).all() and (g["family"].nunique() == 1).all()
+    assert g.size().max() <= 4 and (g.size() > 1).mean() > 0.25
+    # some families come back; a child's contacts are in time order within its family
+    per_family = c.groupby("family")["concern"].nunique()
+    assert (per_family > 1).mean() > 0.05
+    # no plan without a conference, no conference without an enquiry (also in assert_conserved)
+    plan = pw["cp_plan"] & (pw["origin"] != "backlog")
+    assert np.isfinite(pw.loc[plan, "icpc"]).all()
+    assert np.isfinite(pw.loc[np.isfinite(pw["icpc"]), "s47_start"]).all()
+
+
+def test_warm_start_makes_rereferrals_meaningful_from_july():
+    cold = variant({"children": {"history_months": {"value": 0, "range": [0, 36]}}})
+    warm = variant()
+    a = run_replications(cold, reps=2, seed=11).monthly.groupby("month")["pct_rereferral_12m"].mean()
+    b = run_replications(warm, reps=2, seed=11).monthly.groupby("month")["pct_rereferral_12m"].mean()
+    assert b["2023-07"] > 2 * a["2023-07"]
+    assert b["2023-07"] > 0.7 * b[["2023-10", "2023-11", "2023-12"]].mean()
+
+
+def test_downstream_changes_leave_the_front_door_alone(baseline):
+    more = variant({"downstream": {"strategy_meetings": {"chairs": {"establishment": {"default": 30}}},
+                                   "assessments": {"team": {"establishment": {"default": 60}}}}})
+    a, b = simulate(baseline, seed=5, rep=1), simulate(more, seed=5, rep=1)
+    for col in ("arrival", "decided", "outcome", "concern"):
+        assert a.contacts[col].equals(b.contacts[col])
+    pa, pb = a.pathway, b.pathway
+    assert np.array_equal(pa["strategy_requested"].to_numpy(), pb["strategy_requested"].to_numpy(),
+                          equal_nan=True)
+    assert not np.array_equal(pa["strategy_meeting"].to_numpy(), pb["strategy_meeting"].to_numpy(),
+                              equal_nan=True)
+
+
+@pytest.mark.parametrize("path, levels, measure", [
+    (("strategy_meetings", "chairs"), [12, 19, 30], "pct_strategy_on_time"),
+    (("assessments", "team"), [70, 85, 110], "pct_assessments_45d"),
+])
+def test_monotone_more_downstream_capacity_never_worse(path, levels, measure):
+    means = []
+    for level in levels:
+        over = {"downstream": {path[0]: {path[1]: {"establishment": {"default": level, "range": [0, 200]}}}}}
+        means.append(run_replications(variant(over), reps=2, seed=2024).monthly[measure].mean())
+    assert all(b >= a - 0.5 for a, b in zip(means, means[1:], strict=False)), (path, levels, means)
+    assert means[-1] > means[0]
+
+
+def test_backlog_counts_must_be_whole_numbers():
+    from sim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="whole number"):
+        variant({"backlog": {"emails_unread": {"value": 2.5, "range": [0, 10]}}})
+
+
+def test_front_door_backlog_changes_no_other_contact(baseline):
+    base = FrontDoorModel(baseline, 3, 0)
+    more = FrontDoorModel(variant({"backlog": {"emails_unread": {"value": 50, "range": [0, 100]}}}), 3, 0)
+    assert len(more.arr) == len(base.arr) + 50
+    assert np.array_equal(more.arr.time[50:], base.arr.time)
+    assert np.array_equal(more.draws["pathway"][50:], base.draws["pathway"])
+    assert np.array_equal(more.arr.decision[50:], base.arr.decision)
