@@ -1,28 +1,60 @@
-"""Command line: `python -m sim COMMAND ...` (see --help for the exit codes)."""
+"""Command line: `python -m sim COMMAND ...` (see --help for the exit codes).
+
+Every error is one line on stderr and the exit code says what kind it was; --verbose adds
+the detail (every problem in a scenario file, the traceback of an internal error).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, NoReturn
 
 from sim.scenario import ScenarioError, load
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK, EXIT_INPUT, EXIT_SATURATED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
 EPILOG = """exit codes:
   0   success
-  2   invalid input (scenario file or arguments): one line on stderr names the field
-  3   the run finished but a queue saturated: results are written, warnings on stderr
-  4   internal error (a bug): one line on stderr, --verbose for the traceback
-  130 interrupted (Ctrl-C): files already in place are complete; nothing half-written
+  2   invalid input (scenario file, arguments, or an output folder that cannot be written):
+      one line on stderr per problem, naming the file and the field
+  3   the run finished but a queue saturated: results are written; each warning on stderr
+      names the queue, how many items were waiting and since when
+  4   internal error (a bug, or a replication that failed): one line on stderr per failure,
+      with the replication's seed; the other replications' results are written;
+      --verbose for the traceback
+  130 interrupted (Ctrl-C or SIGTERM): the output folder holds the previous results or the
+      complete new ones, never a mix or a half-written file; stderr says which
 """
+RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json")
+
+
+class InputError(Exception):
+    """A problem with the command's arguments or surroundings (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"error: {self.prog}: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 KEY_MEASURES = (
     "contacts", "police_contacts", "police_info_advice", "pct_police_info_advice",
@@ -82,14 +114,41 @@ def _executor_args(p: argparse.ArgumentParser, default_workers: int | None = Non
                    " starts a local cluster")
 
 
-def _executor(args):
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the main process, which stops them (no tracebacks),
+    and end at once when the main process ends them (SIGTERM, not the command's handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _executor(args) -> Iterator:
+    """The executor asked for; a process pool is stopped at once on Ctrl-C or an error."""
     from sim.executors import open_executor
 
-    return open_executor(args.executor, args.workers, args.scheduler)
+    workers = args.workers or os.cpu_count() or 1
+    if args.executor != "process" or workers == 1:
+        with open_executor(args.executor, args.workers, args.scheduler) as ex:
+            yield ex
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.runner import terminate_pool
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        yield pool
+    except BaseException:
+        terminate_pool(pool)
+        raise
+    if getattr(pool, "_broken", False):  # a worker died: nothing left to wait for
+        terminate_pool(pool)
+    else:
+        pool.shutdown()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m sim", description="Simulate a children's social care front door.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--verbose", action="store_true", help="show tracebacks and detail")
@@ -167,17 +226,24 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--out", type=Path, default=Path("out"))
     _executor_args(se)
 
-    c = sub.add_parser("check", help="validate a scenario file without running it")
-    c.add_argument("scenario", type=Path)
+    c = sub.add_parser("check", help="validate scenario files without running them",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("scenario", type=Path, nargs="+", help="one or more scenario files; each"
+                   " invalid one gives one line on stderr")
 
     b = sub.add_parser("bench", help="time one 12-month replication against bare SimPy M/M/c")
     b.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
     b.add_argument("--repeats", type=_positive, default=3)
     b.add_argument("--months", type=_positive, default=12)
+    for command in sub.choices.values():  # --verbose after the command works too
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks and detail")
     return p
 
 
 def _fmt(v: float) -> str:
+    import pandas as pd
+
     if pd.isna(v):
         return "-"
     return f"{v:,.1f}" if abs(v) < 1000 else f"{v:,.0f}"
@@ -185,6 +251,8 @@ def _fmt(v: float) -> str:
 
 def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
     """Readable table: each measure's mean and 95% interval per month, with reported values."""
+    import pandas as pd
+
     from sim.observed import observed_monthly
 
     obs = observed_monthly()
@@ -217,12 +285,60 @@ def _auto_reps(args, sc) -> int:
     return choice.ran
 
 
+def _load(args, path: Path):
+    """Load and check one scenario file; with --verbose, list every problem it has first."""
+    try:
+        return load(path)
+    except ScenarioError:
+        if getattr(args, "verbose", False):
+            for line in _every_problem(path):
+                print(f"  detail: {line}", file=sys.stderr)
+        raise
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: a file it extends is not a text file (it is not UTF-8)") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__}:"
+                            f" {exc.filename or path})") from None
+
+
+def _every_problem(path: Path) -> list[str]:
+    """Each problem pydantic finds in a scenario file, one line each (for --verbose)."""
+    from pydantic import ValidationError
+
+    from sim.scenario import Scenario, read_document
+
+    try:
+        doc = read_document(Path(path).read_text(encoding="utf-8"), str(path), Path(path).parent)
+        Scenario.model_validate(doc)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+            shown = repr(err.get("input"))
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            lines.append(_one_line(f"{loc}: {err['msg'].removeprefix('Value error, ')} (got {shown})"))
+        return lines
+    except Exception:  # noqa: BLE001 - detail is a courtesy; the one-line error still stands
+        return []
+    return []
+
+
 def cmd_check(args) -> int:
-    sc = load(args.scenario)
-    n = sum(1 for _ in _walk_params(sc.model_dump()))
-    print(f"{args.scenario}: valid scenario '{sc.name}' with {n} sourced numbers;"
-          f" runs {sc.run.start} to {sc.run.end}, {sc.run.reps} replications")
-    return EXIT_OK
+    from sim.runner import check_workload
+
+    bad = 0
+    for path in args.scenario:
+        try:
+            sc = _load(args, path)
+            check_workload(sc, str(path))
+        except ScenarioError as exc:
+            _error(exc)
+            bad += 1
+            continue
+        n = sum(1 for _ in _walk_params(sc.model_dump()))
+        print(f"{path}: valid scenario '{sc.name}' with {n} sourced numbers;"
+              f" runs {sc.run.start} to {sc.run.end}, {sc.run.reps} replications")
+    return EXIT_INPUT if bad else EXIT_OK
 
 
 def _walk_params(node, path=""):
@@ -234,16 +350,39 @@ def _walk_params(node, path=""):
             yield from _walk_params(v, f"{path}.{k}" if path else k)
 
 
+def _error(exc: object, prefix: str = "error") -> None:
+    print(f"{prefix}: {_one_line(exc)}", file=sys.stderr)
+
+
+def _writable(out: Path) -> None:
+    """Fail before a long run, not after it, if the results cannot be written."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write results there ({exc.strerror or exc})") from None
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from sim.output import write_csv, write_text
-    from sim.runner import run_replications
+    from sim.output import csv_writer, text_writer, write_set
+    from sim.runner import AllReplicationsFailed, check_workload, run_replications
 
-    sc = load(args.scenario)
+    sc = _load(args, args.scenario)
     changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if changes:
         sc = sc.with_run(**changes)
+    check_workload(sc, str(args.scenario))
+    out: Path = args.out
+    _writable(out)
+    previous = [n for n in RUN_FILES if (out / n).exists()]
+    args.on_interrupt = (f"no results were written; {out}/ keeps the previous results"
+                         f" ({', '.join(previous)}) unchanged" if previous
+                         else f"no results were written to {out}/")
     reps = args.reps or sc.run.reps
     if reps == "auto":
         reps = _auto_reps(args, sc)
@@ -253,35 +392,48 @@ def cmd_run(args) -> int:
             return tqdm(it, total=reps, desc=f"{sc.name}: replications", unit="rep",
                         file=sys.stderr)
     t0 = time.perf_counter()
-    with _executor(args) as executor:
-        res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
-                               keep_events=args.events != "none", progress=progress)
+    try:
+        with _executor(args) as executor:
+            res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
+                                   keep_events=args.events != "none", progress=progress)
+    except AllReplicationsFailed as exc:
+        for _, line in exc.failures:
+            _error(line)
+        raise
     elapsed = time.perf_counter() - t0
-    out: Path = args.out
+    files = {}
     if res.events is not None:
         ev = res.events if args.events == "all" else res.events[res.events["rep"] == 0]
-        write_csv(ev, out / "events.csv")
-    write_csv(res.monthly, out / "monthly.csv")
-    write_csv(res.summary, out / "summary.csv")
+        files[out / "events.csv"] = csv_writer(ev)
+    files[out / "monthly.csv"] = csv_writer(res.monthly)
+    files[out / "summary.csv"] = csv_writer(res.summary)
     meta = {"scenario": sc.name, "scenario_file": str(args.scenario), "seed": res.seed,
             "reps": res.reps, "start": str(sc.run.start), "end": str(sc.run.end),
             "seconds": round(elapsed, 2), "warnings": res.warnings,
-            "failed_replications": [f for _, f in res.failures]}
-    write_text(json.dumps(meta, indent=2) + "\n", out / "run.json")
+            "failed_replications": [f for _, f in res.failures], "notes": res.notes,
+            "files": sorted(p.name for p in files) + ["run.json"]}
+    files[out / "run.json"] = text_writer(json.dumps(meta, indent=2) + "\n")
+    # one set: all four files replace the previous run's together (no stale event log left)
+    write_set(files, remove=[out / n for n in RUN_FILES])
+    args.on_interrupt = f"the results were already written in full to {out}/"
     if not args.quiet:
-        print(f"{sc.name}: {res.reps} replications, seed {res.seed}, {sc.run.start} to"
-              f" {sc.run.end}, in {elapsed:.1f} s; results in {out}/\n")
+        print(f"{sc.name}: {len(res.monthly['rep'].unique())} of {res.reps} replications,"
+              f" seed {res.seed}, {sc.run.start} to {sc.run.end}, in {elapsed:.1f} s;"
+              f" results in {out}/\n")
         print(summary_table(res.summary))
-    for f in res.failures:
-        print(f"error: {f[1]}", file=sys.stderr)
+    for note in res.notes:
+        _error(note, "note")
+    for _, f in res.failures:
+        _error(f)
     for w in res.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _error(w, "warning")
     if res.failures:
         return EXIT_INTERNAL
     return EXIT_SATURATED if res.warnings else EXIT_OK
 
 
 def cmd_compare(args) -> int:
+    import pandas as pd
     from tqdm import tqdm
 
     from sim.experiments import PERIOD, compare
@@ -289,7 +441,7 @@ def cmd_compare(args) -> int:
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
-    scs = [load(p) for p in args.scenarios]
+    scs = [_load(args, p) for p in args.scenarios]
     changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if changes:
         scs[0] = scs[0].with_run(**changes)  # the others follow the first one's period
@@ -325,9 +477,17 @@ def cmd_compare(args) -> int:
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             print(pd.DataFrame(rows).set_index("measure").to_string())
         print(f"\nwritten: {args.out / 'comparison.csv'}")
+    for r in results:
+        for note in getattr(r, "notes", []):
+            _error(f"{r.scenario.name}: {note}", "note")
+    failures = [f"{r.scenario.name}: {f}" for r in results for _, f in r.failures]
+    for f in failures:
+        _error(f)
     warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
     for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _error(w, "warning")
+    if failures:
+        return EXIT_INTERNAL
     return EXIT_SATURATED if warnings else EXIT_OK
 
 
@@ -370,7 +530,7 @@ def cmd_validate(args) -> int:
         pre = config.parent.parent / "scenarios" / "pre_conversations.yaml"
         comparison = None
         if pre.is_file():
-            comparison, _ = compare([load(pre), v.results.scenario], reps=v.results.reps,
+            comparison, _ = compare([_load(args, pre), v.results.scenario], reps=v.results.reps,
                                     seed=v.results.seed, executor=executor, by_month=False)
     path = write_report(v, comparison)
     held = v.holdout
@@ -387,8 +547,8 @@ def cmd_target(args) -> int:
     from sim.output import write_csv
     from sim.target import TARGETS, find_target
 
-    sc = load(args.scenario)
-    ref = load(args.reference) if TARGETS[args.target].relative_to else None
+    sc = _load(args, args.scenario)
+    ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
     with _executor(args) as executor:
         res = find_target(sc, args.lever, args.target, reps=args.reps, seed=args.seed,
                           reference=ref, executor=executor,
@@ -406,7 +566,7 @@ def cmd_sensitivity(args) -> int:
     from sim.output import write_csv
     from sim.sensitivity import judged_parameters, one_at_a_time, sobol
 
-    sc = load(args.scenario)
+    sc = _load(args, args.scenario)
 
     def bar(desc):
         return lambda it: tqdm(it, desc=desc, unit="run", file=sys.stderr)
@@ -439,8 +599,16 @@ def cmd_sensitivity(args) -> int:
 def cmd_bench(args) -> int:
     from sim.bench import bench, report
 
-    print(report(bench(load(args.scenario), repeats=args.repeats, months=args.months)))
+    print(report(bench(_load(args, args.scenario), repeats=args.repeats, months=args.months)))
     return EXIT_OK
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C so that nothing is left half-done."""
+
+
+def _on_sigterm(signum, frame) -> NoReturn:
+    raise _Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,21 +617,28 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
                 "sensitivity": cmd_sensitivity}
+    in_main = threading.current_thread() is threading.main_thread()
+    previous_term = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return handlers[args.command](args)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ScenarioError, InputError) as exc:
+        _error(exc)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: files already written are complete; nothing was half-written",
-              file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+        note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
+                                                        " nothing was half-written")
+        print(f"{what}: {note}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if args.verbose:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for detail)",
-              file=sys.stderr)
+        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (run with --verbose for"
+              " the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous_term)
 
 
 if __name__ == "__main__":

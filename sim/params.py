@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -118,6 +118,8 @@ class Shares(_Sourced):
         for key, v in self.value.items():
             _check_range(self.range[key])
             lo, hi = self.range[key]
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise ValueError(f"range [{lo}, {hi}] for share {key} must lie between 0 and 1")
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"share {key}={v} is not between 0 and 1")
             if not lo <= v <= hi:
@@ -128,8 +130,20 @@ class Shares(_Sourced):
         return self
 
 
+def _not_a_number(v):
+    """Refuse a number where a date is meant (pydantic would read it as seconds since 1970)."""
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        raise ValueError(f"{v!r} is a number; write a date as YYYY-MM-DD")
+    return v
+
+
+Date = Annotated[date, BeforeValidator(_not_a_number)]
+MAX_DURATION = 1e6  # minutes or hours: about two years in minutes; no task is longer
+MAX_CV = 10.0
+
+
 class DateParam(Frozen):
-    value: date
+    value: Date
     provenance: Provenance
     source: str = Field(min_length=3)
     note: str = ""
@@ -146,6 +160,11 @@ class Duration(Frozen):
     def _positive(self) -> Duration:
         if self.mean.value <= 0:
             raise ValueError(f"mean {self.mean.value} must be above 0")
+        for what, p, hi in (("mean", self.mean, MAX_DURATION), ("cv", self.cv, MAX_CV)):
+            bad = [v for v in (p.value, *p.range) if not 0 <= v <= hi]
+            if bad:
+                raise ValueError(f"{what} {bad[0]} is not allowed: a duration's {what} and its range"
+                                 f" must be between 0 and {hi:g}")
         if self.distribution == "exponential" and not math.isclose(self.cv.value, 1.0):
             raise ValueError(f"an exponential duration has cv 1, got {self.cv.value}")
         return self

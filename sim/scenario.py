@@ -9,16 +9,17 @@ what is allowed.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from sim import safe_yaml
 from sim.params import (
     Bool,
     CountMonthly,
+    Date,
     DateParam,
     Duration,
     Frozen,
@@ -49,8 +50,8 @@ class ScenarioError(ValueError):
 
 
 class RunSettings(Frozen):
-    start: date
-    end: date
+    start: Date
+    end: Date
     warmup_days: PositiveScalar
     cooldown_days: PositiveScalar
     seed: Int = Field(ge=0, le=2**63 - 1)
@@ -354,7 +355,7 @@ def read_document(text: str, origin: str = "<text>", base_dir: Path | None = Non
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         raise ScenarioError(f"{origin}: file is larger than {MAX_FILE_BYTES} bytes")
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

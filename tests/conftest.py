@@ -5,6 +5,7 @@ import pytest
 from sim.model import simulate
 from sim.scenario import load
 from tests.helpers import BASELINE
+from tests.test_robustness import conserved_everywhere  # noqa: F401 - applies the check to every run
 
 
 @pytest.fixture(scope="session")
