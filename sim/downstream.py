@@ -249,6 +249,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     meeting[todo] = book(todo, ready, cases.concern, slots, cal)[todo]
     s47_case = kind == S47_OPEN
     meeting = np.where(s47_case, cases.preset, meeting)
+    meeting[~s47_case & (meeting > cal.horizon)] = np.nan  # not held within the run
     target = np.where(injury, sm.injury_target_hours.value, sm.target_hours.value)
     took = elapsed_hours(sm.clock, cal, clock, ref, meeting)
     out.update(strategy_requested=np.where(strat, ref, nan), injury=injury, strategy_meeting=meeting,
@@ -257,7 +258,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     # S47 enquiry, conference, plan -------------------------------------------------------
     s47 = (strat & (ud[:, S47] < ds.s47_share_of_strategy.value)) | s47_case
     start = np.where(s47_case, meeting, meeting + draw_durations(ds.s47_delay_hours, ud[:, S47_DELAY]) * 60)
-    start = np.where(s47, start, nan)
+    start = np.where(s47 & ~(start > cal.horizon), start, nan)
     end = np.where(s47_case, cases.preset_end,
                    clock.add(start, draw_durations(en.working_days, up[:, col("s47_days")])))
     end = np.where(s47 & (end <= cal.horizon), end, nan)  # NaN: not concluded within the run
