@@ -16,9 +16,10 @@ def main() -> None:
     st.set_page_config(page_title="Front door simulator", page_icon=":material/family_restroom:",
                        layout="wide")
     runs.shared_pool()  # start the workers first: they load the simulator while the pages load
-    from ui import pages, state
+    from ui import experiments, pages, state
 
     state.init()
+    experiments.keep_choices()
     doc, sc, err = state.current()
     page = pages.sidebar(doc, sc, err)
     pages.DRAW[page]()

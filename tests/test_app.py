@@ -20,11 +20,13 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from sim.levers import LEVERS  # noqa: E402
 from sim.metrics import MEASURES  # noqa: E402
 from sim.runner import run_replications  # noqa: E402
 from sim.scenario import MAX_FILE_BYTES, loads  # noqa: E402
+from sim.sensitivity import judged_parameters  # noqa: E402
 from tests.helpers import ROOT, baseline_doc  # noqa: E402
-from ui import excel, params  # noqa: E402
+from ui import excel, experiments, params  # noqa: E402
 from ui.pages import PAGES  # noqa: E402
 from ui.state import to_yaml  # noqa: E402
 
@@ -158,6 +160,59 @@ def test_an_oversized_upload_is_refused_unread() -> None:
     assert at.session_state.original["name"] == "baseline"
 
 
+def session_snapshot(at: AppTest) -> dict:
+    ss = at.session_state
+    return {"original": ss.original, "source": ss.source, "edits": dict(ss.edits), "ran": ss.ran.key,
+            "saved": dict(ss.saved), "seed": ss.seed, "reps": ss.reps}
+
+
+BOMB = "".join(f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9 if p else ["lol"] * 9) + "]\n"
+               for p, c in zip([None, *"abcdefgh"], "abcdefghi", strict=True)).encode()
+
+
+def with_value(path: tuple[str, ...], value: float) -> bytes:
+    """The baseline as a YAML file with one number replaced (NaN or infinity come out as .nan, .inf)."""
+    doc = baseline_doc()
+    params.set_in(doc, path, value)
+    return yaml.safe_dump(doc, sort_keys=False).encode()
+
+
+BAD_UPLOADS = {
+    "alias_bomb.yaml": (BOMB, ["aliases", "expand it to more than", "values", "not read"]),
+    "deep.yaml": (b"name: deep\nrun: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+                  ["nested more than", "levels deep", "not read"]),
+    "nan.yaml": (with_value(("service", "conversation_minutes", "cv", "value"), float("nan")),
+                 ["service.conversation_minutes.cv.value", "got nan", "finite"]),
+    "inf.yaml": (with_value(("calendar", "office_open_hour", "value"), float("inf")),
+                 ["calendar.office_open_hour.value", "got inf", "finite"]),
+    "latin1.yaml": ("name: Sant\u00e9\n".encode("latin-1"), ["not a text file", "not UTF-8"]),
+    "giant_number.yaml": (b"name: x\nrun:\n  seed: " + b"9" * 5000 + b"\n", ["a number of 5,000 characters"]),
+}
+
+
+@pytest.fixture(scope="module")
+def edited() -> AppTest:
+    at = open_app()
+    go(at, "Change the scenario")
+    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    return at
+
+
+@pytest.mark.parametrize("name", list(BAD_UPLOADS))
+def test_a_hostile_upload_is_refused_naming_the_problem_and_nothing_changes(edited: AppTest,
+                                                                           name: str) -> None:
+    data, words = BAD_UPLOADS[name]
+    before = session_snapshot(edited)
+    t0 = time.perf_counter()
+    upload(edited, name, data)
+    assert time.perf_counter() - t0 < 20
+    errors = [e.value for e in edited.error if "Upload refused" in e.value]
+    assert len(errors) == 1 and "\n" not in errors[0], errors
+    assert errors[0].startswith(f"Upload refused: {name}: ")
+    assert all(w in errors[0] for w in words), errors[0]
+    assert session_snapshot(edited) == before
+
+
 def test_an_upload_may_extend_only_a_library_scenario() -> None:
     at = upload(open_app(), "sneaky.yaml", b"extends: ../../etc/hostname\nname: sneaky\n")
     errors = " ".join(e.value for e in at.error)
@@ -210,15 +265,112 @@ def test_compare_gives_paired_differences() -> None:
     assert "difference from 'baseline'" in words
 
 
-def test_target_finder_and_tornado_say_when_they_are_not_available() -> None:
-    import sim.experiments as ex
+def set_target(at: AppTest, question: str, lever: str, reps: int, coarse: int, fine: int) -> AppTest:
+    go(at, "Compare and target")
+    at.radio(key="target_question").set_value(question)
+    at.selectbox(key="target_lever").set_value(lever)
+    at.number_input(key="target_reps").set_value(reps)
+    at.slider(key="target_coarse").set_value(coarse)
+    at.slider(key="target_fine").set_value(fine).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
-    at = go(open_app(), "Compare and target")
-    if not hasattr(ex, "find_target"):
-        assert "target finder is not available" in texts(at)
-    go(at, "Assumptions")
-    if not hasattr(ex, "sensitivity"):
-        assert "Sensitivity analysis is not available" in texts(at)
+
+def test_target_finder_estimates_then_answers_then_remembers() -> None:
+    at = set_target(open_app(), "within_1wd_95", "ps_posts", reps=2, coarse=3, fine=0)
+    words = texts(at)
+    lever = LEVERS["ps_posts"]
+    # the lever's range and its reasoning, and the time it will take, before anything runs
+    assert f"plausible range {lever.low:g} to {lever.high:g} {lever.unit}: {lever.why_range}" in words
+    assert "This will take about" in words and "up to 3 values of the lever, 2 replications each" in words
+    assert at.session_state.get("target") is None
+    at.button(key="run_target").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run = at.session_state.target
+    grid = run.result.grid
+    assert len(grid) == 3 and not run.from_cache
+    assert grid["mean"].iloc[-1] > grid["mean"].iloc[0]  # more supervisors, more done within a day
+    said = [m.value for m in at.success] + [m.value for m in at.warning]
+    assert run.result.message() in said and "by changing practice supervisor posts screening" in said[-1]
+    assert any(d.label.endswith("(target.csv)") for d in at.get("download_button"))
+    assert len(at.dataframe) >= 1
+    # the same question again: from the cache, at once
+    at.button(key="run_target").click().run()
+    assert at.session_state.target.from_cache and at.session_state.target.result is run.result
+    # the choices survive a visit to another page
+    go(at, "Results")
+    go(at, "Compare and target")
+    assert at.selectbox(key="target_lever").value == "ps_posts"
+    assert at.number_input(key="target_reps").value == 2
+
+
+def test_the_30_percent_question_is_measured_against_before_the_approach() -> None:
+    at = set_target(open_app(), "referrals_30pct", "conversation_effect", reps=2, coarse=2, fine=0)
+    assert "plus the same replications of the front door before the conversations approach" in texts(at)
+    at.button(key="run_target").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    res = at.session_state.target.result
+    assert res.target.key == "referrals_30pct" and "30% fewer referrals" in res.message()
+    grid = res.grid
+    # referrals relative to before the approach: a ratio near 1, lower with a stronger conversation effect
+    assert 0.3 < grid["mean"].iloc[0] < 2.0
+    assert grid.sort_values("value")["mean"].is_monotonic_increasing
+
+
+def test_a_long_target_search_says_so_before_starting() -> None:
+    at = set_target(open_app(), "within_1wd_95", "csw_posts", reps=400, coarse=9, fine=6)
+    assert "This search could take" in " ".join(w.value for w in at.warning)
+    assert at.button(key="run_target").disabled
+    at.checkbox(key="confirm_long:target").check().run()
+    assert not at.button(key="run_target").disabled
+
+
+def test_tornado_on_chosen_assumptions_in_plain_words() -> None:
+    at = go(open_app(), "Assumptions")
+    chosen = ["staff.csw.productive_share", "service.conversation_minutes.mean"]
+    at.number_input(key="sens_reps").set_value(1)
+    at.multiselect(key="sens_pick").set_value(chosen).run()
+    words = texts(at)
+    assert "2 assumptions, each at both ends of its range, 1 replication each" in words
+    assert "5 replications to run, which will take about" in words
+    at.button(key="run_sensitivity").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    run = at.session_state.sensitivity
+    t = run.table[run.table["measure"] == "pct_completed_within_1wd"].set_index("parameter")
+    assert set(t.index) == set(chosen) and run.ran == 2
+    # longer conversations: fewer contacts done within a day; more time on the phones: more
+    conv, csw = t.loc["service.conversation_minutes.mean"], t.loc["staff.csw.productive_share"]
+    assert conv["at_high"] < conv["base"] < conv["at_low"] and csw["at_low"] < csw["base"] < csw["at_high"]
+    assert set(t["setting"]) == {"Length of a phone conversation: average",
+                                 "Consultant social workers: share of on-duty time on front-door work"}
+    captions = [c.value for c in at.caption]
+    assert any("The assumptions that move it most" in c and "Length of a phone conversation" in c
+               for c in captions)
+    assert any(d.label.endswith("(tornado.csv)") for d in at.get("download_button"))
+    # asked again in a new session: every row from the shared cache
+    again = go(open_app(), "Assumptions")
+    again.number_input(key="sens_reps").set_value(1)
+    again.multiselect(key="sens_pick").set_value(chosen).run()
+    assert "all ready from earlier" in texts(again)
+    again.button(key="run_sensitivity").click().run()
+    assert again.session_state.sensitivity.ran == 0
+    assert again.session_state.sensitivity.table.equals(run.table)
+
+
+def test_every_assumption_at_once_says_how_long_first() -> None:
+    at = go(open_app(), "Assumptions")
+    at.radio(key="sens_scope").set_value("Every judged assumption").run()
+    n = len(experiments.assumptions_to_vary(at.session_state.ran.res.scenario))
+    assert f"{n} assumptions, each at both ends of its range" in texts(at)
+    assert "This will take about" in " ".join(w.value for w in at.warning)
+    assert at.button(key="run_sensitivity").disabled
+
+
+def test_every_judged_assumption_has_a_plain_english_name(baseline) -> None:
+    names = experiments.assumptions_to_vary(baseline)
+    assert len(names) == len(judged_parameters(baseline))
+    for path, name in names.items():
+        assert "_" not in name and path not in name and name[0].isupper() and "(another)" not in name, name
 
 
 def test_assumptions_page_lists_every_parameter() -> None:

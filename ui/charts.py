@@ -249,22 +249,116 @@ def difference_chart(table: pd.DataFrame, measure: str, reference: str
                                     "diff_ci_high": "95% interval high"}), text
 
 
-def tornado_chart(data: pd.DataFrame, value_col: str, low_col: str, high_col: str,
-                  name_col: str, title: str, unit: str) -> alt.Chart:
-    """Bars from the low-end to the high-end result of each setting, widest at the top."""
-    d = data.copy()
-    d["swing"] = (d[high_col] - d[low_col]).abs()
-    d = d.sort_values("swing", ascending=False)
-    y = alt.Y(f"{name_col}:N", sort=list(d[name_col]), title=None, axis=alt.Axis(labelLimit=320))
+def tornado_chart(data: pd.DataFrame, title: str, unit: str, reps: int,
+                  top: int = 15) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """One measure's tornado: for each setting, the result at the low and the high end of its range.
+
+    `data` is `sim.sensitivity.one_at_a_time` output for one measure with a `setting` column of
+    plain names. Bars run from the scenario's own result to the result with the setting at each
+    end; the widest swing is at the top.
+    """
+    d = data.dropna(subset=["at_low", "at_high"], how="all").sort_values("swing", ascending=False)
+    d = d.head(top)
+    base = float(data["base"].iloc[0]) if len(data) else float("nan")
+    order = list(d["setting"])
     long = pd.concat([
-        pd.DataFrame({name_col: d[name_col], "end": "setting at the low end of its range",
-                      "result": d[low_col]}),
-        pd.DataFrame({name_col: d[name_col], "end": "setting at the high end of its range",
-                      "result": d[high_col]})])
-    long[value_col] = long[name_col].map(dict(zip(d[name_col], d[value_col], strict=False)))
-    colour = alt.Color("end:N", title=None, legend=alt.Legend(orient="bottom"),
-                       scale=alt.Scale(range=[OKABE_ITO["blue"], OKABE_ITO["orange"]]))
-    return alt.Chart(long).mark_bar().encode(
-        y=y, x=alt.X("result:Q", title=unit), x2=f"{value_col}:Q", color=colour,
-        tooltip=[name_col, "end", alt.Tooltip("result:Q", format=",.2f")]
-    ).properties(title=_title(title, unit), height=max(160, 26 * len(d)))
+        pd.DataFrame({"setting": d["setting"], "end": LOW_END, "setting value": d["low"],
+                      "result": d["at_low"], "base": base}),
+        pd.DataFrame({"setting": d["setting"], "end": HIGH_END, "setting value": d["high"],
+                      "result": d["at_high"], "base": base})]).dropna(subset=["result"])
+    colour = alt.Color("end:N", title=None, legend=alt.Legend(**LEGEND),
+                       scale=alt.Scale(domain=[LOW_END, HIGH_END],
+                                       range=[OKABE_ITO["blue"], OKABE_ITO["orange"]]))
+    y = alt.Y("setting:N", sort=order, title=None, axis=alt.Axis(labelLimit=420, labelFontSize=12))
+    tip = [alt.Tooltip("setting:N", title="Setting"), alt.Tooltip("end:N", title="Moved to"),
+           alt.Tooltip("setting value:Q", title="Setting's value there", format=",.3g"),
+           alt.Tooltip("result:Q", title=f"Result ({unit})", format=",.2f"),
+           alt.Tooltip("base:Q", title=f"Scenario as it is ({unit})", format=",.2f")]
+    bars = alt.Chart(long).mark_bar(opacity=0.9).encode(
+        y=y, x=alt.X("result:Q", title=title if unit == "%" else f"{title} ({unit})",
+                     scale=alt.Scale(zero=False)), x2="base:Q", color=colour,
+        yOffset=alt.YOffset("end:N", sort=[LOW_END, HIGH_END]), tooltip=tip)
+    rule = alt.Chart(pd.DataFrame({"base": [base]})).mark_rule(
+        color=OKABE_ITO["black"], strokeDash=[4, 3]).encode(x="base:Q")
+    shown = f"the {len(d)} with the widest swing of {len(data)}" if len(data) > len(d) else f"all {len(d)}"
+    chart = alt.layer(bars, rule).properties(
+        title=_title(f"{title}: which assumptions move it most",
+                     f"Dashed line: the scenario as it is ({fmt(base, unit)}); bars: each setting"
+                     f" at the low and high end of its plausible range ({shown}; {reps} replication"
+                     f"{'s' if reps != 1 else ''} each)"),
+        height=alt.Step(16))
+    cols = ["setting", *(["unit of the setting"] if "unit of the setting" in data else []), "value", "low",
+            "high", "base", "at_low", "at_high", "swing"]
+    table = data.sort_values("swing", ascending=False)[cols].rename(columns={
+            "value": "setting's value", "low": "low end of its range", "high": "high end of its range",
+            "base": f"result as it is ({unit})", "at_low": "result at the low end",
+            "at_high": "result at the high end", "swing": "swing (high minus low, absolute)"})
+    return chart, table, describe_tornado(d, title, unit, base)
+
+
+LOW_END = "Setting at the low end of its range"
+HIGH_END = "Setting at the high end of its range"
+
+
+def describe_tornado(d: pd.DataFrame, title: str, unit: str, base: float) -> str:
+    """The tornado in words: the three widest swings with both ends."""
+    if d.empty:
+        return f"{title}: no setting was varied."
+    parts = [f"{r.setting} ({fmt(r.at_low, unit)} at {r.low:,.3g}, {fmt(r.at_high, unit)} at {r.high:,.3g})"
+             for r in d.head(3).itertuples()]
+    return (f"{title} is {fmt(base, unit)} as the scenario stands. The assumptions that move it most,"
+            " with the result at the low and the high end of each one's range: " + "; ".join(parts) + ".")
+
+
+MEETS = "Meets the goal with 95% confidence"
+MISSES = "Not with 95% confidence"
+
+
+def target_chart(grid: pd.DataFrame, lever_label: str, lever_unit: str, measure_label: str,
+                 goal: float, goal_label: str, found: float | None, at_least: bool
+                 ) -> tuple[alt.Chart, pd.DataFrame]:
+    """The target finder's search: the measure (mean and 95% interval) at each value tried."""
+    d = grid.copy()
+    d["result"] = np.where(d["meets_confident"], MEETS, MISSES)
+    colour = alt.Color("result:N", title=None, legend=alt.Legend(**LEGEND),
+                       scale=alt.Scale(domain=[MEETS, MISSES],
+                                       range=[OKABE_ITO["green"], OKABE_ITO["vermillion"]]))
+    shape = alt.Shape("result:N", title=None, legend=alt.Legend(**LEGEND),
+                      scale=alt.Scale(domain=[MEETS, MISSES], range=["circle", "triangle-down"]))
+    x = alt.X("value:Q", title=f"{cap_first(lever_label)} ({lever_unit})", scale=alt.Scale(zero=False))
+    tip = [alt.Tooltip("value:Q", title=cap_first(lever_label), format=",.3g"),
+           alt.Tooltip("mean:Q", title="Average", format=",.3g"),
+           alt.Tooltip("ci_low:Q", title="95% interval from", format=",.3g"),
+           alt.Tooltip("ci_high:Q", title="95% interval to", format=",.3g"),
+           alt.Tooltip("result:N", title="Result")]
+    base = alt.Chart(d).encode(x=x, tooltip=tip)
+    layers = [
+        base.mark_rule(strokeWidth=3, color=OKABE_ITO["sky"]).encode(
+            y=alt.Y("ci_low:Q", title=measure_label, scale=alt.Scale(zero=False)), y2="ci_high:Q"),
+        base.mark_line(color=OKABE_ITO["blue"], strokeDash=[2, 2]).encode(y="mean:Q"),
+        base.mark_point(filled=True, size=140).encode(y="mean:Q", color=colour, shape=shape),
+        alt.Chart(pd.DataFrame({"goal": [goal], "text": [goal_label]})).mark_rule(
+            color=OKABE_ITO["black"], strokeDash=[6, 4]).encode(y="goal:Q"),
+        alt.Chart(pd.DataFrame({"goal": [goal], "text": [goal_label]})).mark_text(
+            align="left", dx=4, dy=-8 if at_least else 12, color=OKABE_ITO["black"]).encode(
+            y="goal:Q", text="text:N", x=alt.value(0)),
+    ]
+    if found is not None:
+        layers.append(alt.Chart(pd.DataFrame({"found": [found]})).mark_rule(
+            color=OKABE_ITO["green"], strokeWidth=2).encode(x="found:Q"))
+    chart = alt.layer(*layers).properties(
+        title=_title(f"{measure_label} as the lever moves",
+                     "average and 95% interval at each value tried (same random numbers at every value);"
+                     " dashed line: the goal" + ("; green line: the smallest change that meets it with"
+                                                 " 95% confidence" if found is not None else "")),
+        height=360)
+    table = grid.rename(columns={
+        "lever": "lever", "measure": "measure", "value": f"{lever_label} ({lever_unit})", "mean": "average",
+        "ci_low": "95% interval low", "ci_high": "95% interval high",
+        "bound": "one-sided 95% bound", "meets_mean": "average meets the goal",
+        "meets_confident": "meets the goal with 95% confidence"})
+    return chart, table
+
+
+def cap_first(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,65 +1,489 @@
-"""The target finder and sensitivity analysis, used when the simulator provides them.
+"""The target finder (sim.target) and the sensitivity tornado (sim.sensitivity) in the app.
 
-Both live in `sim.experiments` once written. Until then the app says plainly that they are not
-available rather than showing made-up numbers; when they arrive they are called with the
-arguments their signatures accept, so the pages need no change.
+Both can take minutes, so each says how long it will take before it starts and can be made
+smaller (fewer values of the lever, fewer assumptions, fewer replications); it shows progress
+while it runs and keeps its answer twice: in the session, to show on the page, and in a cache
+shared by every session of this server, under the whole scenario, the seed and the number of
+replications (as runs are, ui/runs.py), so asking again is immediate. Nothing is written to disk.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-from collections.abc import Callable
-from typing import Any
+import functools
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pandas as pd
+import streamlit as st
 
-import sim.experiments as experiments
+from sim.levers import LEVERS, Lever
+from sim.metrics import MEASURES
+from sim.scenario import Scenario, load
+from sim.sensitivity import Judged, judged_parameters, one_at_a_time
+from sim.target import TARGETS, Target, TargetResult, find_target
+from ui import charts, excel, params, runs, state
 
-NOT_YET = ("{what} is not available in this version of the simulator yet, so no numbers are shown"
-           " here. Meanwhile, the Compare page answers the same question by hand: save the scenario at"
-           " a few values of the lever and compare them on the same random numbers.")
+T = TypeVar("T")
+Step = Callable[[int, int], None]
 
-# Levers the target finder may move: path in the scenario, and the name users know it by.
-TARGET_LEVERS: dict[str, str] = {
-    "staff.csw.establishment": "Consultant social worker posts",
-    "staff.ps.establishment": "Practice supervisor and manager posts",
-    "demand.partner_phone_share": "Share of partner contacts made by phone",
-    "outcomes.conversation_referral_ratio": "Effect of a conversation on the chance of referral",
-    "cotriage.closed_share": "Share of PPNs settled at police co-triage",
-    "ppn.quality": "Quality of police protection notices",
+# Measures every sensitivity run records (they cost nothing extra: all come from the same runs).
+SENS_MEASURES = tuple(m for m in (
+    "pct_completed_within_1wd", "pct_contacts_to_referral", "referrals", "pct_police_info_advice",
+    "abandoned_calls", "util_csw", "util_ps", "wait_hours_csw", "wait_hours_ps", "open_at_month_end",
+) if m in MEASURES)
+# A quick first look: the assumptions the front door's own work hangs on.
+SENS_FIRST_PICK = ("staff.csw.productive_share", "staff.ps.productive_share",
+                   "service.conversation_minutes.mean", "service.email_screen_minutes.mean",
+                   "service.ppn_screen_minutes.mean", "outcomes.conversation_referral_ratio")
+ALL, CHOSEN = "Every judged assumption", "Only the assumptions I choose"
+# Each widget's starting value; kept in the session so that leaving the page keeps the choice.
+CHOICES: dict[str, Any] = {
+    "target_question": "within_1wd_95", "target_lever": "csw_posts", "target_reps": runs.DEFAULT_REPS,
+    "target_coarse": 5, "target_fine": 4,
+    "sens_measures": list(SENS_MEASURES[:2]), "sens_scope": CHOSEN, "sens_pick": list(SENS_FIRST_PICK),
+    "sens_reps": 3, "sens_top": 15,
 }
-QUESTIONS: dict[str, tuple[str, str, float | None]] = {
-    # question: (measure, direction, target or None for "30% below the current run")
-    "95% of contacts completed within 1 working day": ("pct_completed_within_1wd", "at least", 95.0),
-    "30% fewer contacts becoming referrals": ("pct_contacts_to_referral", "at most", None),
-}
 
 
-def target_finder() -> Callable[..., Any] | None:
-    return getattr(experiments, "find_target", None)
+def keep_choices() -> None:
+    """Give every choice its starting value once, and keep it while another page is shown."""
+    ss = st.session_state
+    for k, v in CHOICES.items():
+        ss[k] = ss[k] if k in ss else (list(v) if isinstance(v, list) else v)
 
 
-def sensitivity_fn() -> Callable[..., Any] | None:
-    return getattr(experiments, "sensitivity", None)
+@st.cache_resource(show_spinner=False)
+def shared_store() -> runs.ResultStore:
+    """Finished searches and sensitivity rows, shared by every session (keys name the whole scenario)."""
+    return runs.ResultStore(max_items=4096)
 
 
-def call_supported(fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call with the keyword arguments the function accepts (all of them if it takes **kwargs)."""
-    sig = inspect.signature(fn)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return fn(**kwargs)
-    return fn(**{k: v for k, v in kwargs.items() if k in sig.parameters})
+def _with_pool(fn: Callable[[Executor], T]) -> T:
+    """Run on the shared pool; if a worker died, start a fresh pool and try once more."""
+    try:
+        return fn(runs.shared_pool())
+    except BrokenProcessPool:
+        runs.shared_pool.clear()
+        return fn(runs.shared_pool())
 
 
-def as_table(result: Any) -> pd.DataFrame:
-    """Whatever the experiment returned, as a table to show and download."""
-    if isinstance(result, pd.DataFrame):
-        return result
-    if isinstance(result, tuple) and result and isinstance(result[0], pd.DataFrame):
-        return result[0]
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        result = dataclasses.asdict(result)
-    if isinstance(result, dict):
-        return pd.DataFrame([{"item": k, "value": str(v)} for k, v in result.items()])
-    return pd.DataFrame({"result": [str(result)]})
+def _ticks(on_step: Step | None) -> Callable[[Iterable], Iterator] | None:
+    """sim.target's progress: it takes one item after each value of the lever is finished."""
+    if on_step is None:
+        return None
+
+    def progress(it: Iterable) -> Iterator:
+        items = list(it)
+        for i, x in enumerate(items, start=1):
+            on_step(i, len(items))
+            yield x
+    return progress
+
+
+def _finished(on_step: Step | None) -> Callable[[Iterable], Iterator] | None:
+    """sim.sensitivity's progress: it hands over the futures; each is counted once it has finished."""
+    if on_step is None:
+        return None
+
+    def progress(futures: Iterable) -> Iterator:
+        futures = list(futures)
+        on_step(0, len(futures))
+        for i, fut in enumerate(futures, start=1):
+            fut.exception()  # waits; an error is raised where the result is taken
+            on_step(i, len(futures))
+            yield fut
+    return progress
+
+
+def progress_bar(what: str) -> tuple[Any, Step]:
+    """A progress bar that also says how long is left, from the pace so far."""
+    bar = st.progress(0.0, text=f"{what}: starting…")
+    t0 = time.perf_counter()
+
+    def step(done: int, total: int) -> None:
+        if total <= 0:
+            return
+        left = ""
+        if 0 < done < total:
+            secs = (time.perf_counter() - t0) / done * (total - done)
+            left = f"; {runs.say_seconds(secs)} left"
+        bar.progress(min(1.0, done / total), text=f"{what}: {done} of {total} finished{left}")
+    return bar, step
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# the target finder
+
+
+@dataclass
+class TargetRun:
+    """A finished search as the session shows it."""
+
+    key: str
+    result: TargetResult
+    seconds: float
+    from_cache: bool
+    scenario: str
+    reps: int
+    seed: int
+
+
+def target_key(sc: Scenario, seed: int, reps: int, lever: str, target: str, coarse: int, fine: int) -> str:
+    return f"target:{runs.run_key(sc, seed, reps)}:{lever}:{target}:{coarse}:{fine}"
+
+
+@functools.lru_cache(maxsize=4)
+def _library(name: str) -> Scenario:
+    return load(state.SCENARIO_DIR / f"{name}.yaml")
+
+
+def reference_for(target: Target) -> Scenario | None:
+    """The scenario a relative target is measured against (the front door before the approach)."""
+    return _library(target.relative_to) if target.relative_to else None
+
+
+def target_seconds(sc: Scenario, target: str, reps: int, coarse: int, fine: int) -> float:
+    """At most this long: every value of the lever tried, plus the reference scenario if needed."""
+    one = runs.estimate_seconds(sc, reps, runs.shared_timing())
+    return (coarse + fine + (1 if TARGETS[target].relative_to else 0)) * one
+
+
+def run_target(sc: Scenario, seed: int, reps: int, lever: str, target: str, coarse: int, fine: int,
+               on_step: Step | None = None) -> tuple[TargetResult, float, bool]:
+    """The search for (scenario, seed, reps, lever, target, grid): from the cache, or run now."""
+    key = target_key(sc, seed, reps, lever, target, coarse, fine)
+    store = shared_store()
+    hit = store.get(key)
+    if hit is not None:
+        return hit, 0.0, True
+    ref = reference_for(TARGETS[target])
+    t0 = time.perf_counter()
+    res = _with_pool(lambda pool: find_target(sc, lever, target, reps=reps, seed=seed, coarse=coarse,
+                                              fine=fine, reference=ref, executor=pool,
+                                              progress=_ticks(on_step)))
+    seconds = time.perf_counter() - t0
+    store.put(key, res)
+    runs.shared_timing().record(seconds, runs.workload(sc) * reps * (len(res.grid) + (ref is not None)),
+                                max(1, min(runs.WORKERS, reps)))
+    return res, seconds, False
+
+
+def lever_text(lv: Lever, sc: Scenario) -> str:
+    return (f"Now {lv.current(sc):g} {lv.unit} in this scenario. The search moves it"
+            f" {'up' if lv.improves > 0 else 'down'} towards {lv.high if lv.improves > 0 else lv.low:g},"
+            f" within the plausible range {lv.low:g} to {lv.high:g} {lv.unit}: {lv.why_range}.")
+
+
+def target_text(t: Target) -> str:
+    label, unit = MEASURES[t.measure]
+    if t.relative_to:
+        return (f"Met when {label.lower()} over the run, divided by the same replications of the front door"
+                f" before the conversations approach (scenarios/{t.relative_to}.yaml), is {t.goal:g} or less"
+                " with 95% confidence: 30% fewer.")
+    return (f"Met when the average {label[:1].lower() + label[1:]} over the run is"
+            f" {'at least' if t.at_least else 'at most'} {t.goal:g}{'%' if unit.startswith('%') else ''}"
+            " with 95% confidence.")
+
+
+def target_section(sc: Scenario | None) -> None:
+    """The target finder's form, its time estimate, progress, and the answer."""
+    ss = st.session_state
+    st.subheader("What would it take? (target finder)")
+    st.markdown("Finds the smallest change to one lever that meets a target with 95% confidence: the"
+                " improvement lead's 30% fewer referrals than before the conversations approach, or the"
+                " managers' 95% of contacts completed within one working day. The lever is tried at a few"
+                " values across its plausible range, then at more values between the last that misses and"
+                " the first that meets the target; every value runs on the same random numbers.")
+    if sc is None:
+        st.info("The changed scenario cannot be run (see Change the scenario), so there is nothing to"
+                " search.")
+        return
+    c1, c2 = st.columns(2)
+    with c1:
+        tkey = st.radio("Question", list(TARGETS), format_func=lambda k: cap(TARGETS[k].label),
+                        key="target_question")
+        st.caption(target_text(TARGETS[tkey]))
+        lkey = st.selectbox("Lever to move", list(LEVERS), format_func=lambda k: cap(LEVERS[k].label),
+                            key="target_lever")
+        st.caption(lever_text(LEVERS[lkey], sc))
+    with c2:
+        reps = int(st.number_input("Replications at each value tried", min_value=2, max_value=runs.MAX_REPS,
+                                   step=1, key="target_reps",
+                                   help="More replications give a narrower interval at each value, so the"
+                                        " target can be met with confidence closer to where the average"
+                                        " meets it; the search takes longer."))
+        coarse = int(st.slider("Values tried across the range", min_value=2, max_value=9, key="target_coarse",
+                               help="Evenly spaced from the scenario's value to the end of the range."))
+        fine = int(st.slider("Further values tried to pin the answer down", min_value=0, max_value=6,
+                             key="target_fine",
+                             help="Between the last value that misses the target and the first that meets"
+                                  " it; none means the answer is only as fine as the values above."))
+    seed = int(ss.seed)
+    key = target_key(sc, seed, reps, lkey, tkey, coarse, fine)
+    ok = True
+    if shared_store().get(key) is not None:
+        st.caption("This search has been run with these settings: its answer will show at once.")
+    else:
+        secs = target_seconds(sc, tkey, reps, coarse, fine)
+        ref = (", plus the same replications of the front door before the conversations approach"
+               if TARGETS[tkey].relative_to else "")
+        st.caption(f"This will take {runs.say_seconds(secs)} at most: up to {coarse + fine} values of the"
+                   f" lever, {reps} replications each{ref} (it stops early once the answer is pinned down)."
+                   " For a quicker answer, try fewer values or fewer replications.")
+        if secs > runs.LONG_RUN_SECONDS:
+            st.warning(f"This search could take {runs.say_seconds(secs)}. Lower the replications or the"
+                       " values tried above for a quicker look, or confirm below.")
+            ok = st.checkbox("Yes, run it anyway", key="confirm_long:target")
+    if st.button("Find the smallest change", type="primary", key="run_target", disabled=not ok):
+        bar, step = progress_bar(f"Trying {LEVERS[lkey].label}")
+        try:
+            res, seconds, hit = run_target(sc, seed, reps, lkey, tkey, coarse, fine, step)
+        except Exception as exc:  # noqa: BLE001 - said on the page, which goes on
+            bar.empty()
+            st.error(f"The search stopped: {exc}")
+            return
+        bar.empty()
+        ss.target = TargetRun(key, res, seconds, hit, sc.name, reps, seed)
+    run: TargetRun | None = ss.get("target")
+    if run is not None:
+        if run.key != key:
+            st.info("The answer below is for earlier settings (a different question, lever, scenario or"
+                    " number of replications); find the smallest change again to update it.")
+        show_target(run)
+
+
+def show_target(run: TargetRun) -> None:
+    res = run.result
+    lv, t = res.lever, res.target
+    (st.success if res.met else st.warning)(res.message())
+    when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
+    st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
+               f" {run.seed}; answered {when}. The search's own answer is the value where the one-sided 95%"
+               " bound crosses the goal, interpolated between the values tried.")
+    measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
+    unit = MEASURES[t.measure][1]
+    if t.relative_to:
+        axis, goal = f"{measure} (ratio, 1 = the same)", f"goal: {t.goal:g} (30% fewer)"
+    else:
+        axis = measure if unit == "%" else f"{measure} ({unit})"
+        goal = f"goal: {t.goal:g}{'%' if unit.startswith('%') else ''}"
+    chart, table = charts.target_chart(res.grid, lv.label, lv.unit, axis, t.goal, goal,
+                                       res.value_confident if res.met else None, t.at_least)
+    st.altair_chart(chart, width="stretch", alt=res.message())
+    st.caption("In words: " + res.message())
+    st.dataframe(table.drop(columns=["lever", "measure"], errors="ignore").round(3), hide_index=True,
+                 width="stretch")
+    st.download_button("Download the values tried (target.csv)", excel.csv_bytes(table),
+                       file_name="target.csv", mime="text/csv", key="dl:target", on_click="ignore")
+
+
+# ---------------------------------------------------------------------------------------------
+# sensitivity
+
+
+@dataclass
+class SensitivityRun:
+    """A finished sensitivity analysis as the session shows it."""
+
+    key: str
+    table: pd.DataFrame
+    seconds: float
+    ran: int  # assumptions run now (the rest came from the cache)
+    scenario: str
+    reps: int
+    seed: int
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def setting_label(j: Judged) -> str:
+    """An assumption's plain-English name (its path's name on the Assumptions page)."""
+    return params.label((*j.path, j.share) if j.share else j.path)
+
+
+def setting_units(sc: Scenario) -> dict[str, str]:
+    """Each judged assumption's unit, as the scenario file states it."""
+    doc = sc.model_dump(mode="json")
+    out = {}
+    for j in judged_parameters(sc):
+        node = params.get(doc, j.path)
+        out[j.name] = str(node.get("unit", "")) if isinstance(node, dict) else ""
+    return out
+
+
+def assumptions_to_vary(sc: Scenario) -> dict[str, str]:
+    """Every judged assumption with a range: its name in the scenario -> its plain name, by group."""
+    js = sorted(judged_parameters(sc), key=lambda j: list(params.GROUPS).index(j.path[0])
+                if j.path[0] in params.GROUPS else len(params.GROUPS))
+    out: dict[str, str] = {}
+    for j in js:
+        lab = setting_label(j)
+        while lab in out.values():  # two settings with one name would share a bar
+            lab += " (another)"
+        out[j.name] = lab
+    return out
+
+
+def _sens_prefix(sc: Scenario, seed: int, reps: int) -> str:
+    return f"sensitivity:{runs.run_key(sc, seed, reps)}"
+
+
+def sensitivity_todo(sc: Scenario, seed: int, reps: int, names: list[str]) -> list[str]:
+    prefix, store = _sens_prefix(sc, seed, reps), shared_store()
+    return [n for n in names if store.get(f"{prefix}:{n}") is None]
+
+
+def sensitivity_seconds(sc: Scenario, reps: int, n: int) -> float:
+    """Each assumption at both ends of its range, plus the scenario itself, `reps` times each."""
+    return runs.estimate_seconds(sc, (2 * n + 1) * reps, runs.shared_timing()) if n else 0.0
+
+
+def run_sensitivity(sc: Scenario, seed: int, reps: int, names: list[str],
+                    on_step: Step | None = None) -> tuple[pd.DataFrame, float, int, list]:
+    """Tornado rows for the named assumptions; those asked before (same scenario, seed and
+    replications) come from the cache, the rest are run now. Returns the rows (every measure in
+    SENS_MEASURES), the seconds taken, how many assumptions were run and any range ends skipped."""
+    prefix, store = _sens_prefix(sc, seed, reps), shared_store()
+    todo = sensitivity_todo(sc, seed, reps, names)
+    got: dict[str, tuple[pd.DataFrame, list]] = {}
+    seconds = 0.0
+    if todo:
+        t0 = time.perf_counter()
+        out = _with_pool(lambda pool: one_at_a_time(sc, reps=reps, seed=seed, measures=SENS_MEASURES,
+                                                    only=todo, executor=pool, progress=_finished(on_step)))
+        seconds = time.perf_counter() - t0
+        skipped = out.attrs.get("skipped", [])
+        for n in todo:
+            got[n] = (out[out["parameter"] == n].copy(), [s for s in skipped if s[0] == n])
+            store.put(f"{prefix}:{n}", got[n])
+        jobs = (2 * len(todo) + 1) * reps
+        runs.shared_timing().record(seconds, runs.workload(sc) * jobs, max(1, min(runs.WORKERS, jobs)))
+    parts, skipped = [], []
+    for n in names:
+        rows, skip = got.get(n) or store.get(f"{prefix}:{n}") or (pd.DataFrame(), [])
+        parts.append(rows)
+        skipped += skip
+    table = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
+        not p.empty for p in parts) else pd.DataFrame(columns=["parameter", "measure", "swing"])
+    if not table.empty:
+        table["rank"] = table.groupby("measure")["swing"].rank(ascending=False, method="first")
+        table = table.sort_values(["measure", "rank"]).reset_index(drop=True)
+    return table, seconds, len(todo), skipped
+
+
+def sensitivity_section(sc: Scenario | None) -> None:
+    """Choose measures and assumptions, see the time it will take, run, and draw a tornado per measure."""
+    ss = st.session_state
+    st.subheader("Which assumptions matter most (sensitivity)")
+    st.markdown("Each judged assumption is moved to the low and then the high end of its plausible range,"
+                " one at a time, all else as the scenario stands, on the same random numbers. The change in"
+                " a measure is drawn as a bar: the longest bars are the assumptions worth pinning down"
+                " first, and the ones whose uncertainty matters most for an answer.")
+    if sc is None:
+        st.info("The changed scenario cannot be run (see Change the scenario), so there is nothing to vary.")
+        return
+    names = assumptions_to_vary(sc)
+    ss.sens_pick = [n for n in ss.sens_pick if n in names]  # a scenario without some of them
+    measures = st.multiselect("Measures to draw (one chart each)", list(SENS_MEASURES),
+                              format_func=lambda m: MEASURES[m][0], key="sens_measures")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    with c1:
+        scope = st.radio("Assumptions to vary", [CHOSEN, ALL], key="sens_scope", horizontal=True)
+    with c2:
+        reps = int(st.number_input("Replications at each end of each range", min_value=1, max_value=50,
+                                   step=1, key="sens_reps",
+                                   help="Each end runs on the same random numbers as the scenario itself, so"
+                                        " a few replications show the main effects."))
+    with c3:
+        top = int(st.slider("Bars to show in each chart", min_value=5, max_value=60, key="sens_top"))
+    if scope == CHOSEN:
+        picked = st.multiselect("Assumptions", list(names), format_func=names.get, key="sens_pick",
+                                placeholder="Choose one or more assumptions")
+    else:
+        picked = list(names)
+        st.caption(f"All {len(names)} judged assumptions with a range.")
+    seed = int(ss.seed)
+    todo = sensitivity_todo(sc, seed, reps, picked)
+    secs = sensitivity_seconds(sc, reps, len(todo))
+    ready = len(picked) - len(todo)
+    ok = bool(picked and measures)
+    if picked:
+        words = (f"{len(picked)} assumption{'s' if len(picked) != 1 else ''}, each at both ends of its range,"
+                 f" {reps} replication{'s' if reps != 1 else ''} each, seed {seed}: ")
+        if todo:
+            words += (f"{(2 * len(todo) + 1) * reps} replications to run, which will take"
+                      f" {runs.say_seconds(secs)}")
+            words += f" ({ready} ready from earlier)." if ready else "."
+        else:
+            words += "all ready from earlier."
+        st.caption(words)
+        if secs > runs.LONG_RUN_SECONDS:
+            st.warning(f"This will take {runs.say_seconds(secs)}. Choose fewer assumptions or replications"
+                       " for a quicker look, or confirm below.")
+            ok = ok and st.checkbox("Yes, run it anyway", key="confirm_long:sensitivity")
+    if st.button("Run the sensitivity analysis", type="primary", key="run_sensitivity", disabled=not ok):
+        bar, step = progress_bar("Sensitivity runs")
+        try:
+            table, seconds, n_ran, skipped = run_sensitivity(sc, seed, reps, picked, step)
+        except Exception as exc:  # noqa: BLE001 - said on the page, which goes on
+            bar.empty()
+            st.error(f"The sensitivity analysis stopped: {exc}")
+            return
+        bar.empty()
+        table["setting"] = table["parameter"].map(names)
+        table["unit of the setting"] = table["parameter"].map(setting_units(sc))
+        ss.sensitivity = SensitivityRun(_sens_key(sc, seed, reps, picked), table, seconds, n_ran, sc.name,
+                                        reps, seed, skipped)
+    run: SensitivityRun | None = ss.get("sensitivity")
+    if run is not None:
+        if run.key != _sens_key(sc, seed, reps, picked):
+            st.info("The charts below are for earlier choices (a different scenario, seed, replications or"
+                    " set of assumptions); run the sensitivity analysis again to update them.")
+        show_sensitivity(run, measures, top)
+
+
+def _sens_key(sc: Scenario, seed: int, reps: int, names: list[str]) -> str:
+    return f"{_sens_prefix(sc, seed, reps)}:{','.join(sorted(names))}"
+
+
+def show_sensitivity(run: SensitivityRun, measures: list[str], top: int) -> None:
+    n = run.table["parameter"].nunique() if not run.table.empty else 0
+    when = (f"{run.ran} run in {run.seconds:.0f} seconds" + (f", {n - run.ran} from the cache" if n > run.ran
+                                                              else "")
+            if run.ran else "all from the cache, at once")
+    plural = "s" if run.reps != 1 else ""
+    st.caption(f"Scenario '{run.scenario}', {n} assumptions, {run.reps} replication{plural} at each end, seed"
+               f" {run.seed}; {when}.")
+    if run.skipped:
+        with st.expander(f"Range ends that could not be run ({len(run.skipped)})"):
+            for name, end, msg in run.skipped:
+                st.caption(f"{run.table.loc[run.table['parameter'] == name, 'setting'].iloc[0]}"
+                           f" at its {end} end: {msg}")
+    for m in measures:
+        rows = run.table[run.table["measure"] == m]
+        if rows.empty:
+            continue
+        label, unit = MEASURES[m]
+        chart, table, text = charts.tornado_chart(rows, label, unit, run.reps, top)
+        st.altair_chart(chart, width="stretch", alt=text)
+        st.caption(text)
+        st.download_button(f"Download the data: {label} (CSV)", excel.csv_bytes(table),
+                           file_name=f"tornado_{m}.csv", mime="text/csv", key=f"dl:tornado_{m}",
+                           on_click="ignore")
+    whole = run.table.assign(measure=run.table["measure"].map(lambda m: MEASURES[m][0]))[
+        ["setting", "unit of the setting", "value", "low", "high", "measure", "base", "at_low", "at_high",
+         "swing", "rank"]].rename(
+        columns={"value": "setting's value", "low": "low end of its range", "high": "high end of its range",
+                 "base": "result as it is", "at_low": "result at the low end",
+                 "at_high": "result at the high end", "swing": "swing (absolute)"})
+    with st.expander("Every assumption and measure (table)"):
+        st.dataframe(whole, hide_index=True, width="stretch")
+    st.download_button("Download every assumption and measure (tornado.csv)", excel.csv_bytes(whole),
+                       file_name="tornado.csv", mime="text/csv", key="dl:tornado", on_click="ignore")

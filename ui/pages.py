@@ -460,7 +460,7 @@ def compare_page() -> None:
     if comp is not None:
         show_comparison(comp)
     st.divider()
-    target_section(sc)
+    experiments.target_section(sc)
 
 
 def show_comparison(comp: dict) -> None:
@@ -483,60 +483,6 @@ def show_comparison(comp: dict) -> None:
             "diff_ci_high": "difference 95% high"}), hide_index=True, width="stretch")
     st.download_button("Download the whole comparison (CSV)", excel.csv_bytes(excel.comparison_table(table)),
                        file_name="comparison.csv", mime="text/csv", key="dl:comparison", on_click="ignore")
-
-
-def target_section(sc: Scenario | None) -> None:
-    st.subheader("What would it take? (target finder)")
-    st.markdown("Finds the smallest change to one lever that meets a target with stated confidence: for"
-                " example the improvement lead's 30% fewer contacts becoming referrals, or the managers' 95%"
-                " of contacts completed within one working day.")
-    finder = experiments.target_finder()
-    ss = st.session_state
-    if finder is None:
-        st.info(experiments.NOT_YET.format(what="The target finder"))
-    with st.form("target_form"):
-        question = st.radio("Question", list(experiments.QUESTIONS), key="target_question")
-        lever_label = st.selectbox("Lever to move", list(experiments.TARGET_LEVERS.values()),
-                                   key="target_lever")
-        measure, direction, target = experiments.QUESTIONS[question]
-        default = target
-        if default is None:
-            ran = ss.ran
-            now = _period(ran.res).loc[measure, "mean"] if ran is not None else 20.0
-            default = round(0.7 * float(now), 1)
-        value = st.number_input(f"Target: {MEASURES[measure][0]} {direction} (%)", value=float(default),
-                                min_value=0.0, max_value=100.0, step=0.5, key=f"target_value:{question}")
-        confidence = st.slider("Confidence that the target is met", 50, 99, 95, format="%d%%",
-                               key="target_confidence")
-        submitted = st.form_submit_button("Find the smallest change")
-    if submitted:
-        if finder is None or sc is None:
-            st.info(experiments.NOT_YET.format(what="The target finder"))
-            return
-        path = next(k for k, v in experiments.TARGET_LEVERS.items() if v == lever_label)
-        bar = st.progress(0.0, text="Searching…")
-        try:
-            out = experiments.call_supported(
-                finder, scenario=sc, measure=measure, target=value, lever=path, direction=direction,
-                confidence=confidence / 100, reps=int(ss.reps), seed=int(ss.seed),
-                executor=runs.shared_pool(), progress=_plain_progress(bar))
-        except Exception as exc:  # noqa: BLE001 - shown to the user, the page goes on
-            st.error(f"The target finder stopped: {type(exc).__name__}: {exc}")
-            return
-        finally:
-            bar.empty()
-        st.dataframe(experiments.as_table(out), hide_index=True, width="stretch")
-
-
-def _plain_progress(bar) -> Callable:
-    """A progress callable for experiments whose number of steps may not be known."""
-    def progress(it):
-        total = len(it) if hasattr(it, "__len__") else None
-        for i, x in enumerate(it, start=1):
-            frac = i / total if total else 1 - 1 / (1 + i / 10)
-            bar.progress(min(frac, 1.0), text=f"{i}{f' of {total}' if total else ''} finished")
-            yield x
-    return progress
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,46 +523,9 @@ def assumptions_page() -> None:
     st.download_button("Download every assumption (CSV)", excel.csv_bytes(table.drop(columns=["path"])),
                        file_name="assumptions.csv", mime="text/csv", key="dl:assumptions", on_click="ignore")
     st.divider()
-    sensitivity_section(sc)
+    experiments.sensitivity_section(sc)
     st.divider()
     fit_section(ss.ran)
-
-
-def sensitivity_section(sc: Scenario | None) -> None:
-    st.subheader("Which assumptions matter most (sensitivity)")
-    st.markdown("Each judged setting is moved to the low and then the high end of its plausible range, one at"
-                " a time, and the change in a chosen measure is drawn as a bar: the longest bars are the"
-                " assumptions worth pinning down first.")
-    fn = experiments.sensitivity_fn()
-    if fn is None or sc is None:
-        st.info(experiments.NOT_YET.format(what="Sensitivity analysis"))
-        return
-    ss = st.session_state
-    with st.form("sensitivity_form"):
-        lab = st.selectbox("Measure", [MEASURES[m][0] for m in REPORTED_MEASURES], key="sens_measure")
-        go = st.form_submit_button("Run the sensitivity analysis")
-    if not go:
-        return
-    measure = next(m for m in MEASURES if MEASURES[m][0] == lab)
-    bar = st.progress(0.0, text="Running…")
-    try:
-        out = experiments.call_supported(fn, scenario=sc, measures=[measure], measure=measure,
-                                         reps=int(ss.reps), seed=int(ss.seed), executor=runs.shared_pool(),
-                                         progress=_plain_progress(bar))
-    except Exception as exc:  # noqa: BLE001 - shown to the user, the page goes on
-        st.error(f"The sensitivity analysis stopped: {type(exc).__name__}: {exc}")
-        return
-    finally:
-        bar.empty()
-    data = experiments.as_table(out)
-    cols = set(data.columns)
-    if {"low", "high", "base"} <= cols:
-        name_col = "label" if "label" in cols else data.columns[0]
-        if "measure" in cols:
-            data = data[data["measure"] == measure]
-        chart = charts.tornado_chart(data, "base", "low", "high", name_col, lab, MEASURES[measure][1])
-        st.altair_chart(chart, width="stretch", alt=f"Tornado chart of {lab}")
-    st.dataframe(data, hide_index=True, width="stretch")
 
 
 def fit_section(ran: state.Ran | None) -> None:

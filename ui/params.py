@@ -32,13 +32,17 @@ STREAMS = {"police_ppn_domestic": "police domestic-abuse PPNs",
            "public": "the public and families"}
 OUTCOME_NAMES = {"info_advice": "information and advice", "early_help": "early help",
                  "referral": "referral", "nfa": "no further action"}
-SHARE_KEY_NAMES = {**CHANNELS, **SOURCES, **OUTCOME_NAMES}
+OTHER_SHARE_NAMES = {"closed": "closed", "child_in_need": "child in need plan", "one": "one child",
+                     "two": "two children", "three": "three children", "four": "four children"}
+SHARE_KEY_NAMES = {**CHANNELS, **SOURCES, **OUTCOME_NAMES, **OTHER_SHARE_NAMES}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 STAFF_FIELDS = {"establishment": "posts", "vacancy_rate": "share of posts vacant",
                 "leave_rate": "share of days on annual leave",
                 "sickness_rate": "share of days off sick",
                 "productive_share": "share of on-duty time on front-door work"}
+_SM, _CP, _AS = (("downstream", "strategy_meetings"), ("downstream", "icpc"),
+                 ("downstream", "assessments"))
 DURATIONS = {
     ("service", "conversation_minutes"): "Length of a phone conversation",
     ("service", "email_screen_minutes"): "Time to screen an emailed contact",
@@ -50,7 +54,28 @@ DURATIONS = {
     ("cotriage", "minutes"): "Length of a police co-triage discussion",
     ("downstream", "strategy_delay_hours"): "Time from referral decision to strategy meeting",
     ("downstream", "s47_delay_hours"): "Time from strategy meeting to start of the S47 enquiry",
+    (*_SM, "injury_lead_hours"):
+        "Time from referral decision to a strategy meeting about an injury",
+    ("downstream", "s47", "working_days"): "Length of an S47 enquiry",
+    (*_CP, "plan_months"): "Length of a child protection plan",
+    (*_AS, "work_hours"): "Work in a child and family assessment",
+    (*_AS, "child_in_need_months"): "Length of a child in need plan",
+    ("children", "return_gap_days"): "Time before a family comes back to the front door",
 }
+# Staff pools outside the front door itself, by the path of the pool.
+POOLS_ELSEWHERE = {(*_SM, "chairs"): "Strategy meeting chairs",
+                   (*_CP, "chairs"): "Child protection conference chairs",
+                   (*_AS, "team"): "Assessment social workers"}
+RETURN_CATEGORIES = {"info_advice": "information and advice", "early_help": "early help",
+                     "nfa": "no further action", "assessment_closed": "an assessment closed with no plan",
+                     "child_in_need": "a child in need plan", "cp_plan": "a child protection plan"}
+RETURN_FIELDS = {"return_share": "share of families who come back",
+                 "referral_share": "share of those who come back as a referral"}
+BACKLOG = {"emails_unread": "emailed contacts unread", "ppns_waiting": "non-domestic PPNs waiting",
+           "domestic_ppns_waiting": "domestic-abuse PPNs waiting",
+           "assessments_waiting": "assessments waiting for a social worker",
+           "assessments_in_progress": "assessments under way", "s47_in_progress": "S47 enquiries under way",
+           "children_on_plans": "children on child protection plans"}
 FIXED = {
     ("run", "start"): "First reported day",
     ("run", "end"): "Last reported day",
@@ -89,6 +114,24 @@ FIXED = {
         "Chance of referral after a conversation, relative to the same contact written",
     ("downstream", "strategy_share_of_referrals"): "Share of referrals going to a strategy meeting",
     ("downstream", "s47_share_of_strategy"): "Share of strategy meetings leading to an S47 enquiry",
+    (*_SM, "meetings_per_chair_per_day"): "Strategy meetings a chair holds a day",
+    (*_SM, "injury_share"): "Share of strategy meetings about an injury",
+    (*_SM, "target_hours"): "Strategy meeting target (hours)",
+    (*_SM, "injury_target_hours"): "Strategy meeting target for an injury (hours)",
+    (*_SM, "clock"): "Clock the strategy meeting target runs on",
+    (*_CP, "share_of_s47"): "Share of S47 enquiries asking for a child protection conference",
+    (*_CP, "notice_working_days"): "Notice needed to hold a child protection conference",
+    (*_CP, "target_working_days"): "Child protection conference target (working days)",
+    (*_CP, "conferences_per_chair_per_day"): "Child protection conferences a chair holds a day",
+    (*_CP, "plan_share"): "Share of conferences leading to a child protection plan",
+    (*_AS, "share_of_referrals"): "Share of referrals getting a child and family assessment",
+    (*_AS, "caseload_limit"): "Assessments a social worker holds at once (at most)",
+    (*_AS, "hours_per_day"): "Hours a social worker has for assessments each day",
+    (*_AS, "max_hours_per_day"): "Hours a day one assessment can take (at most)",
+    (*_AS, "target_working_days"): "Assessment target (working days)",
+    (*_AS, "outcomes"): "How assessments end",
+    ("children", "history_months"): "Months of history simulated before the run",
+    ("children", "concern_size"): "Children named in one concern",
 }
 SETTING_UNITS = {("calendar", "working_weekdays"): "days", ("run", "seed"): "number",
                  ("run", "reps"): "replications", ("abandonment", "max_attempts"): "calls",
@@ -100,31 +143,44 @@ def _human(word: str) -> str:
     return word.replace("_", " ")
 
 
+def _duration_part(word: str) -> str:
+    return {"mean": "average", "cv": "variability (coefficient of variation)",
+            "distribution": "shape of its spread"}.get(word, _human(word))
+
+
 def label(path: Path_) -> str:
     """Plain-English name of a setting, from its path in the scenario."""
     p = tuple(path)
     if p in FIXED:
         return FIXED[p]
-    if len(p) >= 3 and p[:2] in DURATIONS:
-        base = DURATIONS[p[:2]]
-        part = {"mean": "average", "cv": "variability (coefficient of variation)",
-                "distribution": "shape of its spread"}.get(p[2], _human(p[2]))
-        return f"{base}: {part}"
-    if p[:2] in DURATIONS:
-        return DURATIONS[p[:2]]
+    for n in (3, 2):  # a task time, or one part of it
+        if len(p) >= n and p[:n] in DURATIONS:
+            base = DURATIONS[p[:n]]
+            return base if len(p) == n else f"{base}: {_duration_part(p[n])}"
     if len(p) == 3 and p[0] == "staff":
         return f"{ROLES.get(p[1], _human(p[1]))}: {STAFF_FIELDS.get(p[2], _human(p[2]))}"
+    if p[:3] in POOLS_ELSEWHERE and len(p) == 4:
+        field = ("share of on-duty time free for this work" if p[3] == "productive_share"
+                 else STAFF_FIELDS.get(p[3], _human(p[3])))
+        return f"{POOLS_ELSEWHERE[p[:3]]}: {field}"
     if len(p) == 3 and p[:2] == ("demand", "partner_phone_share"):
         return f"Share of {SOURCES.get(p[2], _human(p[2]))} contacts made by phone"
     if len(p) == 4 and p[:2] == ("demand", "profiles"):
         what = {"weekday": "pattern over the week", "hour": "pattern over the day",
                 "bank_holiday_factor": "on a bank holiday, share of a normal day"}
         return f"{PROFILES.get(p[2], _human(p[2]))}: {what.get(p[3], _human(p[3]))}"
-    if len(p) == 3 and p[:2] == ("outcomes", "written"):
-        return f"Outcomes of written contacts from {STREAMS.get(p[2], _human(p[2]))}"
+    if len(p) in (3, 4) and p[:2] == ("outcomes", "written"):
+        text = f"Outcomes of written contacts from {STREAMS.get(p[2], _human(p[2]))}"
+        return text if len(p) == 3 else f"{text}: {SHARE_KEY_NAMES.get(p[3], _human(p[3]))}"
+    if len(p) == 4 and p[:2] == ("children", "returns"):
+        return (f"After {RETURN_CATEGORIES.get(p[2], _human(p[2]))}:"
+                f" {RETURN_FIELDS.get(p[3], _human(p[3]))}")
+    if len(p) == 2 and p[0] == "backlog":
+        return f"Open at the start: {BACKLOG.get(p[1], _human(p[1]))}"
     if len(p) > 1 and p[:-1] in FIXED:
         return f"{FIXED[p[:-1]]}: {SHARE_KEY_NAMES.get(p[-1], _human(p[-1]))}"
-    return " / ".join(_human(x) for x in p).capitalize()
+    first = GROUPS.get(p[0], _human(p[0]).capitalize()) if p else ""
+    return ": ".join([first, *(_human(x) for x in p[1:])])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +367,8 @@ GROUPS = {"run": "Run period", "calendar": "Office hours and calendar", "demand"
           "staff": "Staffing", "service": "Task times", "ppn": "PPN quality",
           "abandonment": "Callers who hang up", "da_hub": "Domestic abuse hub",
           "cotriage": "Police co-triage", "outcomes": "Outcomes of contacts",
-          "downstream": "After a referral"}
+          "downstream": "After a referral", "children": "Children and families",
+          "backlog": "Work open at the start"}
 
 def _special_value(path: Path_, node: Any) -> str:
     if path == ("calendar", "working_weekdays"):
