@@ -370,13 +370,14 @@ def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from sim.output import csv_writer, text_writer, write_set
-    from sim.runner import AllReplicationsFailed, check_workload, run_replications
+    from sim.runner import AllReplicationsFailed, check_workload, preload, run_replications
 
     sc = _load(args, args.scenario)
     changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
     if changes:
         sc = sc.with_run(**changes)
     check_workload(sc, str(args.scenario))
+    preload()
     out: Path = args.out
     _writable(out)
     previous = [n for n in RUN_FILES if (out / n).exists()]

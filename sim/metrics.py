@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.intervals import t_critical
 from sim.model import RepResult
 from sim.scenario import POOLS
 
@@ -201,7 +201,7 @@ def summarise(monthly_all: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     long = monthly_all.melt(id_vars=["rep", "month"], var_name="measure", value_name="value")
     g = long.groupby(["month", "measure"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", reps="count").reset_index()
-    tcrit = stats.t.ppf(0.5 + level / 2, np.maximum(out["reps"] - 1, 1))
+    tcrit = t_critical(level, np.maximum(out["reps"] - 1, 1))
     half = np.where(out["reps"] > 1, tcrit * out["sd"] / np.sqrt(out["reps"]), np.nan)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half

@@ -183,6 +183,16 @@ def _check_workload(scenario: Scenario) -> None:
             " contacts a month or a shorter run)")
 
 
+def preload() -> None:
+    """Import the model and the measures now, not inside the first replication.
+
+    A forked worker then starts with them loaded, and an interrupt cannot land inside their
+    (compiled) imports, which would leave them half-initialised for the next replication.
+    """
+    import sim.metrics  # noqa: F401
+    import sim.model  # noqa: F401
+
+
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
     from sim.metrics import monthly
@@ -293,6 +303,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     in `failures` with their seeds and the results of the others are returned.
     """
     check_workload(scenario)
+    preload()
     reps = scenario.run.reps if reps is None else reps
     seed = scenario.run.seed if seed is None else seed
     own = executor is None
