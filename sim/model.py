@@ -410,47 +410,54 @@ class FrontDoorModel:
         u_settle = dec[:, DECISION_DRAWS.index("settle")]
         self.settled = settle & (u_settle < sc.cotriage.closed_share.value) & is_ppn
         self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < sc.demand.out_of_hours_urgent_share.value
-        nan = np.full(n, np.nan)
-        self.log = {k: nan.copy() for k in (
+        # The event log is kept in Python lists while the run goes (item access on lists is
+        # several times quicker than on numpy arrays) and becomes arrays in `_result`.
+        self.log_dtypes: dict[str, type] = {k: float for k in (
             "decided", "conversation_queue", "conversation_start", "conversation_end",
             "screen_queue", "screen_start", "screen_end", "direction_queue", "direction_start",
             "direction_end", "cotriage_queue", "cotriage_start", "cotriage_end", "dram_release")}
-        for k in ("conversation_server", "screen_server", "direction_server", "cotriage_server"):
-            self.log[k] = np.full(n, -1, dtype=np.int32)
-        self.log["screen_pool"] = np.full(n, -1, dtype=np.int8)
-        self.log["outcome"] = np.full(n, -1, dtype=np.int8)
-        self.log["edt"] = np.zeros(n, dtype=bool)
-        self.log["attempts"] = np.zeros(n, dtype=np.int16)
-        self.log["abandoned_calls"] = np.zeros(n, dtype=np.int16)
-        self.log["switched_to_email"] = np.zeros(n, dtype=bool)
+        self.log_dtypes.update({k: np.int32 for k in ("conversation_server", "screen_server",
+                                                      "direction_server", "cotriage_server")})
+        self.log_dtypes.update(screen_pool=np.int8, outcome=np.int8, edt=bool, attempts=np.int16,
+                               abandoned_calls=np.int16, switched_to_email=bool)
+        start = {float: np.nan, np.int32: -1, np.int8: -1, bool: False, np.int16: 0}
+        self.log: dict[str, list] = {k: [start[t]] * n for k, t in self.log_dtypes.items()}
+        # per-contact values read in the event loop, as lists for the same reason
+        self.l_written, self.l_phone = self.out_written.tolist(), self.out_phone.tolist()
+        self.l_settled, self.l_urgent = self.settled.tolist(), self.urgent.tolist()
+        self.l_channel = a.channel.tolist()
+        self.l_conv, self.l_email, self.l_ppn = (self.d_conv.tolist(), self.d_email.tolist(),
+                                                 self.d_ppn.tolist())
+        self.l_dir, self.l_ct, self.l_da = self.d_dir.tolist(), self.d_ct.tolist(), self.d_da.tolist()
 
     # -- processes -----------------------------------------------------------------------------
     def _arrivals(self):
         env, cal = self.env, self.cal
         times = self.arr.time.tolist()
+        urgent, channel, edt = self.l_urgent, self.l_channel, self.log["edt"]
         for i, t in enumerate(times):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            if self.urgent[i] and not cal.is_open(t):
-                self._decide(i, t, int(self.out_written[i]))
-                self.log["edt"][i] = True
+            if urgent[i] and not cal.is_open(t):
+                self._decide(i, t, self.l_written[i])
+                edt[i] = True
                 continue
-            self._route(i, int(self.arr.channel[i]))
+            self._route(i, channel[i])
 
     def _route(self, i: int, channel: int) -> None:
         if channel == PHONE:
             self._call(i)
         elif channel == EMAIL:
-            self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
+            self.pools["ps"].submit(Task(i, K_EMAIL, self.l_email[i], self.prio["email"]))
         elif channel == PPN_D:
             self.dram_pending.append(i)
         elif self.env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(self.env.now):
-            self.pools["cotriage"].submit(Task(i, K_CT, self.d_ct[i]))
+            self.pools["cotriage"].submit(Task(i, K_CT, self.l_ct[i]))
         else:
-            self.pools["ps"].submit(Task(i, K_PPN, self.d_ppn[i], self.prio["ppn"]))
+            self.pools["ps"].submit(Task(i, K_PPN, self.l_ppn[i], self.prio["ppn"]))
 
     def _call(self, i: int) -> None:
-        task = Task(i, K_CONV, self.d_conv[i])
+        task = Task(i, K_CONV, self.l_conv[i])
         attempt = self.log["attempts"][i]
         self.log["attempts"][i] = attempt + 1
         answered_now = self.pools["csw"].submit(task)
@@ -480,7 +487,7 @@ class FrontDoorModel:
             self.env.timeout(delay).callbacks.append(lambda _ev: self._call_back(i))
         else:
             self.log["switched_to_email"][i] = True
-            self.pools["ps"].submit(Task(i, K_EMAIL, self.d_email[i], self.prio["email"]))
+            self.pools["ps"].submit(Task(i, K_EMAIL, self.l_email[i], self.prio["email"]))
 
     def _daily(self):
         """At each opening record the queues; at each DRAM time release the domestic PPNs."""
@@ -498,7 +505,7 @@ class FrontDoorModel:
                     da = self.pools["da_hub"]
                     for i in pending:
                         self.log["dram_release"][i] = env.now
-                        da.submit(Task(i, K_DA, self.d_da[i]))
+                        da.submit(Task(i, K_DA, self.l_da[i]))
 
     def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
         i, kind, log = task.i, task.kind, self.log
@@ -506,9 +513,9 @@ class FrontDoorModel:
         if kind == K_CONV:
             log["conversation_queue"][i], log["conversation_start"][i] = task.enq, start
             log["conversation_end"][i], log["conversation_server"][i] = end, server
-            outcome = int(self.out_phone[i])
+            outcome = self.l_phone[i]
             if outcome == REF:
-                self.pools["ps"].submit(Task(i, K_DIR, self.d_dir[i], self.prio["direction"]))
+                self.pools["ps"].submit(Task(i, K_DIR, self.l_dir[i], self.prio["direction"]))
             else:
                 self._decide(i, end, outcome)
         elif kind == K_DIR:
@@ -518,16 +525,16 @@ class FrontDoorModel:
         elif kind == K_CT:
             log["cotriage_queue"][i], log["cotriage_start"][i] = task.enq, start
             log["cotriage_end"][i], log["cotriage_server"][i] = end, server
-            if self.settled[i]:
-                self._decide(i, end, int(self.out_written[i]))
+            if self.l_settled[i]:
+                self._decide(i, end, self.l_written[i])
             else:
-                dur = self.d_ppn[i] * self.sc.cotriage.screen_effort_after.value
+                dur = self.l_ppn[i] * self.sc.cotriage.screen_effort_after.value
                 self.pools["ps"].submit(Task(i, K_PPN, dur, self.prio["ppn"]))
         else:  # a screening: email, PPN or domestic abuse hub
             log["screen_queue"][i], log["screen_start"][i] = task.enq, start
             log["screen_end"][i], log["screen_server"][i] = end, server
             log["screen_pool"][i] = pool.index
-            self._decide(i, end, int(self.out_written[i]))
+            self._decide(i, end, self.l_written[i])
 
     def _decide(self, i: int, t: float, outcome: int) -> None:
         self.log["decided"][i] = t
@@ -561,7 +568,8 @@ class FrontDoorModel:
         return where
 
     def _result(self) -> RepResult:
-        a, log = self.arr, self.log
+        a = self.arr
+        self.log = log = {k: np.asarray(v, dtype=self.log_dtypes[k]) for k, v in self.log.items()}
         contacts = pd.DataFrame({
             "id": np.arange(len(a)), "source": np.asarray(SOURCES)[a.source],
             "channel": np.asarray(CHANNELS)[a.channel], "arrival": a.time,
