@@ -275,14 +275,16 @@ def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
         return (table.to_string() + "\n\nmean (95% interval over replications) [reported]")
 
 
-def _auto_reps(args, sc) -> int:
-    """Choose the replication count (Hoad, Robinson and Davies 2010) and say what was chosen."""
+def _auto_reps(args, sc) -> tuple[int, list]:
+    """Choose the replication count (Hoad, Robinson and Davies 2010) and say what was chosen.
+
+    Returns the count and the replications run to choose it, which the run then reuses."""
     from sim.experiments import choose_reps
 
     with _executor(args) as executor:
         choice = choose_reps(sc, seed=args.seed, precision=args.precision, executor=executor)
     print(choice.message(), file=sys.stderr)
-    return choice.ran
+    return choice.ran, choice.outputs
 
 
 def _load(args, path: Path):
@@ -384,19 +386,18 @@ def cmd_run(args) -> int:
     args.on_interrupt = (f"no results were written; {out}/ keeps the previous results"
                          f" ({', '.join(previous)}) unchanged" if previous
                          else f"no results were written to {out}/")
-    reps = args.reps or sc.run.reps
+    reps, done = args.reps or sc.run.reps, []
     if reps == "auto":
-        reps = _auto_reps(args, sc)
+        reps, done = _auto_reps(args, sc)
     progress = None
     if not args.quiet:
         def progress(it):
-            return tqdm(it, total=reps, desc=f"{sc.name}: replications", unit="rep",
-                        file=sys.stderr)
+            return tqdm(it, desc=f"{sc.name}: replications", unit="rep", file=sys.stderr)
     t0 = time.perf_counter()
     try:
         with _executor(args) as executor:
             res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
-                                   keep_events=args.events != "none", progress=progress)
+                                   keep_events=args.events != "none", progress=progress, done=done)
     except AllReplicationsFailed as exc:
         for _, line in exc.failures:
             _error(line)
@@ -448,14 +449,15 @@ def cmd_compare(args) -> int:
         scs[0] = scs[0].with_run(**changes)  # the others follow the first one's period
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
+    done = []
     if reps == "auto":
-        reps = _auto_reps(args, scs[0])
+        reps, done = _auto_reps(args, scs[0])
     progress = None
     if not args.quiet:
         def progress(it):
-            return tqdm(it, total=reps, desc="replications", unit="rep", file=sys.stderr)
+            return tqdm(it, desc="replications", unit="rep", file=sys.stderr)
     with _executor(args) as executor:
-        table, results = compare(scs, reps, seed, executor=executor, progress=progress)
+        table, results = compare(scs, reps, seed, executor=executor, progress=progress, done=done)
     write_csv(table, args.out / "comparison.csv")
     if not args.quiet:
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sim.intervals import t_critical
 from sim.metrics import MEASURES
-from sim.runner import RunResults, run_replications
+from sim.runner import RepOutput, RunResults, run_replications
 from sim.scenario import Scenario
 
 PERIOD = "all months"
@@ -76,14 +76,17 @@ def aligned(scenarios: Sequence[Scenario]) -> list[Scenario]:
 def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
             executor: Executor | None = None,
             progress: Callable[[Iterable], Iterable] | None = None,
-            by_month: bool = True) -> tuple[pd.DataFrame, list[RunResults]]:
-    """Run every scenario on the same replication seeds and compare each with the first."""
+            by_month: bool = True, done: Iterable[RepOutput] = ()) -> tuple[pd.DataFrame, list[RunResults]]:
+    """Run every scenario on the same replication seeds and compare each with the first.
+
+    `done`: replications of the first scenario already run on this seed (not run again)."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
     scenarios = aligned(scenarios)
-    results = [run_replications(s, reps=reps, seed=seed, executor=executor, progress=progress)
-               for s in scenarios]
+    results = [run_replications(s, reps=reps, seed=seed, executor=executor, progress=progress,
+                                done=done if k == 0 else ())
+               for k, s in enumerate(scenarios)]
     table = paired_differences(results, by_month=False)
     if by_month:
         table = pd.concat([table, paired_differences(results, by_month=True)], ignore_index=True)
@@ -104,6 +107,7 @@ class RepsChoice:
     precision: float
     trace: pd.DataFrame  # relative half-width per measure after each replication
     results: RunResults
+    outputs: list[RepOutput] = field(default_factory=list)  # each replication run, to reuse
 
     def message(self) -> str:
         return (f"replications: {self.chosen} bring the 95% half-width of"
@@ -132,11 +136,13 @@ def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 
     every chosen measure is within `precision` and stays there for `look_ahead` more."""
     seed = scenario.run.seed if seed is None else seed
     monthly = pd.DataFrame()
+    outputs: list[RepOutput] = []
     n = 0
     while n < max_reps:
         more = list(range(n, min(n + batch, max_reps)))
-        res = [run_replications_range(scenario, seed, more, executor)]
-        monthly = pd.concat([monthly, *res], ignore_index=True)
+        outs = run_replications_range(scenario, seed, more, executor)
+        outputs += outs
+        monthly = pd.concat([monthly, *(o.monthly for o in outs)], ignore_index=True)
         n = more[-1] + 1
         if progress is not None:
             progress(n)
@@ -154,16 +160,14 @@ def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 
     results = RunResults(scenario, seed, n, monthly, summarise(monthly))
     if chosen >= max_reps:
         results.warnings.append(f"precision {precision:.1%} not reached within {max_reps} replications")
-    return RepsChoice(chosen, n, precision, trace, results)
+    return RepsChoice(chosen, n, precision, trace, results, outputs)
 
 
 def run_replications_range(scenario: Scenario, seed: int, reps: Sequence[int],
-                           executor: Executor | None) -> pd.DataFrame:
-    """Monthly measures of the given replication numbers (same streams as in any full run)."""
+                           executor: Executor | None) -> list[RepOutput]:
+    """The given replication numbers (same streams as in any full run), in that order."""
     from sim.runner import replicate
 
     if executor is None:
-        outs = [replicate(scenario, seed, r) for r in reps]
-    else:
-        outs = [f.result() for f in [executor.submit(replicate, scenario, seed, r) for r in reps]]
-    return pd.concat([o.monthly for o in outs], ignore_index=True)
+        return [replicate(scenario, seed, r) for r in reps]
+    return [f.result() for f in [executor.submit(replicate, scenario, seed, r) for r in reps]]

@@ -295,8 +295,13 @@ def terminate_pool(pool: Executor) -> None:
 
 def run_replications(scenario: Scenario, reps: int | None = None, seed: int | None = None,
                      executor: Executor | None = None, keep_events: bool = False,
-                     progress: Callable[[Iterable], Iterable] | None = None) -> RunResults:
+                     progress: Callable[[Iterable], Iterable] | None = None,
+                     done: Iterable[RepOutput] = ()) -> RunResults:
     """Run `reps` replications of one scenario and gather their measures in rep order.
+
+    `done` holds replications of this scenario and seed already run (e.g. while choosing the
+    replication count): they are used as they are, not run again. Their event logs are
+    needed when `keep_events` is asked for.
 
     Raises ScenarioError if the scenario is beyond what can be simulated (check_workload) and
     AllReplicationsFailed if no replication finished; otherwise failed replications are listed
@@ -308,20 +313,22 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     seed = scenario.run.seed if seed is None else seed
     own = executor is None
     executor = executor or SerialExecutor()
-    outputs: list[RepOutput] = []
+    outputs: list[RepOutput] = [o for o in done if o.rep < reps
+                                and (o.events is not None or not keep_events)]
+    todo = sorted(set(range(reps)) - {o.rep for o in outputs})
     failures: list[tuple[int, str]] = []
     lost: list[int] = []
     try:
         futures: dict[Future, int] = {}
-        for r in range(reps):
+        for k, r in enumerate(todo):
             try:
                 fut = executor.submit(replicate, scenario, seed, r, keep_events)
             except BrokenProcessPool:
-                lost.extend(range(r, reps))
+                lost.extend(todo[k:])
                 break
             _raise_if_interrupted(fut)
             futures[fut] = r
-        finished = as_completed(futures)
+        finished = _Sized(as_completed(futures), len(futures))
         for fut in finished if progress is None else progress(finished):
             rep = futures[fut]
             try:
@@ -359,6 +366,19 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
                                   scenario.run.saturation_queue_days.value)
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
                       events, sorted(failures), notes, bool(lost))
+
+
+class _Sized:
+    """An iterator that knows its length (replications still to run), for progress bars."""
+
+    def __init__(self, it: Iterator, n: int) -> None:
+        self.it, self.n = it, n
+
+    def __iter__(self) -> Iterator:
+        return self.it
+
+    def __len__(self) -> int:
+        return self.n
 
 
 def _ranges(reps: list[int]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.executors import open_executor
+from sim.executors import SerialExecutor, open_executor
 from sim.experiments import choose_reps
 from sim.levers import LEVERS
 from sim.runner import run_replications
@@ -42,6 +42,32 @@ def test_choose_reps_stops_when_precision_is_reached_and_held(short):
     before = trace.loc[:choice.chosen - 1]
     assert choice.chosen == 4 or not (before.iloc[-1] <= 0.05).all()
     assert choice.results.monthly["rep"].nunique() == choice.ran
+
+
+class CountingExecutor(SerialExecutor):
+    """Runs in this process and counts the replications it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reps: list[int] = []
+
+    def submit(self, fn, *args, **kwargs):
+        self.reps.append(args[2])
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_replications_run_to_choose_the_count_are_reused_not_run_again(short):
+    choice = choose_reps(short, seed=5, precision=0.05, min_reps=3, look_ahead=2, max_reps=40)
+    ex = CountingExecutor()
+    more = choice.ran + 2
+    res = run_replications(short, reps=more, seed=5, executor=ex, done=choice.outputs)
+    assert ex.reps == [choice.ran, choice.ran + 1]  # only the two new ones ran
+    fresh = run_replications(short, reps=more, seed=5)
+    pd.testing.assert_frame_equal(res.monthly, fresh.monthly)
+    # a run that needs event logs cannot reuse replications run without them
+    ex = CountingExecutor()
+    run_replications(short, reps=2, seed=5, executor=ex, done=choice.outputs, keep_events=True)
+    assert ex.reps == [0, 1]
 
 
 def test_choose_reps_says_when_precision_is_out_of_reach(short):
