@@ -70,3 +70,43 @@ def report(result: dict[str, float]) -> str:
         f"  bare SimPy M/M/c, same arrivals {result['reference_seconds']:.3f} s\n"
         f"  ratio model / reference {result['ratio']:.2f}"
     )
+
+
+def bench_compare(first: Scenario, second: Scenario, reps: int = 20, months: int = 6,
+                  workers: int | None = None) -> dict[str, float]:
+    """Time a paired comparison (the users' commonest question) beside the bare M/M/c.
+
+    Both scenarios run `months` months from the first one's start on `reps` common seeds in a
+    process pool; the reference is the M/M/c on as many arrivals as one worker simulates,
+    timed in this process just before, so the ratio says how far the comparison is from the
+    cost of bare SimPy on this machine now.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.experiments import compare
+
+    workers = workers or os.cpu_count() or 1
+    start = pd.Timestamp(first.run.start)
+    end = (start + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date()
+    a, b = first.with_run(end=end), second.with_run(end=end)
+    arrivals = len(FrontDoorModel(a, a.run.seed, 0).arr)
+    per_worker = int(np.ceil(2 * reps / workers)) * arrivals
+    ref = min(mmc_reference(per_worker, seed=r) for r in range(2))
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        compare([a, b], reps=reps, seed=a.run.seed, executor=pool)
+    took = time.perf_counter() - t0
+    return {"reps": reps, "months": months, "workers": workers, "seconds": took,
+            "reference_seconds": ref, "ratio": took / ref}
+
+
+def report_compare(result: dict[str, float], names: tuple[str, str]) -> str:
+    months = f"{result['months']} month" + ("s" if result["months"] != 1 else "")
+    return (
+        f"paired comparison of {names[0]} and {names[1]}: {result['reps']} replications each,"
+        f" {months}, {result['workers']} worker processes\n"
+        f"  comparison              {result['seconds']:.1f} s\n"
+        f"  bare SimPy M/M/c, one worker's arrivals {result['reference_seconds']:.1f} s\n"
+        f"  ratio comparison / reference {result['ratio']:.2f}"
+    )

@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
     b.add_argument("--repeats", type=_positive, default=3)
     b.add_argument("--months", type=_positive, default=12)
+    b.add_argument("--compare", type=Path, metavar="OTHER.yaml",
+                   help="also time a 20-replication paired comparison of 6 months against OTHER")
     for command in sub.choices.values():  # --verbose after the command works too
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks and detail")
@@ -600,9 +602,13 @@ def cmd_sensitivity(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from sim.bench import bench, report
+    from sim.bench import bench, bench_compare, report, report_compare
 
-    print(report(bench(_load(args, args.scenario), repeats=args.repeats, months=args.months)))
+    first = _load(args, args.scenario)
+    print(report(bench(first, repeats=args.repeats, months=args.months)))
+    if args.compare is not None:
+        other = _load(args, args.compare)
+        print(report_compare(bench_compare(first, other), (first.name, other.name)))
     return EXIT_OK
 
 
