@@ -507,11 +507,17 @@ def cmd_calibrate(args) -> int:
             config, executor=executor, max_evaluations=args.max_evaluations,
             progress=lambda it: tqdm(it, desc="calibration evaluations", unit="eval",
                                      file=sys.stderr))
-    print(f"calibrated in {result.seconds:.0f} s, {result.evaluations} evaluations; objective"
-          f" {result.start_objective:.2f} -> {result.objective:.2f}")
-    for p, a, b in zip(cfg.free_parameters, result.start_x, result.x, strict=True):
-        print(f"  {p.name}: {a:.3f} -> {b:.3f}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g})")
-    print(result.fitted.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"calibrated in {result.seconds:.0f} s")
+    stages = [("front door", result, cfg.free_parameters)]
+    if result.downstream is not None:
+        stages.append(("downstream", result.downstream, cfg.downstream_parameters))
+    for title, fit, params in stages:
+        print(f"\n{title}: {fit.evaluations} evaluations in {fit.seconds:.0f} s; objective"
+              f" {fit.start_objective:.2f} -> {fit.objective:.2f}")
+        for p, a, b in zip(params, fit.start_x, fit.x, strict=True):
+            print(f"  {p.name}: {a:.3f} -> {b:.3f}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g})")
+        if fit.fitted is not None:
+            print(fit.fitted.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if not args.dry_run:
         path = write_back(config, cfg, result)
         save_log(result, cfg)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
 import yaml
 
-from sim.calibrate import CONFIG, apply, calibrate, load_config, scaled_shares, write_back
+from sim.calibrate import CONFIG, LOG, apply, calibrate, load_config, scaled_shares, write_back
 from sim.scenario import load
 from sim.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, run_validation
 from tests.helpers import ROOT, baseline_doc
@@ -54,6 +56,28 @@ def test_calibrate_runs_and_writes_calibrated_provenance(tmp_path):
     assert sc.staff["ps"].establishment.default == pytest.approx(result.x[0], abs=0.01)
     assert "Before calibration" in sc.staff["ps"].establishment.note
     assert sc.outcomes.written["education"].provenance == "calibrated"
+
+
+def test_calibrate_cli_reports_both_stages_and_writes_nothing_on_a_dry_run(tmp_path):
+    (tmp_path / "calibration").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(ROOT / "scenarios" / "baseline.yaml", tmp_path / "scenarios" / "baseline.yaml")
+    cfg = yaml.safe_load(CONFIG.read_text())
+    cfg.update(reps=2)
+    config = tmp_path / "calibration" / "calibration.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    before = (tmp_path / "scenarios" / "baseline.yaml").read_text()
+    log_before = LOG.read_text()
+    res = subprocess.run([sys.executable, "-m", "sim", "calibrate", "--config", str(config),
+                          "--max-evaluations", "2", "--dry-run", "--executor", "serial"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    c = load_config(config)
+    assert "front door:" in res.stdout and "downstream:" in res.stdout
+    for p in (*c.free_parameters, *c.downstream_parameters):
+        assert f"  {p.name}: " in res.stdout
+    assert (tmp_path / "scenarios" / "baseline.yaml").read_text() == before
+    assert LOG.read_text() == log_before
 
 
 @pytest.fixture(scope="module")
