@@ -627,8 +627,11 @@ def _on_sigterm(signum, frame) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was run or written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
                 "sensitivity": cmd_sensitivity}

@@ -612,3 +612,27 @@ def test_scenario_loading_refuses_hostile_yaml_with_one_line(name):
     with time_limit(10), pytest.raises(ScenarioError) as err:
         loads(text, "hostile.yaml")
     assert str(err.value).startswith("hostile.yaml: not valid YAML") and "\n" not in str(err.value)
+
+
+@needs_proc
+def test_ctrl_c_while_the_program_is_still_loading_gives_one_line_not_a_traceback():
+    # Python's own start-up (site packages, the -m machinery) runs before any of this project's
+    # code and prints its own traceback when interrupted; the signals are sent after it.
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import runpy"], check=True)
+    started = 2 * (time.perf_counter() - t0)
+    answered = []
+    for delay in (started + d for d in (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6)):
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "check", str(BASELINE)], cwd=ROOT,
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, (delay, err)
+        # before Python has set up its own handler the signal simply ends the process
+        assert proc.returncode in (130, -signal.SIGINT, 0), (delay, proc.returncode, err)
+        if proc.returncode == 130:
+            lines = [x for x in err.splitlines() if x.strip()]
+            assert len(lines) == 1 and lines[0].startswith("interrupted"), err
+            answered.append(delay)
+    assert answered, "no interrupt landed while the program was running"
