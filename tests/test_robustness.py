@@ -6,6 +6,7 @@ shared `assert_conserved`; importing it into tests/conftest.py applies it to the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import simpy
 import yaml
@@ -126,6 +128,27 @@ def test_every_scenario_conserves_contacts_for_a_month(path):
 
 # ---------------------------------------------------------------------------------------------
 # 2. saturation
+
+
+def test_a_queue_over_its_level_warns_only_once_it_has_stayed_over_for_as_many_working_days():
+    from sim.model import saturation_warnings, simulate
+
+    sc = validate(short(baseline_doc()), "short")
+    res = simulate(sc, sc.run.seed, 0)
+    qd = res.queue_daily[res.queue_daily["day"] <= np.datetime64(sc.run.end)].copy()
+    days = int(sc.run.saturation_queue_days.value)
+    limit = days * res.queue_stats["da_hub"]["entered"] / len(res.cal.opens)
+    for over in (days - 1, days, days + 3):
+        q = qd.copy()
+        q["da_hub"] = 0
+        q.iloc[-over:, q.columns.get_loc("da_hub")] = int(limit) + 10
+        found = [w for w in saturation_warnings(dataclasses.replace(res, queue_daily=q))
+                 if w.pool == "da_hub"]
+        if over < days:  # e.g. the pile-up after a bank-holiday weekend, being worked down
+            assert not found
+        else:
+            assert len(found) == 1 and found[0].waiting == int(limit) + 10
+            assert found[0].since == str(pd.Timestamp(q["day"].iloc[-over]).date())
 
 
 def test_ten_times_the_demand_ends_bounded_warns_and_counts_open_contacts_honestly(monkeypatch):
