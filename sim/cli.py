@@ -415,6 +415,8 @@ def cmd_run(args) -> int:
             "reps": res.reps, "start": str(sc.run.start), "end": str(sc.run.end),
             "seconds": round(elapsed, 2), "warnings": res.warnings,
             "failed_replications": [f for _, f in res.failures], "notes": res.notes,
+            # when the contacts declared open at the start were all decided (null: none declared)
+            "backlog_cleared": res.backlog.as_dict() if res.backlog is not None else None,
             "files": sorted(p.name for p in files) + ["run.json"]}
     files[out / "run.json"] = text_writer(json.dumps(meta, indent=2) + "\n")
     # one set: all four files replace the previous run's together (no stale event log left)
@@ -425,6 +427,12 @@ def cmd_run(args) -> int:
               f" seed {res.seed}, {sc.run.start} to {sc.run.end}, in {elapsed:.1f} s;"
               f" results in {out}/\n")
         print(summary_table(res.summary))
+        if res.backlog is not None:
+            print(f"\nbacklog: {res.backlog.message()}")
+    if res.backlog is not None and res.backlog.not_cleared:
+        _error(f"the backlog declared open at the start was not cleared by the end of the simulation"
+               f" ({res.backlog.stop:%Y-%m-%d %H:%M}) in {len(res.backlog.not_cleared)} of"
+               f" {len(res.backlog.cleared)} replications", "note")
     for note in res.notes:
         _error(note, "note")
     for _, f in res.failures:
