@@ -582,10 +582,14 @@ def cmd_target(args) -> int:
 def cmd_sensitivity(args) -> int:
     from tqdm import tqdm
 
-    from sim.output import write_csv
+    from sim.output import csv_writer, write_set
     from sim.sensitivity import judged_parameters, one_at_a_time, sobol
 
     sc = _load(args, args.scenario)
+    _writable(args.out)
+    tornado, sobol_csv = args.out / "tornado.csv", args.out / "sobol.csv"
+    args.on_interrupt = (f"no results were written; {args.out}/ keeps its previous tornado.csv and"
+                         " sobol.csv (if any) unchanged")
 
     def bar(desc):
         return lambda it: tqdm(it, desc=desc, unit="run", file=sys.stderr)
@@ -593,25 +597,28 @@ def cmd_sensitivity(args) -> int:
     with _executor(args) as executor:
         oat = one_at_a_time(sc, reps=args.reps, seed=args.seed, only=args.only,
                             executor=executor, progress=bar("one at a time"))
-        write_csv(oat, args.out / "tornado.csv")
         for name, end, why in oat.attrs.get("skipped", []):
             print(f"note: {name} at its {end} end was not run: {why}", file=sys.stderr)
         print(f"one at a time: {oat['parameter'].nunique()} judged parameters x 2 ends x"
-              f" {args.reps} replications; largest swings (written {args.out / 'tornado.csv'}):")
+              f" {args.reps} replications; largest swings:")
         for _, g in oat.groupby("measure", sort=False):
             top = g.nsmallest(5, "rank")
             print(f"\n{g['label'].iloc[0]} (base {g['base'].iloc[0]:.3g})")
             for _, r in top.iterrows():
                 print(f"  {r['parameter']:<55} {r['low']:>8.3g} -> {r['at_low']:>8.3g}   "
                       f"{r['high']:>8.3g} -> {r['at_high']:>8.3g}")
+        files = {tornado: csv_writer(oat)}
         if args.sobol:
             swing = oat.groupby("parameter")["swing"].max().sort_values(ascending=False)
             keep = set(swing.index[:args.sobol_top])
             params = [p for p in judged_parameters(sc) if p.name in keep]
             s = sobol(sc, params, n=args.sobol, seed=args.seed, executor=executor,
                       progress=bar("Sobol samples"))
-            write_csv(s, args.out / "sobol.csv")
-            print(f"\nSobol indices from {s.attrs['runs']} runs: {args.out / 'sobol.csv'}")
+            files[sobol_csv] = csv_writer(s)
+            print(f"\nSobol indices from {s.attrs['runs']} runs")
+    # one set: a Sobol table from an earlier run never sits beside this run's tornado
+    write_set(files, remove=[] if args.sobol else [sobol_csv])
+    print(f"written: {', '.join(str(p) for p in files)}")
     return EXIT_OK
 
 

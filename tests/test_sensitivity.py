@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import validate
+from sim.scenario import load, validate
 from sim.sensitivity import judged_parameters, one_at_a_time, sobol
 from tests.helpers import variant
 
@@ -55,3 +55,26 @@ def test_sobol_indices_rank_the_influential_parameter(short):
     conv = s[s["parameter"] == "outcomes.conversation_referral_ratio"].iloc[0]
     dram = s[s["parameter"] == "da_hub.dram_hour"].iloc[0]
     assert conv["total"] > dram["total"]
+
+
+def test_sensitivity_cli_writes_its_tables_as_one_set(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from tests.helpers import BASELINE, ROOT
+
+    scen = tmp_path / "short.yaml"
+    scen.write_text(f"extends: {BASELINE}\nrun:\n  start: 2023-09-01\n  end: 2023-09-30\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sobol.csv").write_text("from an earlier run\n")
+    name = judged_parameters(load(scen))[0].name
+    res = subprocess.run([sys.executable, "-m", "sim", "sensitivity", str(scen), "--reps", "2",
+                          "--only", name, "--out", str(out), "--executor", "serial"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert set(pd.read_csv(out / "tornado.csv")["parameter"]) == {name}
+    # an earlier run's Sobol table does not stay beside this run's tornado
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["tornado.csv"]
