@@ -44,8 +44,8 @@ WORKERS = _env_int("FRONT_DOOR_WORKERS", 2, 1, 64)
 LONG_RUN_SECONDS = 60.0
 CACHE_ITEMS = 64
 # First guess of seconds per simulated contact per replication (measured on this 2-core
-# machine: about 0.6 s for a 6-month baseline replication); refined by every run.
-FIRST_GUESS_SECONDS_PER_CONTACT = 2.2e-5
+# machine: about 0.5 s for a 6-month baseline replication); refined by every run.
+FIRST_GUESS_SECONDS_PER_CONTACT = 1.8e-5
 
 
 def run_key(scenario: Scenario, seed: int, reps: int) -> str:
@@ -141,14 +141,15 @@ def make_pool(workers: int) -> Executor:
     """Serial for one worker; otherwise a process pool started from a clean server process.
 
     The pool's workers are forked from a small server process that has already imported the
-    simulator (so each task starts at once), never from the web server itself, which runs
+    simulator, model and measures (so the first task starts at once, not after a second of
+    imports), never from the web server itself, which runs
     threads that a plain fork could copy in a locked state.
     """
     if workers <= 1:
         return SerialExecutor()
     try:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runner"])
+        ctx.set_forkserver_preload(["sim.runner", "sim.model", "sim.metrics", "sim.pathway"])
     except ValueError:  # platforms without forkserver
         ctx = mp.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
