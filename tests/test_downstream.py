@@ -6,13 +6,16 @@ from datetime import date, datetime, timedelta
 
 import holidays
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.backlog import backlog_clearance
 from sim.calendar import WorkCalendar
 from sim.downstream import WorkClock, assessment_team, book, elapsed_hours
 from sim.metrics import backlog_cleared_at, monthly
 from sim.model import FrontDoorModel, simulate
-from sim.runner import run_replications
+from sim.runner import RepOutput, replicate, run_replications
+from sim.scenario import Scenario
 from tests.helpers import assert_conserved, variant
 
 EPOCH = date(2023, 5, 6)
@@ -184,6 +187,74 @@ def test_unread_email_backlog_empties_at_the_rate_supervisors_allow():
     assert backlog_cleared_at(res) == datetime(2023, 9, 8, 12, 0)
     m = monthly(res)
     assert m["contacts"].sum() == 0 and m["open_at_month_end"].iloc[0] == 0
+
+
+def _email_backlog(emails: int, supervisors: float, cooldown_days: float | None = None,
+                   **run) -> Scenario:
+    """The test above's quiet front door: only the unread emails, 30 minutes each."""
+    doc = _quiet({"emails_unread": emails}, staff={"ps": _certain_staff(supervisors)},
+                 service={"email_screen_minutes": _fixed(30)})
+    if cooldown_days is not None:
+        doc["run"]["cooldown_days"] = {"value": cooldown_days, "range": [0, 60]}
+    return variant(doc, **run)
+
+
+def test_run_results_say_when_the_email_backlog_was_cleared_in_every_replication():
+    """Through the runner (each worker returns its cleared time): the deterministic front door of
+    the test above clears its 300 emails at 12:00 on Friday 8 September in every replication."""
+    sc = _email_backlog(300, 4, start="2023-09-04", end="2023-09-30")
+    res = run_replications(sc, reps=3, seed=7)
+    bl = res.backlog
+    assert bl is not None and (bl.emails, bl.ppns, bl.contacts) == (300, 0, 300)
+    friday_noon = datetime(2023, 9, 8, 12, 0)
+    assert bl.cleared == ((0, friday_noon), (1, friday_noon), (2, friday_noon))
+    assert bl.mean == bl.earliest == bl.latest == friday_noon and bl.not_cleared == []
+    assert bl.working_days == pytest.approx(4 + 210 / 510)  # Monday to Thursday, then 08:30-12:00
+    assert bl.start == datetime(2023, 9, 4) and bl.stop == datetime(2023, 10, 1) + timedelta(
+        days=sc.run.cooldown_days.value)
+    assert bl.message().startswith("The 300 emails open at the start were all decided by Fri 8 Sep"
+                                   " 2023 12:00 on average (earliest Fri 8 Sep 2023 12:00, latest Fri"
+                                   " 8 Sep 2023 12:00), in all 3 replications")
+
+
+def test_a_backlog_still_open_when_the_run_stops_is_reported_as_never_cleared():
+    """One supervisor reads 17 emails a working day: 300 are not read in a week with no run-on."""
+    sc = _email_backlog(300, 1, cooldown_days=0, start="2023-09-04", end="2023-09-10")
+    res = run_replications(sc, reps=2, seed=7)
+    assert res.backlog.cleared == ((0, None), (1, None)) and res.backlog.not_cleared == [0, 1]
+    assert res.backlog.mean is None and res.backlog.earliest is None
+    msg = res.backlog.message()
+    assert "never all decided, in any of the 2 replications" in msg
+    assert "still open when the simulation stopped at Mon 11 Sep 2023 00:00" in msg
+    d = res.backlog.as_dict()
+    assert d["replications_cleared"] == 0 and d["mean"] is None and d["not_cleared_replications"] == [0, 1]
+
+
+def test_some_replications_clearing_and_some_not_is_said_plainly_and_averaged_in_office_hours():
+    """The mean is on the office-hours clock (08:30 to 17:00): Thursday 16:00 and Friday 12:00
+    are 7.5 and 8.5 + 3.5 office hours after Thursday's opening, on average 9.75, so Friday 09:45."""
+    sc = _email_backlog(300, 4, start="2023-10-02", end="2023-10-29")
+    outs = [RepOutput(r, pd.DataFrame(), [], None, t) for r, t in
+            enumerate([datetime(2023, 10, 5, 16), None, datetime(2023, 10, 6, 12), None, None])]
+    bl = backlog_clearance(sc, reversed(outs))
+    assert [r for r, _ in bl.cleared] == [0, 1, 2, 3, 4] and bl.not_cleared == [1, 3, 4]
+    assert bl.mean == datetime(2023, 10, 6, 9, 45)
+    assert bl.working_days == pytest.approx(4 + 75 / 510)
+    assert (bl.earliest, bl.latest) == (datetime(2023, 10, 5, 16), datetime(2023, 10, 6, 12))
+    msg = bl.message()
+    assert "all decided by Fri 6 Oct 2023 09:45 on average (earliest Thu 5 Oct 2023 16:00, latest" in msg
+    assert "in 2 of the 5 replications" in msg
+    assert "In the other 3 (replications 1, 3-4) they were never all decided" in msg
+    assert backlog_clearance(variant(), outs) is None  # nothing declared, nothing to say
+
+
+def test_replications_reused_with_done_keep_their_cleared_times():
+    sc = _email_backlog(300, 1.5, start="2023-09-04", end="2023-09-30")
+    fresh = run_replications(sc, reps=3, seed=3)
+    done = [replicate(sc, 3, r) for r in (0, 2)]
+    reused = run_replications(sc, reps=3, seed=3, done=done)
+    assert reused.backlog == fresh.backlog and fresh.backlog.not_cleared == []
+    assert [t for _, t in fresh.backlog.cleared] == [backlog_cleared_at(simulate(sc, 3, r)) for r in range(3)]
 
 
 def test_assessment_backlog_empties_at_the_rate_the_team_allows():

@@ -177,6 +177,15 @@ def headline(ran: state.Ran) -> None:
             st.caption(line)
 
 
+def backlog_line(res: RunResults) -> None:
+    """When the scenario declares emails or PPNs open at the start: when they were all decided."""
+    bl = res.backlog
+    if bl is None:
+        return
+    say = st.warning if bl.not_cleared else st.info
+    say(bl.message())
+
+
 def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
     when = "from the cache, at once" if ran.from_cache else f"in {ran.seconds:.1f} seconds"
@@ -187,6 +196,7 @@ def show_results(ran: state.Ran) -> None:
         st.warning(w)
     for _, f in res.failures:
         st.error(f)
+    backlog_line(res)
     headline(ran)
     obs = observed_monthly()
     tabs = st.tabs(["Against the reported figures", "Queues and waits", "Staff utilisation and overtime",
@@ -356,6 +366,7 @@ def levers_page() -> None:
     ran = ss.ran
     if sc is not None and ran is not None and ran.key == runs.run_key(sc, int(ss.seed), int(ss.reps)):
         st.success(f"Results for '{sc.name}' are on the Results page.")
+        backlog_line(ran.res)
         headline(ran)
 
 
@@ -583,6 +594,8 @@ def downloads_page() -> None:
                     "replications": ran.res.reps, "seed": ran.res.seed,
                     "run time (seconds)": round(ran.seconds, 1),
                     "warnings": "; ".join(ran.res.warnings) or "none"}
+            if ran.res.backlog is not None:
+                meta["backlog open at the start"] = ran.res.backlog.message()
             ss.xlsx = excel.workbook(excel.inputs_table(meta, ran.changes), excel.monthly_table(ran.res),
                                      excel.summary_table(ran.res, obs),
                                      excel.comparison_table(comp["table"] if comp else None), assumptions)

@@ -52,7 +52,9 @@ DURATIONS = {
     ("abandonment", "patience_minutes"): "How long a caller waits before hanging up",
     ("abandonment", "callback_delay_minutes"): "Time before a caller who hung up tries again",
     ("cotriage", "minutes"): "Length of a police co-triage discussion",
-    ("downstream", "strategy_delay_hours"): "Time from referral decision to strategy meeting",
+    ("downstream", "strategy_delay_hours"):
+        "Time to gather partners before a strategy meeting can be held (from the referral decision;"
+        " the meeting is then held at the first free chair's slot)",
     ("downstream", "s47_delay_hours"): "Time from strategy meeting to start of the S47 enquiry",
     (*_SM, "injury_lead_hours"):
         "Time from referral decision to a strategy meeting about an injury",
