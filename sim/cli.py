@@ -147,6 +147,18 @@ def _executor(args) -> Iterator:
         pool.shutdown()
 
 
+def _replication_args(p: argparse.ArgumentParser, default: str, auto: str, every: str = "") -> None:
+    """--reps, --precision, --seed, --start, --end and the executor options of run and compare."""
+    p.add_argument("--reps", type=_reps, help=f"replications, or 'auto' to add them until the 95%%"
+                   f" half-width is within --precision of the mean{auto} (default: {default})")
+    p.add_argument("--precision", type=_precision, default=0.05,
+                   help="relative precision for --reps auto (default 0.05)")
+    p.add_argument("--seed", type=_seed, help=f"run seed (default: {default})")
+    p.add_argument("--start", type=_date, help=f"first reported day{every}, YYYY-MM-DD")
+    p.add_argument("--end", type=_date, help=f"last reported day{every}, YYYY-MM-DD")
+    _executor_args(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m sim", description="Simulate a children's social care front door.",
@@ -157,14 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run replications of a scenario and write the measures",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("scenario", type=Path, help="scenario YAML file")
-    r.add_argument("--reps", type=_reps, help="replications, or 'auto' to add them until the"
-                   " 95%% half-width is within --precision of the mean (default: the scenario's)")
-    r.add_argument("--precision", type=_precision, default=0.05,
-                   help="relative precision for --reps auto (default 0.05)")
-    r.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
-    r.add_argument("--start", type=_date, help="first reported day, YYYY-MM-DD")
-    r.add_argument("--end", type=_date, help="last reported day, YYYY-MM-DD")
-    _executor_args(r)
+    _replication_args(r, "the scenario's", "")
     r.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     r.add_argument("--events", choices=("all", "first", "none"), default="all",
                    help="which replications' event logs to write to events.csv")
@@ -174,14 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the"
                    " first is the reference")
-    k.add_argument("--reps", type=_reps, help="replications, or 'auto' (chosen on the first"
-                   " scenario; default: the first scenario's)")
-    k.add_argument("--precision", type=_precision, default=0.05,
-                   help="relative precision for --reps auto (default 0.05)")
-    k.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
-    k.add_argument("--start", type=_date, help="first reported day for every scenario")
-    k.add_argument("--end", type=_date, help="last reported day for every scenario")
-    _executor_args(k)
+    _replication_args(k, "the first scenario's", " (chosen on the first scenario)", " for every scenario")
     k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
