@@ -640,35 +640,37 @@ def _on_sigterm(signum, frame) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except KeyboardInterrupt:
-        print("interrupted: nothing was run or written", file=sys.stderr)
-        return EXIT_INTERRUPTED
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
                 "sensitivity": cmd_sensitivity}
     in_main = threading.current_thread() is threading.main_thread()
-    previous_term = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
-    try:
+    args: argparse.Namespace | None = None
+    previous_term = None
+    try:  # everything, so an interrupt at any point is answered in one line
+        args = build_parser().parse_args(argv)
+        if in_main:
+            previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
         return handlers[args.command](args)
     except (ScenarioError, InputError) as exc:
         _error(exc)
         return EXIT_INPUT
     except KeyboardInterrupt as exc:
         what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
-        note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
-                                                        " nothing was half-written")
+        if args is None:
+            note = "nothing was run or written"
+        else:
+            note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
+                                                            " nothing was half-written")
         print(f"{what}: {note}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
-        if args.verbose:
+        if getattr(args, "verbose", False):
             traceback.print_exc()
         print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (run with --verbose for"
               " the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
     finally:
-        if in_main:
+        if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
 
 
