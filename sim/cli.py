@@ -275,14 +275,16 @@ def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
         return (table.to_string() + "\n\nmean (95% interval over replications) [reported]")
 
 
-def _auto_reps(args, sc) -> tuple[int, list]:
+def _auto_reps(args, sc, keep_events: bool = False) -> tuple[int, list]:
     """Choose the replication count (Hoad, Robinson and Davies 2010) and say what was chosen.
 
-    Returns the count and the replications run to choose it, which the run then reuses."""
+    Returns the count and the replications run to choose it (with their event logs when the
+    command writes them), which the run then reuses."""
     from sim.experiments import choose_reps
 
     with _executor(args) as executor:
-        choice = choose_reps(sc, seed=args.seed, precision=args.precision, executor=executor)
+        choice = choose_reps(sc, seed=args.seed, precision=args.precision, executor=executor,
+                             keep_events=keep_events)
     print(choice.message(), file=sys.stderr)
     return choice.ran, choice.outputs
 
@@ -388,7 +390,7 @@ def cmd_run(args) -> int:
                          else f"no results were written to {out}/")
     reps, done = args.reps or sc.run.reps, []
     if reps == "auto":
-        reps, done = _auto_reps(args, sc)
+        reps, done = _auto_reps(args, sc, keep_events=args.events != "none")
     progress = None
     if not args.quiet:
         def progress(it):
@@ -514,11 +516,13 @@ def cmd_calibrate(args) -> int:
             progress=lambda it: tqdm(it, desc="calibration evaluations", unit="eval",
                                      file=sys.stderr))
     print(f"calibrated in {result.seconds:.0f} s")
-    stages = [("front door", result, cfg.free_parameters)]
-    if result.downstream is not None:
-        stages.append(("downstream", result.downstream, cfg.downstream_parameters))
-    for title, fit, params in stages:
-        print(f"\n{title}: {fit.evaluations} evaluations in {fit.seconds:.0f} s; objective"
+    second = result.downstream
+    stages = [("front door", result, cfg.free_parameters,
+               result.seconds - (second.seconds if second is not None else 0.0))]
+    if second is not None:
+        stages.append(("downstream", second, cfg.downstream_parameters, second.seconds))
+    for title, fit, params, seconds in stages:
+        print(f"\n{title}: {fit.evaluations} evaluations in {seconds:.0f} s; objective"
               f" {fit.start_objective:.2f} -> {fit.objective:.2f}")
         for p, a, b in zip(params, fit.start_x, fit.x, strict=True):
             print(f"  {p.name}: {a:.3f} -> {b:.3f}  (bounds {p.bounds[0]:g} to {p.bounds[1]:g})")
@@ -616,6 +620,7 @@ def cmd_sensitivity(args) -> int:
             print(f"\nSobol indices from {s.attrs['runs']} runs")
     # one set: a Sobol table from an earlier run never sits beside this run's tornado
     write_set(files, remove=[] if args.sobol else [sobol_csv])
+    args.on_interrupt = f"the results were already written in full to {args.out}/"
     print(f"written: {', '.join(str(p) for p in files)}")
     return EXIT_OK
 

@@ -131,16 +131,20 @@ def relative_half_widths(monthly: pd.DataFrame, measures: Sequence[str],
 def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 0.05,
                 measures: Sequence[str] = AUTO_MEASURES, min_reps: int = 5, max_reps: int = 100,
                 look_ahead: int = 5, batch: int = 2, executor: Executor | None = None,
-                progress: Callable[[Iterable], Iterable] | None = None) -> RepsChoice:
+                progress: Callable[[Iterable], Iterable] | None = None,
+                keep_events: bool = False) -> RepsChoice:
     """Hoad, Robinson and Davies (2010): add replications until the relative half-width of
-    every chosen measure is within `precision` and stays there for `look_ahead` more."""
+    every chosen measure is within `precision` and stays there for `look_ahead` more.
+
+    `keep_events`: keep each replication's event log too, so a run that writes them can
+    reuse these replications (`outputs`) instead of running them again."""
     seed = scenario.run.seed if seed is None else seed
     monthly = pd.DataFrame()
     outputs: list[RepOutput] = []
     n = 0
     while n < max_reps:
         more = list(range(n, min(n + batch, max_reps)))
-        outs = run_replications_range(scenario, seed, more, executor)
+        outs = run_replications_range(scenario, seed, more, executor, keep_events)
         outputs += outs
         monthly = pd.concat([monthly, *(o.monthly for o in outs)], ignore_index=True)
         n = more[-1] + 1
@@ -164,10 +168,11 @@ def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 
 
 
 def run_replications_range(scenario: Scenario, seed: int, reps: Sequence[int],
-                           executor: Executor | None) -> list[RepOutput]:
+                           executor: Executor | None, keep_events: bool = False) -> list[RepOutput]:
     """The given replication numbers (same streams as in any full run), in that order."""
     from sim.runner import replicate
 
     if executor is None:
-        return [replicate(scenario, seed, r) for r in reps]
-    return [f.result() for f in [executor.submit(replicate, scenario, seed, r) for r in reps]]
+        return [replicate(scenario, seed, r, keep_events) for r in reps]
+    return [f.result() for f in [executor.submit(replicate, scenario, seed, r, keep_events)
+                                 for r in reps]]

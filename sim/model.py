@@ -623,7 +623,8 @@ def saturation_warnings(res: RepResult) -> list[Saturation]:
     """Each queue over its saturation level at every opening of the period's last working days.
 
     The level is `saturation_queue_days` days of the queue's average demand, and the queue must
-    have been over it at that many consecutive openings up to the end of the period."""
+    have been over it at that many consecutive openings up to the end of the period (at every
+    opening, in a period with fewer)."""
     sc, cal, qd = res.scenario, res.cal, res.queue_daily
     in_period = qd[qd["day"] <= np.datetime64(sc.run.end)] if not qd.empty else qd
     if in_period.empty:
@@ -640,7 +641,7 @@ def saturation_warnings(res: RepResult) -> list[Saturation]:
         first_above = below[-1] + 1 if len(below) else 0
         # a queue only just over the level (the pile-up after a long weekend being worked down)
         # is not saturation: it must have stayed over it for as many working days as the level
-        if len(series) - first_above < sc.run.saturation_queue_days.value:
+        if len(series) - first_above < min(sc.run.saturation_queue_days.value, len(series)):
             continue
         since = in_period["day"].iloc[first_above]
         out.append(Saturation(pool, int(series[-1]), float(limit), str(pd.Timestamp(since).date())))

@@ -320,8 +320,8 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     seed = scenario.run.seed if seed is None else seed
     own = executor is None
     executor = executor or SerialExecutor()
-    outputs: list[RepOutput] = [o for o in done if o.rep < reps
-                                and (o.events is not None or not keep_events)]
+    reusable = {o.rep: o for o in done if o.rep < reps and (o.events is not None or not keep_events)}
+    outputs: list[RepOutput] = list(reusable.values())
     todo = sorted(set(range(reps)) - {o.rep for o in outputs})
     failures: list[tuple[int, str]] = []
     lost: list[int] = []

@@ -64,10 +64,20 @@ def test_replications_run_to_choose_the_count_are_reused_not_run_again(short):
     assert ex.reps == [choice.ran, choice.ran + 1]  # only the two new ones ran
     fresh = run_replications(short, reps=more, seed=5)
     pd.testing.assert_frame_equal(res.monthly, fresh.monthly)
-    # a run that needs event logs cannot reuse replications run without them
+    # a run that needs event logs cannot reuse replications run without them ...
     ex = CountingExecutor()
     run_replications(short, reps=2, seed=5, executor=ex, done=choice.outputs, keep_events=True)
     assert ex.reps == [0, 1]
+    # ... but can reuse those chosen with their logs kept, and gets the same logs
+    with_logs = choose_reps(short, seed=5, precision=0.05, min_reps=3, look_ahead=2, max_reps=40,
+                            keep_events=True)
+    ex = CountingExecutor()
+    res = run_replications(short, reps=with_logs.ran, seed=5, executor=ex, keep_events=True,
+                           done=with_logs.outputs + with_logs.outputs[:1])  # a duplicate too
+    assert ex.reps == []
+    pd.testing.assert_frame_equal(res.events, run_replications(short, reps=with_logs.ran, seed=5,
+                                                               keep_events=True).events)
+    pd.testing.assert_frame_equal(res.monthly, fresh.monthly.iloc[:len(res.monthly)])
 
 
 def test_choose_reps_says_when_precision_is_out_of_reach(short):

@@ -149,6 +149,11 @@ def test_a_queue_over_its_level_warns_only_once_it_has_stayed_over_for_as_many_w
         else:
             assert len(found) == 1 and found[0].waiting == int(limit) + 10
             assert found[0].since == str(pd.Timestamp(q["day"].iloc[-over]).date())
+    # a period with fewer openings than that warns when the queue was over at every one
+    q = qd.iloc[:days - 2].copy()
+    q["da_hub"] = int(limit) + 10
+    found = [w for w in saturation_warnings(dataclasses.replace(res, queue_daily=q)) if w.pool == "da_hub"]
+    assert len(found) == 1
 
 
 def test_ten_times_the_demand_ends_bounded_warns_and_counts_open_contacts_honestly(monkeypatch):
