@@ -10,41 +10,22 @@ import io
 import os
 import time
 
+import openpyxl
+import pandas as pd
 import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
 
-os.environ.setdefault("FRONT_DOOR_REPS", "3")
-os.environ.setdefault("FRONT_DOOR_WORKERS", "1")
-
-import openpyxl  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from sim.levers import LEVERS  # noqa: E402
-from sim.metrics import MEASURES  # noqa: E402
-from sim.runner import run_replications  # noqa: E402
-from sim.scenario import MAX_FILE_BYTES, loads  # noqa: E402
-from sim.sensitivity import judged_parameters  # noqa: E402
-from tests.helpers import ROOT, baseline_doc  # noqa: E402
-from ui import excel, experiments, params  # noqa: E402
-from ui.pages import PAGES  # noqa: E402
-from ui.state import to_yaml  # noqa: E402
-
-APP = str(ROOT / "app.py")
-TIMEOUT = 120
-
-
-def open_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from sim.levers import LEVERS
+from sim.metrics import MEASURES
+from sim.runner import run_replications
+from sim.scenario import MAX_FILE_BYTES, loads
+from sim.sensitivity import judged_parameters
+from tests.app_helpers import go, open_app
+from tests.helpers import ROOT, baseline_doc
+from ui import excel, experiments, params
+from ui.pages import PAGES
+from ui.state import to_yaml
 
 
 def period_mean(at: AppTest, measure: str) -> float:

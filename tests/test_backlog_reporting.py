@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
 
+import openpyxl
 import pytest
 import yaml
 
-os.environ.setdefault("FRONT_DOOR_REPS", "3")
-os.environ.setdefault("FRONT_DOOR_WORKERS", "1")
-
-import openpyxl  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from sim.metrics import backlog_cleared_at  # noqa: E402
-from sim.model import simulate  # noqa: E402
-from sim.runner import run_replications  # noqa: E402
-from sim.scenario import load  # noqa: E402
-from tests.helpers import BASELINE, ROOT  # noqa: E402
-from ui import params  # noqa: E402
+from sim.metrics import backlog_cleared_at
+from sim.model import simulate
+from sim.runner import run_replications
+from sim.scenario import load
+from tests.app_helpers import go, open_app
+from tests.helpers import BASELINE, ROOT
+from ui import params
 
 MONDAY = ROOT / "scenarios" / "monday_backlog.yaml"
-APP = str(ROOT / "app.py")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -125,27 +119,14 @@ def test_run_without_a_declared_backlog_says_nothing_about_one(tmp_path):
 # the app
 
 
-def _open() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _go(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_app_results_say_when_the_monday_backlog_was_cleared():
-    at = _open()
+    at = open_app()
     assert not any("open at the start" in i.value for i in at.info)  # the baseline declares none
-    _go(at, "Change the scenario")
+    go(at, "Change the scenario")
     at.selectbox(key="library_choice").set_value(MONDAY.name).run()
     at.button(key="load_library").click().run()
     assert at.session_state.source == MONDAY.name
-    _go(at, "Results")
+    go(at, "Results")
     at.button(key="run:results").click().run()
     assert not at.exception, [e.value for e in at.exception]
     bl = at.session_state.ran.res.backlog
@@ -157,7 +138,7 @@ def test_app_results_say_when_the_monday_backlog_was_cleared():
     assert bl.times == [backlog_cleared_at(simulate(load(MONDAY), int(at.session_state.seed), r))
                         for r in range(int(at.session_state.reps))]
     # and the workbook's Inputs sheet carries the same line
-    _go(at, "Downloads")
+    go(at, "Downloads")
     sheet = openpyxl.load_workbook(io.BytesIO(at.session_state.xlsx))["Inputs"]
     rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
     assert rows.get("backlog open at the start") == bl.message()
@@ -173,7 +154,7 @@ def test_strategy_delay_is_labelled_as_the_time_to_gather_partners(part):
 
 
 def test_levers_page_shows_the_strategy_delay_as_the_time_to_gather_partners():
-    at = _go(_open(), "Change the scenario")
+    at = go(open_app(), "Change the scenario")
     heads = [m.value for m in at.markdown]
     assert f"**{params.label(('downstream', 'strategy_delay_hours'))}**" in heads
     assert not any("Time from referral decision to strategy meeting" in h for h in heads)
