@@ -123,25 +123,20 @@ class BacklogClearance:
 
 def backlog_clearance(scenario: Scenario, outputs: Iterable[RepOutput]) -> BacklogClearance | None:
     """When each replication cleared the declared contact backlog; None if none is declared."""
-    from sim.calendar import WorkCalendar
+    from sim.calendar import run_calendar
 
-    bl, run = scenario.backlog, scenario.run
+    bl = scenario.backlog
     emails = int(bl.emails_unread.value)
     ppns = int(bl.ppns_waiting.value) + int(bl.domestic_ppns_waiting.value)
     if emails + ppns == 0:
         return None
-    warm, cool = int(round(run.warmup_days.value)), int(round(run.cooldown_days.value))
-    first = run.start - timedelta(days=warm)
-    days = (run.end - first).days + 1 + cool  # as the model's calendar (sim/model.py)
-    start = datetime(first.year, first.month, first.day)
-    stop = start + timedelta(days=days)
+    cal = run_calendar(scenario)  # the one the replications ran on
+    start = datetime(cal.epoch.year, cal.epoch.month, cal.epoch.day)
+    stop = start + timedelta(days=cal.days)
     cleared = tuple(sorted(((o.rep, o.backlog_cleared) for o in outputs), key=lambda x: x[0]))
     done = [t for _, t in cleared if t is not None]
     if not done:
         return BacklogClearance(emails, ppns, start, stop, cleared)
-    c = scenario.calendar
-    cal = WorkCalendar(first, days, c.office_open_hour.value, c.office_close_hour.value,
-                       c.working_weekdays, c.bank_holidays)
     minutes = np.array([(t - start).total_seconds() / 60.0 for t in done])
     if not cal.opens:  # no office hours at all (decided out of hours): the plain average
         return BacklogClearance(emails, ppns, start, stop, cleared,

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import holidays
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 MIN_PER_DAY = 1440.0
 
@@ -129,3 +133,13 @@ class WorkCalendar:
 
     def first_working_index_from(self, t: float) -> int:
         return bisect_left(self.opens, t)
+
+
+def run_calendar(scenario: Scenario) -> WorkCalendar:
+    """The calendar a replication runs on: from the start of the warm-up to the end of the
+    cool-down, with the scenario's office hours, working weekdays and bank holidays."""
+    run, c = scenario.run, scenario.calendar
+    epoch = run.start - timedelta(days=int(round(run.warmup_days.value)))
+    days = (run.end - epoch).days + 1 + int(round(run.cooldown_days.value))
+    return WorkCalendar(epoch, days, c.office_open_hour.value, c.office_close_hour.value,
+                        c.working_weekdays, c.bank_holidays)

@@ -28,14 +28,13 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import simpy
 from scipy.special import ndtri
 
-from sim.calendar import WorkCalendar
+from sim.calendar import WorkCalendar, run_calendar
 from sim.demand import (
     CALL_DRAWS,
     DECISION_DRAWS,
@@ -340,13 +339,8 @@ class FrontDoorModel:
     def __init__(self, scenario: Scenario, seed: int, rep: int = 0):
         self.sc = sc = scenario
         self.rep = rep
-        run = sc.run
-        self.epoch = run.start - timedelta(days=int(round(run.warmup_days.value)))
-        days = (run.end - self.epoch).days + 1 + int(round(run.cooldown_days.value))
-        cal_s = sc.calendar
-        self.cal = cal = WorkCalendar(self.epoch, days, cal_s.office_open_hour.value,
-                                      cal_s.office_close_hour.value, cal_s.working_weekdays,
-                                      cal_s.bank_holidays)
+        self.cal = cal = run_calendar(sc)
+        self.epoch = cal.epoch
         streams = make_streams(seed, rep)
         self.streams, self.seed = streams, seed
         arr = generate(sc, cal, streams)

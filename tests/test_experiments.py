@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 from sim.experiments import PERIOD, compare, paired_differences
 from sim.runner import run_replications
@@ -62,6 +61,5 @@ def test_bench_times_a_comparison_and_states_its_reference():
     b = variant({**staff_level("ps", 9.0), "name": "nine supervisors"})
     got = bench_compare(a, b, reps=2, months=1, workers=2)
     assert got["seconds"] > 0 and got["reference_seconds"] > 0
-    assert got["ratio"] == pytest.approx(got["seconds"] / got["reference_seconds"])
     text = report_compare(got, ("reference", "nine supervisors"))
     assert "2 replications each, 1 month, 2 worker processes" in text and "ratio" in text
