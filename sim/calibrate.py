@@ -30,12 +30,20 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import optimize
 
 from sim.observed import observed_monthly
 from sim.runner import run_replications
-from sim.scenario import OUTCOMES, Scenario, ScenarioError, read_document, validate
+from sim.scenario import (
+    OUTCOMES,
+    Scenario,
+    ScenarioError,
+    parse_yaml,
+    read_document,
+    read_text,
+    validate,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "calibration" / "calibration.yaml"
@@ -89,9 +97,28 @@ class CalibrationConfig(_Strict):
 
 
 def load_config(path: Path = CONFIG) -> CalibrationConfig:
-    import yaml
-
-    return CalibrationConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    """The calibration settings, read by the hardened YAML reader; any problem is one
+    ScenarioError line naming the file and the setting, never quoting the file's content (so a
+    file given by mistake, or on purpose, is not echoed back)."""
+    path = Path(path)
+    origin = f"calibration config {path}"
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        raise ScenarioError(f"{origin}: not a calibration settings file (a .yaml file is expected)")
+    doc = parse_yaml(read_text(path, origin), origin)
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{origin}: not a calibration settings file (a mapping of settings is expected)")
+    try:
+        cfg = CalibrationConfig.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = len(exc.errors()) - 1
+        raise ScenarioError(f"{origin}: {loc}: {err['msg']}" + (f" (and {more} more)" if more else "")
+                            ) from None
+    scenario = cfg.scenario_path(path)
+    if scenario.suffix != ".yaml" or not scenario.is_file():
+        raise ScenarioError(f"{origin}: scenario: {cfg.scenario!r} is not a scenario file beside it")
+    return cfg
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +241,7 @@ def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
     """
     cfg = load_config(config_path)
     path = cfg.scenario_path(config_path)
-    base_doc = read_document(path.read_text(encoding="utf-8"), str(path), path.parent)
+    base_doc = read_document(read_text(path, str(path)), str(path), path.parent)
     params = cfg.free_parameters
     start = np.array([_start_value(base_doc, p) for p in params], dtype=float)
     budget = max_evaluations or cfg.max_evaluations

@@ -195,3 +195,12 @@ HourScalar = Annotated[Scalar, AfterValidator(_limits(0.0, 24.0, "an hour of the
 CountMonthly = Annotated[Monthly, AfterValidator(_limits(0.0, 1e7, "a count"))]
 ShareMonthly = Annotated[Monthly, AfterValidator(_limits(0.0, 1.0, "a share"))]
 WeightVector = Annotated[Vector, AfterValidator(_limits(0.0, 1e6, "a weight"))]
+
+# Meetings or conferences one chair holds in a working day. A strategy meeting takes about an
+# hour and an initial conference 1.5-2 hours with preparation and recording around them (the
+# baseline's judgements; its plausible ranges are 1-4 and 1-3 a day), so 12 (one an hour
+# through a 12-hour day) is already beyond any chair's day; the limit keeps a slip of the pen
+# (1e7 a day) from being read as a service.
+MAX_SESSIONS_PER_CHAIR_PER_DAY = 12.0
+SessionsPerDayScalar = Annotated[Scalar, AfterValidator(
+    _limits(0.0, MAX_SESSIONS_PER_CHAIR_PER_DAY, "meetings a chair holds in a working day"))]

@@ -1,6 +1,7 @@
 """The scenario: a validated, immutable description of one front door and its demand.
 
-A scenario file is YAML. It may `extends:` another file (a path relative to itself) and then
+A scenario file is YAML, read by the hardened reader (sim.safe_yaml). It may `extends:` another
+scenario by its bare file name (one beside it, or in the library `scenarios/`) and then
 states only what it changes; the two are deep-merged before validation, so the result is
 checked as a whole. Loading never runs anything and never half-builds a scenario: it either
 returns a `Scenario` or raises `ScenarioError` with one line naming the field, the value and
@@ -9,11 +10,14 @@ what is allowed.
 
 from __future__ import annotations
 
+import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim import safe_yaml
 from sim.params import (
@@ -26,6 +30,7 @@ from sim.params import (
     HourScalar,
     Int,
     PositiveScalar,
+    SessionsPerDayScalar,
     ShareMonthly,
     Shares,
     ShareScalar,
@@ -49,13 +54,19 @@ class ScenarioError(ValueError):
     """A scenario that cannot be used, with a one-line reason naming the field."""
 
 
+# The most replications one run may ask for (run.reps, and --reps on the command line): beyond
+# a few hundred the 95% interval of a monthly measure narrows by little more, and 10,000 of the
+# baseline already take hours (about two seconds each on one core of a shared machine).
+MAX_REPS = 10_000
+
+
 class RunSettings(Frozen):
     start: Date
     end: Date
     warmup_days: PositiveScalar
     cooldown_days: PositiveScalar
     seed: Int = Field(ge=0, le=2**63 - 1)
-    reps: Int = Field(ge=1, le=10_000)
+    reps: Int = Field(ge=1, le=MAX_REPS)
     saturation_queue_days: PositiveScalar
 
     @model_validator(mode="after")
@@ -200,7 +211,7 @@ class Outcomes(Frozen):
 
 class StrategyMeetings(Frozen):
     chairs: StaffPool
-    meetings_per_chair_per_day: PositiveScalar
+    meetings_per_chair_per_day: SessionsPerDayScalar
     injury_share: ShareScalar
     injury_lead_hours: Duration
     target_hours: PositiveScalar
@@ -217,7 +228,7 @@ class Conferences(Frozen):
     notice_working_days: PositiveScalar
     target_working_days: PositiveScalar
     chairs: StaffPool
-    conferences_per_chair_per_day: PositiveScalar
+    conferences_per_chair_per_day: SessionsPerDayScalar
     plan_share: ShareScalar
     plan_months: Duration
 
@@ -311,6 +322,15 @@ class Scenario(Frozen):
     children: Children
     backlog: Backlog
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        # the name is printed on terminals and pages: no escape sequences, line breaks or tabs
+        bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+        if bad:
+            raise ValueError(f"a name is one line of printable text; it holds {bad[0]!r}")
+        return name
+
     @model_validator(mode="after")
     def _pools(self) -> Scenario:
         _same_keys("staff", self.staff, POOLS)
@@ -349,36 +369,110 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+LIBRARY = Path(__file__).resolve().parents[1] / "scenarios"
+MAX_EXTENDS = 10  # a chain of files extending one another; the library needs two
+_BARE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def library_files() -> dict[str, Path]:
+    """The scenario library (scenarios/*.yaml), by file name: regular files only, no symlinks."""
+    found = {}
+    with os.scandir(LIBRARY) as entries:
+        for entry in entries:
+            if entry.name.endswith(".yaml") and entry.is_file(follow_symlinks=False):
+                found[entry.name] = LIBRARY / entry.name
+    return dict(sorted(found.items(), key=lambda kv: (kv[0] != "baseline.yaml", kv[0])))
+
+
+def _extends_target(parent: object, origin: str, base_dir: Path | None) -> Path:
+    """The file an `extends:` names: a bare file name, found by listing a folder, never by
+    joining what the file says onto a path.
+
+    Only a bare name is accepted (`baseline` or `baseline.yaml`; no folder, `..`, absolute
+    path, NUL or control character). It is looked up among the regular files (not symlinks) of
+    the extending file's own folder, then of the library; with no folder (an upload), the
+    library alone. So nothing a file says can make the simulator open a file elsewhere."""
+    if not isinstance(parent, str) or not _BARE_NAME.fullmatch(parent):
+        shown = _printable(parent)
+        raise ScenarioError(f"{origin}: extends: got {shown}; it must be the bare name of a scenario file"
+                            " (for example baseline.yaml), with no folder, '..' or path")
+    name = parent if parent.endswith(".yaml") else f"{parent}.yaml"
+    folders = [base_dir, LIBRARY] if base_dir is not None else [LIBRARY]
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name == name and entry.is_file(follow_symlinks=False):
+                        return Path(folder) / entry.name
+        except OSError:
+            continue
+    allowed = ", ".join(library_files())
+    where = "beside it or in the library" if base_dir is not None else "in the library"
+    raise ScenarioError(f"{origin}: extends: {name} is not a scenario file {where} (symlinks are not"
+                        f" followed); the library has {allowed}")
+
+
+def _printable(value: object, most: int = 60) -> str:
+    """A value from a user's file, safe to print on one line: control characters escaped."""
+    shown = repr(value)
+    return shown if len(shown) <= most else shown[:most - 3] + "..."
+
+
+def read_text(path: Path, origin: str) -> str:
+    """A file's text, refused before it is read whole if it is over the size limit."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{origin}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{origin}: file is larger than the {MAX_FILE_BYTES:,}-byte limit;"
+                            " it was not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{origin}: not a text file (it is not UTF-8: byte {exc.start:,} cannot be"
+                            " read)") from None
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """The hardened YAML reader (sim.safe_yaml), its refusal as one ScenarioError line."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{origin}: file is larger than the {MAX_FILE_BYTES:,}-byte limit;"
+                            " it was not read")
+    try:
+        return safe_yaml.load(text)
+    except yaml.YAMLError as exc:
+        setting = f"{exc.path}: " if getattr(exc, "path", "") else ""
+        raise ScenarioError(f"{origin}: {setting}not valid YAML{safe_yaml.where(exc)}:"
+                            f" {safe_yaml.problem(exc)}") from None
+
+
 def read_document(text: str, origin: str = "<text>", base_dir: Path | None = None,
                   _seen: tuple[str, ...] = ()) -> dict:
-    """Parse YAML text (safe loader only) and resolve `extends`, without validating."""
-    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        raise ScenarioError(f"{origin}: file is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        doc = safe_yaml.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{origin}: not valid YAML{where}: {problem}") from None
+    """Parse YAML text with the hardened reader and resolve `extends`, without validating.
+
+    `base_dir` is the folder of the file the text came from (its `extends` may name a file
+    beside it); None for text that came from no folder (an upload): it may extend only a
+    library scenario. A file it extends is named in messages by its file name alone, after the
+    file that extends it ("child.yaml: extends baseline.yaml: ...")."""
+    doc = parse_yaml(text, origin)
     if not isinstance(doc, dict):
         raise ScenarioError(
             f"{origin}: a scenario must be a mapping of settings, got {type(doc).__name__}"
         )
-    parent = doc.pop("extends", None)
-    if parent is None:
+    if "extends" not in doc:
         return doc
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{origin}: extends: {parent!r} must be a file name")
-    if base_dir is None:
-        base_dir = Path("scenarios")
-    path = (base_dir / parent).resolve()
-    if str(path) in _seen:
-        raise ScenarioError(f"{origin}: extends: {parent!r} makes a loop")
-    if not path.is_file():
-        raise ScenarioError(f"{origin}: extends: {parent!r} - no such file {path}")
-    base = read_document(path.read_text(encoding="utf-8"), str(path), path.parent,
-                         (*_seen, str(path)))
+    parent = doc.pop("extends")
+    path = _extends_target(parent, origin, base_dir)
+    key = str(path)
+    if key in _seen:
+        raise ScenarioError(f"{origin}: extends: {path.name} makes a loop (it is already being extended)")
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{origin}: extends: {path.name} would make a chain of more than"
+                            f" {MAX_EXTENDS} files extending one another")
+    within = f"{origin}: extends {path.name}"
+    base = read_document(read_text(path, within), within, path.parent, (*_seen, key))
     return deep_merge(base, doc)
 
 
@@ -416,15 +510,19 @@ def validate(doc: dict, origin: str = "scenario") -> Scenario:
 
 
 def loads(text: str, origin: str = "<uploaded>", base_dir: Path | None = None) -> Scenario:
+    """A scenario from text; with no `base_dir` it may extend only a library scenario."""
     return validate(read_document(text, origin, base_dir), origin)
 
 
 def load(path: str | Path) -> Scenario:
+    """A scenario file the user named (command line); `extends` may name a file beside it."""
     path = Path(path)
+    if "\x00" in str(path):
+        raise ScenarioError(f"{_printable(str(path))}: not a file name (it holds a NUL character)")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder; give a scenario file (.yaml) in it")
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file (it is not UTF-8)") from None
-    return loads(text, str(path), path.parent)
+    origin = str(path)
+    doc = read_document(read_text(path, origin), origin, path.parent, (str(path.parent / path.name),))
+    return validate(doc, origin)

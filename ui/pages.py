@@ -299,7 +299,8 @@ def _on_upload() -> None:
         ss.upload_message = None
         return
     msg = state.accept_upload(up.name, up.getvalue())
-    ss.upload_message = ("error", f"Upload refused: {msg}") if msg else ("success", f"Loaded {up.name}.")
+    shown = state.upload_name(up.name)
+    ss.upload_message = ("error", f"Upload refused: {msg}") if msg else ("success", f"Loaded {shown}.")
 
 
 def _on_reset() -> None:

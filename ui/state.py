@@ -6,7 +6,6 @@ are kept in a shared cache keyed by the whole scenario (ui/runs.py), which is sa
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +15,21 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.runner import RunResults
-from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, load, loads, validate
+from sim.runner import RunResults, check_workload
+from sim.scenario import (
+    LIBRARY,
+    MAX_FILE_BYTES,
+    Scenario,
+    ScenarioError,
+    library_files,
+    load,
+    loads,
+    validate,
+)
 from ui import params, runs
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_DIR = LIBRARY
 BASELINE = SCENARIO_DIR / "baseline.yaml"
 LEVER_PREFIX = "lever:"
 MAX_SEED = 2**53 - 1  # the largest whole number a browser holds exactly
@@ -40,9 +48,8 @@ class Ran:
 
 
 def scenario_files() -> dict[str, Path]:
-    """Scenario files in scenarios/, the baseline first, by file name."""
-    files = sorted(SCENARIO_DIR.glob("*.yaml"), key=lambda p: (p.name != "baseline.yaml", p.name))
-    return {p.name: p for p in files}
+    """Scenario files in scenarios/, the baseline first, by file name (no symlinks)."""
+    return library_files()
 
 
 def init() -> None:
@@ -82,93 +89,19 @@ def load_file(name: str) -> str | None:
     return None
 
 
-# Limits on an uploaded file's shape, checked on the YAML event stream before anything is built
-# from it. A scenario holds a few thousand values nested about six deep; the limits leave ample
-# room for that and refuse alias bombs ("billion laughs"), absurd nesting and giant numbers.
-MAX_NESTING = 16
-MAX_VALUES = 100_000
-MAX_NUMBER_CHARS = 100
-_NUMBERISH = re.compile(r"[-+]?[0-9_.]+([eE][-+]?[0-9_]+)?")
-
-
-def check_shape(text: str, origin: str) -> None:
-    """Refuse, with one line, YAML whose expansion, nesting or numbers are out of all proportion.
-
-    Counts every value as the aliases (`*name`) would expand it, without building it, so an
-    alias bomb is refused after a few events. Malformed YAML is left to the scenario loader,
-    which names the line and the problem.
-    """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    sizes: dict[str, int] = {}
-    stack: list[list] = []  # per open mapping or sequence: [values inside, anchor]
-    values = 0
-    aliases = 0
-
-    def add(n: int, line: int) -> None:
-        nonlocal values
-        values += n
-        for frame in stack:
-            frame[0] += n
-        if values > MAX_VALUES:
-            how = (f"its aliases (*name) expand it to more than {MAX_VALUES:,} values" if aliases
-                   else f"it holds more than {MAX_VALUES:,} values")
-            raise ScenarioError(f"{origin}: {how} by line {line} (a scenario holds a few thousand);"
-                                " it was not read")
-
-    try:
-        for ev in yaml.parse(text, Loader=loader):
-            line = ev.start_mark.line + 1 if ev.start_mark is not None else 0
-            if isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                if len(stack) >= MAX_NESTING:
-                    raise ScenarioError(f"{origin}: settings are nested more than {MAX_NESTING} levels deep"
-                                        f" at line {line} (a scenario needs about six); it was not read")
-                add(1, line)
-                stack.append([1, ev.anchor])
-            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                n, anchor = stack.pop()
-                if anchor:
-                    sizes[anchor] = n
-            elif isinstance(ev, yaml.ScalarEvent):
-                v = ev.value
-                if (ev.implicit[0] and len(v) > MAX_NUMBER_CHARS and _NUMBERISH.fullmatch(v)):
-                    raise ScenarioError(f"{origin}: a number of {len(v):,} characters at line {line};"
-                                        " it was not read")
-                add(1, line)
-                if ev.anchor:
-                    sizes[ev.anchor] = 1
-            elif isinstance(ev, yaml.AliasEvent):
-                aliases += 1
-                add(sizes.get(ev.anchor, 1), line)
-    except yaml.YAMLError:
-        return  # the loader gives the precise message
-
-
-def _finite(node: Any, path: tuple[str, ...], origin: str) -> None:
-    """Refuse NaN and infinity anywhere in the file, naming where."""
-    if isinstance(node, float) and not math.isfinite(node):
-        where = ".".join(path) or "(top level)"
-        raise ScenarioError(f"{origin}: {where}: got {node}; every number must be finite"
-                            " (not NaN or infinity)")
-    if isinstance(node, dict):
-        for k, v in node.items():
-            _finite(k, path, origin)
-            _finite(v, (*path, str(k)), origin)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            _finite(v, (*path, str(i)), origin)
-
-
 def parse_upload(name: str, data: bytes) -> Scenario:
-    """Check an uploaded scenario as the command line does, and more strictly.
+    """Check an uploaded scenario as the command line checks a file, with nothing on the server
+    reachable from it.
 
-    Refused, with one line naming the problem, before the file is turned into anything: files
-    over the size limit, text that is not UTF-8, YAML whose aliases expand beyond reason (an
-    alias bomb), absurd nesting and giant numbers. Then, after the safe YAML loader has read it:
-    NaN or infinity anywhere, and an `extends:` that names anything but a scenario file in
-    scenarios/ (an upload must not make the server read its other files). Nothing in an upload
-    is ever executed: the safe loader builds only plain data.
+    The upload's own name is shown only as printable text; the bytes are size-checked before
+    they are decoded, decoded as UTF-8, and read by the one hardened YAML reader
+    (sim.safe_yaml: nesting, aliases, value count, non-finite numbers, YAML 1.1 surprises);
+    its `extends` may name only a library scenario by its bare name (sim.scenario), and the
+    validated scenario must pass the same workload check as every command. Every refusal is
+    one line; no upload of any kind may raise anything else, so a last guard turns an
+    unexpected exception into one line too (without the server's paths).
     """
-    origin = Path(name).name or "uploaded file"
+    origin = upload_name(name)
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(f"{origin}: file is {len(data):,} bytes, larger than the"
                             f" {MAX_FILE_BYTES:,}-byte limit; it was not read")
@@ -177,26 +110,21 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{origin}: not a text file (it is not UTF-8: byte {exc.start:,} cannot be"
                             " read); it was not read") from None
-    check_shape(text, origin)
     try:
-        head = yaml.safe_load(text)
-    except yaml.YAMLError:
-        head = None  # loads below gives the precise message
-    except (ValueError, RecursionError) as exc:  # a backstop: no upload may raise anything else
-        raise ScenarioError(f"{origin}: cannot be read ({str(exc).splitlines()[0][:120]})") from None
-    _finite(head, (), origin)
-    if isinstance(head, dict) and "extends" in head:
-        parent = head["extends"]
-        allowed = scenario_files()
-        if not isinstance(parent, str) or parent not in allowed:
-            raise ScenarioError(f"{origin}: extends: {parent!r} must name a scenario file in scenarios/"
-                                f" ({', '.join(allowed)})")
-    try:
-        return loads(text, origin, SCENARIO_DIR)
+        sc = loads(text, origin, None)
+        check_workload(sc, origin)
+        return sc
     except ScenarioError:
         raise
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ScenarioError(f"{origin}: cannot be read ({str(exc).splitlines()[0][:120]})") from None
+    except Exception as exc:  # noqa: BLE001 - the backstop: an upload never reaches a traceback
+        raise ScenarioError(f"{origin}: cannot be read ({type(exc).__name__})") from None
+
+
+def upload_name(name: str) -> str:
+    """The uploaded file's name as it may be shown: its last part, printable, at most 80 characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    shown = "".join(c if c.isprintable() else "?" for c in base)[:80]
+    return shown or "uploaded file"
 
 
 def accept_upload(name: str, data: bytes) -> str | None:
@@ -205,7 +133,7 @@ def accept_upload(name: str, data: bytes) -> str | None:
         sc = parse_upload(name, data)
     except ScenarioError as exc:
         return str(exc)
-    _set_original(sc.model_dump(mode="json"), f"{Path(name).name} (uploaded)")
+    _set_original(sc.model_dump(mode="json"), f"{upload_name(name)} (uploaded)")
     return None
 
 
