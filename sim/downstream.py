@@ -39,12 +39,18 @@ from functools import lru_cache
 import numpy as np
 
 from sim.calendar import MIN_PER_DAY, WorkCalendar, bank_holidays
-from sim.model import draw_durations, pool_roster
+from sim.model import RepResult, Saturation, draw_durations, pool_roster
 from sim.rng import PATHWAY_DRAWS
 from sim.scenario import ASSESSMENT_OUTCOMES, Scenario
 
 STRATEGY, STRATEGY_DELAY, S47, S47_DELAY = range(4)  # columns of the per-contact downstream draws
 DAYS_PER_MONTH = 365.25 / 12
+# the downstream teams whose queues can saturate, as named in warnings
+TEAM_LABELS = {"strategy_chairs": "strategy meeting chairs (downstream.strategy_meetings.chairs)",
+               "conference_chairs": "child protection conference chairs (downstream.icpc.chairs)",
+               "assessment_team": "assessment team (downstream.assessments.team)"}
+# run.saturation_queue_days counts in working weeks for these teams (see `saturation`)
+TEAM_LEVEL_SCALE = {"assessment_team": 5}
 # case kinds: ordinary referral; backlog items declared by the scenario
 REFERRAL, WAITING, IN_PROGRESS, S47_OPEN, ON_PLAN = range(5)
 
@@ -117,25 +123,95 @@ def elapsed_hours(kind: str, cal: WorkCalendar, clock: WorkClock, t0, t1) -> np.
     return (clock.clock(t1) - clock.clock(t0)) / 60.0
 
 
-def free_slots(on_duty: np.ndarray, per_chair: float, cal: WorkCalendar) -> list[list[float]]:
+class EvenSlots:
+    """The free meeting slots of every working day, without a list of every slot.
+
+    Day k has `counts[k]` slots at opens[k] + (j + 0.5) x day length / counts[k] (j = 0, 1, ...),
+    the times a list of every slot would hold, computed the same way; only the slots taken are
+    remembered (a "next free slot" pointer per taken slot, with path halving), so memory grows
+    with the bookings, not with the capacity the scenario states.
+    """
+
+    def __init__(self, counts: list[int], cal: WorkCalendar) -> None:
+        self.counts = counts
+        self.opens, self.day_length = cal.opens, cal.day_length
+        self.taken: dict[int, dict[int, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def _time(self, k: int, j: int) -> float:
+        return self.opens[k] + (j + 0.5) * self.day_length / self.counts[k]
+
+    def _first_at_or_after(self, k: int, r: float) -> int:
+        """Index of day k's first slot (free or not) at or after r; counts[k] if none."""
+        n = self.counts[k]
+        est = (r - self.opens[k]) * n / self.day_length - 0.5
+        j = min(max(int(np.ceil(est)) if np.isfinite(est) else (n if est > 0 else 0), 0), n)
+        while j > 0 and self._time(k, j - 1) >= r:
+            j -= 1
+        while j < n and self._time(k, j) < r:
+            j += 1
+        return j
+
+    def _free_from(self, k: int, j: int) -> int:
+        nxt = self.taken.get(k)
+        if not nxt:
+            return j
+        while j in nxt:
+            after = nxt[j]
+            if after in nxt:  # path halving: skip over runs of taken slots next time
+                nxt[j] = nxt[after]
+            j = after
+        return j
+
+    def take(self, k: int, r: float) -> float | None:
+        """Book day k's first free slot at or after r; None if the day has none left."""
+        j = self._free_from(k, self._first_at_or_after(k, r))
+        if j >= self.counts[k]:
+            return None
+        self.taken.setdefault(k, {})[j] = j + 1
+        return self._time(k, j)
+
+    def empty(self, k: int) -> bool:
+        return self._free_from(k, 0) >= self.counts[k]
+
+
+class ListSlots:
+    """Free slots given as one sorted list of times per working day (hand-worked cases)."""
+
+    def __init__(self, free: list[list[float]]) -> None:
+        self.free = free
+
+    def __len__(self) -> int:
+        return len(self.free)
+
+    def take(self, k: int, r: float) -> float | None:
+        lst = self.free[k]
+        j = bisect_left(lst, r)
+        return lst.pop(j) if j < len(lst) else None
+
+    def empty(self, k: int) -> bool:
+        return not self.free[k]
+
+
+def free_slots(on_duty: np.ndarray, per_chair: float, cal: WorkCalendar) -> EvenSlots:
     """Meeting start times each working day: chairs on duty x meetings each, spread evenly."""
-    out = []
-    for k, chairs in enumerate(on_duty.tolist()):
-        n = int(round(chairs * per_chair))
-        out.append((cal.opens[k] + (np.arange(n) + 0.5) * cal.day_length / max(n, 1)).tolist())
-    return out
+    return EvenSlots([int(round(chairs * per_chair)) for chairs in on_duty.tolist()], cal)
 
 
-def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray, free: list[list[float]],
-         cal: WorkCalendar) -> np.ndarray:
+def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray,
+         free: EvenSlots | ListSlots | list[list[float]], cal: WorkCalendar) -> np.ndarray:
     """First come, first served: each request takes the first free slot at or after it is ready.
 
     Requests are taken in `order`; one whose group (siblings) already has a slot still ahead of
-    it joins that slot instead of taking another.
+    it joins that slot instead of taking another. `free` is what `free_slots` returns, or one
+    sorted list of free times per working day.
     """
+    slots = ListSlots(free) if isinstance(free, list) else free
     out = np.full(len(ready), np.nan)
     booked: dict[int, float] = {}
-    closes, n = cal.closes, len(free)
+    closes, n = cal.closes, len(slots)
     empty_below = 0
     for i in order.tolist():
         r, g = ready[i], int(group[i])
@@ -146,13 +222,12 @@ def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray, free: list[lis
         k = max(bisect_right(closes, r), empty_below)
         t = np.nan
         while k < n:
-            lst = free[k]
-            j = bisect_left(lst, r)
-            if j < len(lst):
-                t = lst.pop(j)
+            got = slots.take(k, r)
+            if got is not None:
+                t = got
                 break
             k += 1
-        while empty_below < n and not free[empty_below]:
+        while empty_below < n and slots.empty(empty_below):
             empty_below += 1
         out[i] = t
         if t == t:
@@ -252,7 +327,10 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     meeting[~s47_case & (meeting > cal.horizon)] = np.nan  # not held within the run
     target = np.where(injury, sm.injury_target_hours.value, sm.target_hours.value)
     took = elapsed_hours(sm.clock, cal, clock, ref, meeting)
+    bound = np.full(n, np.nan)  # when a meeting waiting for a chair's slot could be held
+    bound[todo] = ready[todo]
     out.update(strategy_requested=np.where(strat, ref, nan), injury=injury, strategy_meeting=meeting,
+               strategy_ready=bound,
                strategy_on_time=strat & np.isfinite(meeting) & (took <= target + 1e-9))
 
     # S47 enquiry, conference, plan -------------------------------------------------------
@@ -271,6 +349,8 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
     todo = todo[np.argsort(request[todo], kind="stable")]
     icpc[todo] = book(todo, c_ready, cases.concern, conf, cal)[todo]
+    c_wait = np.full(n, np.nan)  # when a conference waiting for a chair's slot could be held
+    c_wait[todo] = c_ready[todo]
     icpc[icpc > cal.horizon] = np.nan
     plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
     on_plan = kind == ON_PLAN
@@ -278,7 +358,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(
         cf.plan_months, up[:, col("plan_months")]) * DAYS_PER_MONTH * MIN_PER_DAY)
     out.update(s47_start=start, s47_end=end,
-               icpc_requested=request, icpc=icpc,
+               icpc_requested=request, icpc_ready=c_wait, icpc=icpc,
                icpc_on_time=np.isfinite(icpc) & (clock.days_between(meeting, icpc)
                                                  <= cf.target_working_days.value + 1e-9),
                cp_plan=plan | on_plan, cp_plan_start=plan_start,
@@ -332,4 +412,55 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     ep_end = np.where(out["cp_plan"], plan_end, np.where(assess, a_end, other_end))
     ep_end = np.where(out["cp_plan"] & ~np.isfinite(plan_start), inf, ep_end)
     out.update(category=category.astype(np.int8), episode_end=ep_end)
+    return out
+
+
+def saturation(res: RepResult) -> list[Saturation]:
+    """Each downstream team whose queue ended the period over its saturation level.
+
+    Judged as the front door's queues are (sim.model.saturation_warnings), so a team with no
+    one on duty warns instead of quietly reporting no meetings: the queue at each opening is
+    the requests ready and waiting for the team (a chair's slot, or allocation to an
+    assessment worker), the level `run.saturation_queue_days` days of the team's average
+    demand, and the queue must stay over it up to the end of the period. For the assessment
+    team both are in working weeks, not days (TEAM_LEVEL_SCALE): a waiting list for allocation
+    is ordinary practice against a 45-working-day target, and the baseline's, about a week of
+    demand before Christmas, is not a team that cannot keep up.
+    """
+    sc, cal, pw = res.scenario, res.cal, res.pathway
+    if pw is None or not len(cal.opens):
+        return []
+    queues = {"strategy_chairs": ("strategy_ready", "strategy_meeting"),
+              "conference_chairs": ("icpc_ready", "icpc"),
+              "assessment_team": ("assessment_requested", "assessment_allocated")}
+    # assessments wait for allocation from the referral (or the start, for those declared
+    # waiting); those open at the start are allocated already
+    asked = pw["assessment_requested"].to_numpy(dtype=float)
+    waits_for = {"assessment_team": (asked >= 0) & (pw["kind"].to_numpy() != IN_PROGRESS)}
+    days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
+    in_period = days <= np.datetime64(sc.run.end)
+    opens = cal.opens_arr[in_period]
+    level_days = sc.run.saturation_queue_days.value
+    out = []
+    for team, (ready_col, served_col) in queues.items():
+        ready = pw[ready_col].to_numpy(dtype=float)
+        keep = np.isfinite(ready) & (ready < cal.horizon)
+        if team in waits_for:
+            keep &= waits_for[team]
+        ready, served = ready[keep], pw[served_col].to_numpy(dtype=float)[keep]
+        daily = len(ready) / len(cal.opens)
+        days_over = level_days * TEAM_LEVEL_SCALE.get(team, 1)
+        limit = days_over * daily
+        if daily <= 0 or not len(opens):
+            continue
+        series = (np.searchsorted(np.sort(ready), opens, side="right")
+                  - np.searchsorted(np.sort(served[np.isfinite(served)]), opens, side="right"))
+        if series[-1] <= limit:
+            continue
+        below = np.flatnonzero(series <= limit)
+        first_above = below[-1] + 1 if len(below) else 0
+        if len(series) - first_above < min(days_over, len(series)):
+            continue
+        since = days[in_period][first_above]
+        out.append(Saturation(team, int(series[-1]), float(limit), str(since)))
     return out

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.intervals import t_critical
 from sim.metrics import MEASURES
-from sim.runner import RepOutput, RunResults, run_replications
+from sim.runner import RepOutput, RunResults, check_workload, run_replications
 from sim.scenario import Scenario
 
 PERIOD = "all months"
@@ -84,6 +84,8 @@ def compare(scenarios: Sequence[Scenario], reps: int, seed: int,
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
     scenarios = aligned(scenarios)
+    for s in scenarios:  # every one before any runs: a refusal never follows an hour of runs
+        check_workload(s, reps=reps)
     results = [run_replications(s, reps=reps, seed=seed, executor=executor, progress=progress,
                                 done=done if k == 0 else ())
                for k, s in enumerate(scenarios)]
@@ -132,13 +134,15 @@ def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 
                 measures: Sequence[str] = AUTO_MEASURES, min_reps: int = 5, max_reps: int = 100,
                 look_ahead: int = 5, batch: int = 2, executor: Executor | None = None,
                 progress: Callable[[Iterable], Iterable] | None = None,
-                keep_events: bool = False) -> RepsChoice:
+                keep_events: bool | str = False) -> RepsChoice:
     """Hoad, Robinson and Davies (2010): add replications until the relative half-width of
     every chosen measure is within `precision` and stays there for `look_ahead` more.
 
-    `keep_events`: keep each replication's event log too, so a run that writes them can
-    reuse these replications (`outputs`) instead of running them again."""
+    `keep_events`: keep each replication's event log too (True), or replication 0's only
+    ("first"), so a run that writes them can reuse these replications (`outputs`) instead of
+    running them again."""
     seed = scenario.run.seed if seed is None else seed
+    check_workload(scenario, reps=max_reps)
     monthly = pd.DataFrame()
     outputs: list[RepOutput] = []
     n = 0
@@ -168,11 +172,11 @@ def choose_reps(scenario: Scenario, seed: int | None = None, precision: float = 
 
 
 def run_replications_range(scenario: Scenario, seed: int, reps: Sequence[int],
-                           executor: Executor | None, keep_events: bool = False) -> list[RepOutput]:
+                           executor: Executor | None, keep_events: bool | str = False) -> list[RepOutput]:
     """The given replication numbers (same streams as in any full run), in that order."""
-    from sim.runner import replicate
+    from sim.runner import keeps_events, replicate
 
     if executor is None:
-        return [replicate(scenario, seed, r, keep_events) for r in reps]
-    return [f.result() for f in [executor.submit(replicate, scenario, seed, r, keep_events)
+        return [replicate(scenario, seed, r, keeps_events(keep_events, r)) for r in reps]
+    return [f.result() for f in [executor.submit(replicate, scenario, seed, r, keeps_events(keep_events, r))
                                  for r in reps]]

@@ -197,10 +197,22 @@ def backlog_cleared_at(res: RepResult) -> datetime | None:
 
 
 def summarise(monthly_all: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean and t-based interval across replications, per month and measure (long format)."""
-    long = monthly_all.melt(id_vars=["rep", "month"], var_name="measure", value_name="value")
-    g = long.groupby(["month", "measure"], sort=False)["value"]
-    out = g.agg(mean="mean", sd="std", reps="count").reset_index()
+    """Mean and t-based interval across replications, per month and measure (long format).
+
+    Grouped on the wide table, one measure at a time, rather than on a long copy of it: the
+    same sums in the same order (so the same numbers) with a few rows per measure held at a
+    time, so 10,000 replications of a three-year run summarise in well under a gigabyte."""
+    cols = [c for c in monthly_all.columns if c not in ("rep", "month")]
+    g = monthly_all.groupby("month", sort=False)
+    parts = []
+    for col in cols:
+        one = g[col].agg(["mean", "std", "count"]).rename(columns={"std": "sd", "count": "reps"})
+        one.insert(0, "measure", col)
+        parts.append(one.reset_index())
+    if parts:
+        out = pd.concat(parts, ignore_index=True)
+    else:
+        out = pd.DataFrame({"month": [], "measure": [], "mean": [], "sd": [], "reps": []})
     tcrit = t_critical(level, np.maximum(out["reps"] - 1, 1))
     half = np.where(out["reps"] > 1, tcrit * out["sd"] / np.sqrt(out["reps"]), np.nan)
     out["ci_low"] = out["mean"] - half

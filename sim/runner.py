@@ -14,6 +14,7 @@ worker again is reported as failed. Ctrl-C stops the run at once, whatever the e
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import multiprocessing
 import os
 import threading
@@ -36,12 +37,36 @@ from sim.scenario import POOLS, Scenario, ScenarioError, StaffPool
 if TYPE_CHECKING:  # the model and measures are imported where used: `check` stays quick
     from sim.model import RepResult, Saturation
 
-# What one replication may ask of this machine (about 3.5 kB of memory per simulated contact);
-# beyond these a run would take hours or exhaust memory, so it is refused before it starts.
-MAX_CONTACTS_PER_REP = 500_000
+# What one replication may ask of this machine; beyond these a run would take hours or exhaust
+# memory, so it is refused before it starts (check_workload; docs/model.md, "Workload budget").
+#
+# The budget: one replication within about 1.5 GB and 2 minutes. Why: replications run one per
+# core, so a laptop with 8 GB and 4 cores (or this 2-core, 23 GB machine with the app beside
+# it) holds a full pool of them with the main process (at most 1 GB, see run_replications)
+# and room to spare, and 10 replications of the largest scenario allowed still finish in
+# minutes. The baseline uses a sixth of the memory and a sixtieth of the time.
+REP_MEMORY_BUDGET_MB = 1_500
+REP_SECONDS_BUDGET = 120
+RUN_CPU_HOURS_BUDGET = 24  # replications x their time: a day of one core at most
+# Costs per item, measured as the peak RSS and time of one replication (Python 3, numpy,
+# pandas 3.1, on this machine, 2026-12): 343,000 contacts with 3 call attempts 964 MB and 11 s,
+# with 20 attempts 1,618 MB and 17 s; 2.4 million contacts of history 862 MB and 3 s; 100,000
+# declared downstream items +70 MB; the baseline (30,000 contacts) 240 MB and 1 s. Rounded up,
+# so the estimate is above the measured peak.
+BASE_MB = 200.0  # the interpreter, numpy, pandas, SimPy and the calendars
+KB_PER_CONTACT = 2.0  # a front-door contact: its draws, event log and stage visits
+KB_PER_CONTACT_ATTEMPT = 0.12  # per call attempt allowed (abandonment.max_attempts), per contact
+KB_PER_HISTORY_CONTACT = 0.3  # a contact of the generated history (children.history_months)
+KB_PER_DOWNSTREAM_ITEM = 0.7  # a declared assessment, enquiry or plan open at the start
+BYTES_PER_POST_DAY = 24.0  # a staff pool's roster draws, per post and working day
+SECONDS_PER_CONTACT = 8e-5
+SECONDS_PER_HISTORY_CONTACT = 2e-6
+SECONDS_PER_DOWNSTREAM_ITEM = 1e-5
+MAX_CONTACTS_PER_REP = 500_000  # run and declared backlog together (about 40 s when saturated)
 MAX_POSTS_PER_POOL = 1_000
 MAX_SIMULATED_DAYS = 5 * 366
 FIRST_YEAR, LAST_YEAR = 1950, 2100
+FRONT_DOOR_BACKLOG = ("emails_unread", "ppns_waiting", "domestic_ppns_waiting")
 
 TIME_COLUMNS = (
     "arrival", "decided", "conversation_queue", "conversation_start", "conversation_end",
@@ -117,6 +142,7 @@ def events_table(res: RepResult) -> pd.DataFrame:
 
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
     """One line per saturated queue across replications: which, how large, from when."""
+    from sim.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
     from sim.metrics import POOL_LABELS
 
     lines = []
@@ -124,10 +150,12 @@ def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[
         hits = [s for s in found if s.pool == pool]
         waiting = sorted(s.waiting for s in hits)
         size = f"{waiting[0]:,}" if waiting[0] == waiting[-1] else f"{waiting[0]:,} to {waiting[-1]:,}"
-        label = f"{POOL_LABELS[pool]} ({pool})" if pool in POOL_LABELS else pool
+        label = (f"{POOL_LABELS[pool]} ({pool})" if pool in POOL_LABELS
+                 else TEAM_LABELS.get(pool, pool))
         lines.append(
             f"saturated: the {label} queue held {size} items at the end of the period, more than"
-            f" {days:g} days of its own demand (about {hits[0].limit:,.0f}), in {len(hits)} of"
+            f" {days * TEAM_LEVEL_SCALE.get(pool, 1):g} days of its own demand (about {hits[0].limit:,.0f}),"
+            f" in {len(hits)} of"
             f" {reps} replications, and stayed above that level from {min(s.since for s in hits)}"
             f" at the earliest; measures from then on reflect a growing backlog")
     return lines
@@ -144,16 +172,98 @@ def _walk_pools(node: object, path: str) -> Iterator[tuple[str, StaffPool]]:
             yield from _walk_pools(val, f"{path}.{key}")
 
 
-def check_workload(scenario: Scenario, origin: str | None = None) -> None:
+def check_workload(scenario: Scenario, origin: str | None = None, reps: int | None = None) -> None:
     """Refuse, before anything runs, a scenario this machine cannot simulate in bounded time
-    and memory: one line naming the setting, like any invalid scenario (ScenarioError)."""
+    and memory: one line naming the setting, like any invalid scenario (ScenarioError).
+
+    Counts what one replication simulates (the contacts of the simulated span, the declared
+    backlog, the generated history, the staff rosters) against the budget above, and `reps`
+    replications (default the scenario's run.reps) against RUN_CPU_HOURS_BUDGET. `origin`
+    (the file or upload name) starts the message; by default the scenario's name."""
     try:
-        _check_workload(scenario)
+        _check_workload(scenario, scenario.run.reps if reps is None else reps)
     except ScenarioError as exc:
         raise ScenarioError(f"{origin or scenario.name}: {exc}") from None
 
 
-def _check_workload(scenario: Scenario) -> None:
+@dataclass
+class Workload:
+    """What one replication simulates, and its estimated peak memory and time."""
+
+    contacts: float  # expected contacts arriving in the simulated span
+    backlog_contacts: int  # declared waiting at the start
+    history_contacts: float  # expected contacts of the generated history
+    downstream_items: int  # declared open downstream at the start
+    parts_mb: dict[str, tuple[str, float]]  # setting -> (what, estimated MB)
+    parts_s: dict[str, tuple[str, float]]  # setting -> (what, estimated seconds)
+
+    @property
+    def memory_mb(self) -> float:
+        return BASE_MB + sum(mb for _, mb in self.parts_mb.values())
+
+    @property
+    def seconds(self) -> float:
+        return 1.0 + sum(sec for _, sec in self.parts_s.values())
+
+
+def _expected_contacts(scenario: Scenario, first: date, last: date) -> float:
+    demand = scenario.demand.contacts_monthly
+    expected, day = 0.0, first
+    while day <= last:
+        expected += demand.at(day.year, day.month) / calendar.monthrange(day.year, day.month)[1]
+        day += timedelta(days=1)
+    return expected
+
+
+def estimate_workload(scenario: Scenario) -> Workload:
+    """The work one replication of `scenario` makes, with its estimated memory and time (the
+    costs measured above); for a scenario check_workload has not refused for its span."""
+    from sim.children import history_days
+
+    run, bl = scenario.run, scenario.backlog
+    first = run.start - timedelta(days=int(round(run.warmup_days.value)))
+    last = run.end + timedelta(days=int(round(run.cooldown_days.value)))
+    contacts = _expected_contacts(scenario, first, last)
+    months = int(scenario.children.history_months.value)
+    back = history_days(first, months)
+    history = _expected_contacts(scenario, first - timedelta(days=back), first - timedelta(days=1))
+    fd_items = {name: int(getattr(bl, name).value) for name in FRONT_DOOR_BACKLOG}
+    ds_items = {name: int(getattr(bl, name).value) for name in type(bl).model_fields
+                if name not in FRONT_DOOR_BACKLOG}
+    n_back, n_down = sum(fd_items.values()), sum(ds_items.values())
+    attempts = scenario.abandonment.max_attempts
+    fd = contacts + n_back
+    working_days = ((last - first).days + 1) * len(scenario.calendar.working_weekdays) / 7
+    parts_mb = {
+        "demand.contacts_monthly": (f"about {contacts:,.0f} contacts in the simulated span",
+                                    contacts * KB_PER_CONTACT / 1024),
+        f"backlog.{max(fd_items, key=fd_items.get)}": (f"{n_back:,} contacts declared waiting",
+                                                       n_back * KB_PER_CONTACT / 1024),
+        "abandonment.max_attempts": (f"{attempts} call attempts for each of {fd:,.0f} contacts",
+                                     fd * attempts * KB_PER_CONTACT_ATTEMPT / 1024),
+        "children.history_months": (f"about {history:,.0f} contacts in {months} months of history",
+                                    history * KB_PER_HISTORY_CONTACT / 1024),
+        f"backlog.{max(ds_items, key=ds_items.get)}": (
+            f"{n_down:,} downstream items declared open", n_down * KB_PER_DOWNSTREAM_ITEM / 1024),
+    }
+    for path, pool in _walk_pools(scenario, ""):
+        est = pool.establishment
+        posts = max([est.default, est.range[1], *est.value.values()])
+        parts_mb[f"{path}.establishment"] = (f"rosters of up to {posts:,.0f} posts",
+                                             posts * working_days * BYTES_PER_POST_DAY / 2**20)
+    parts_s = {
+        "demand.contacts_monthly": (f"about {contacts:,.0f} contacts", contacts * SECONDS_PER_CONTACT),
+        f"backlog.{max(fd_items, key=fd_items.get)}": (f"{n_back:,} contacts declared waiting",
+                                                       n_back * SECONDS_PER_CONTACT),
+        "children.history_months": (f"about {history:,.0f} contacts of history",
+                                    history * SECONDS_PER_HISTORY_CONTACT),
+        f"backlog.{max(ds_items, key=ds_items.get)}": (f"{n_down:,} downstream items",
+                                                       n_down * SECONDS_PER_DOWNSTREAM_ITEM),
+    }
+    return Workload(contacts, n_back, history, n_down, parts_mb, parts_s)
+
+
+def _check_workload(scenario: Scenario, reps: int) -> None:
     run = scenario.run
     warm, cool = int(round(run.warmup_days.value)), int(round(run.cooldown_days.value))
     length = (run.end - run.start).days + 1
@@ -178,16 +288,33 @@ def _check_workload(scenario: Scenario) -> None:
             raise ScenarioError(
                 f"{path}.establishment: up to {most:,.0f} posts (value, default or range); the"
                 f" simulator handles at most {MAX_POSTS_PER_POOL:,} posts in a pool")
-    demand = scenario.demand.contacts_monthly
-    expected, day = 0.0, first
-    while day <= last:
-        expected += demand.at(day.year, day.month) / calendar.monthrange(day.year, day.month)[1]
-        day += timedelta(days=1)
-    if expected > MAX_CONTACTS_PER_REP:
+    work = estimate_workload(scenario)
+    if work.contacts + work.backlog_contacts > MAX_CONTACTS_PER_REP:
+        if work.contacts >= work.backlog_contacts:
+            raise ScenarioError(
+                f"demand.contacts_monthly: about {work.contacts:,.0f} contacts in one replication"
+                f" ({span:,} simulated days) and {work.backlog_contacts:,} declared waiting; the"
+                f" simulator handles at most {MAX_CONTACTS_PER_REP:,} (fewer contacts a month or a"
+                " shorter run)")
+        setting = max(FRONT_DOOR_BACKLOG, key=lambda n: getattr(scenario.backlog, n).value)
         raise ScenarioError(
-            f"demand.contacts_monthly: about {expected:,.0f} contacts in one replication ({span:,}"
-            f" simulated days); the simulator handles at most {MAX_CONTACTS_PER_REP:,} (fewer"
-            " contacts a month or a shorter run)")
+            f"backlog.{setting}: {work.backlog_contacts:,} contacts declared waiting and about"
+            f" {work.contacts:,.0f} arriving in one replication; the simulator handles at most"
+            f" {MAX_CONTACTS_PER_REP:,}")
+    for total, budget, unit, parts in ((work.memory_mb, REP_MEMORY_BUDGET_MB, "MB", work.parts_mb),
+                                       (work.seconds, REP_SECONDS_BUDGET, "s", work.parts_s)):
+        if total > budget:
+            setting, (what, _) = max(parts.items(), key=lambda kv: kv[1][1])
+            raise ScenarioError(
+                f"{setting}: {what} make one replication need about {total:,.0f} {unit} with the"
+                f" rest it simulates; the budget is {budget:,} {unit} a replication (docs/model.md,"
+                " Workload budget)")
+    hours = reps * work.seconds / 3600
+    if hours > RUN_CPU_HOURS_BUDGET:
+        raise ScenarioError(
+            f"run.reps: {reps:,} replications of about {work.seconds:,.0f} s each make about"
+            f" {hours:,.0f} hours of computing; at most {RUN_CPU_HOURS_BUDGET} (fewer replications"
+            " or a smaller scenario)")
 
 
 def preload() -> None:
@@ -196,19 +323,28 @@ def preload() -> None:
     A forked worker then starts with them loaded, and an interrupt cannot land inside their
     (compiled) imports, which would leave them half-initialised for the next replication.
     """
+    import sim.downstream  # noqa: F401
     import sim.metrics  # noqa: F401
     import sim.model  # noqa: F401
 
 
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
+    from sim.downstream import saturation as downstream_saturation
     from sim.metrics import backlog_cleared_at, monthly
     from sim.model import simulate
 
-    check_workload(scenario)
+    check_workload(scenario, reps=1)
     res = simulate(scenario, seed, rep)
     ev = events_table(res) if keep_events else None
-    return RepOutput(rep, monthly(res), res.warnings, ev, backlog_cleared_at(res))
+    return RepOutput(rep, monthly(res), [*res.warnings, *downstream_saturation(res)], ev,
+                     backlog_cleared_at(res))
+
+
+def keeps_events(keep_events: bool | str, rep: int) -> bool:
+    """Whether replication `rep` returns its event log: True every one, "first" only
+    replication 0 (so a run writing one log holds one in memory, not one per replication)."""
+    return keep_events == "first" and rep == 0 if isinstance(keep_events, str) else bool(keep_events)
 
 
 def make_executor(workers: int | None) -> Executor:
@@ -259,12 +395,13 @@ class _Isolated:
                 with self.lock:
                     self.running.discard(single)
 
-    def run(self, scenario: Scenario, seed: int, reps: list[int], keep_events: bool
+    def run(self, scenario: Scenario, seed: int, reps: list[int], keep_events: bool | str
             ) -> tuple[list[RepOutput], list[tuple[int, str]]]:
         outputs, failures = [], []
         threads = ThreadPoolExecutor(max_workers=min(self.workers, len(reps)))
         try:
-            futures = {threads.submit(self._one, scenario, seed, r, keep_events): r for r in reps}
+            futures = {threads.submit(self._one, scenario, seed, r, keeps_events(keep_events, r)): r
+                       for r in reps}
             for fut in as_completed(futures):
                 rep = futures[fut]
                 try:
@@ -301,35 +438,42 @@ def terminate_pool(pool: Executor) -> None:
 
 
 def run_replications(scenario: Scenario, reps: int | None = None, seed: int | None = None,
-                     executor: Executor | None = None, keep_events: bool = False,
+                     executor: Executor | None = None, keep_events: bool | str = False,
                      progress: Callable[[Iterable], Iterable] | None = None,
                      done: Iterable[RepOutput] = ()) -> RunResults:
     """Run `reps` replications of one scenario and gather their measures in rep order.
 
+    `keep_events`: True keeps every replication's event log, "first" only replication 0's
+    (what `run --events first` writes), False none. The main process holds each finished
+    replication's monthly rows and warnings (a few kB) and only the event logs asked for, so
+    its memory does not grow with the replications beyond those rows.
+
     `done` holds replications of this scenario and seed already run (e.g. while choosing the
     replication count): they are used as they are, not run again. Their event logs are
-    needed when `keep_events` is asked for.
+    needed when `keep_events` asks for them.
 
-    Raises ScenarioError if the scenario is beyond what can be simulated (check_workload) and
-    AllReplicationsFailed if no replication finished; otherwise failed replications are listed
-    in `failures` with their seeds and the results of the others are returned.
+    Raises ScenarioError if the scenario is beyond what can be simulated (check_workload, with
+    `reps`) and AllReplicationsFailed if no replication finished; otherwise failed replications
+    are listed in `failures` with their seeds and the results of the others are returned.
     """
-    check_workload(scenario)
-    preload()
     reps = scenario.run.reps if reps is None else reps
     seed = scenario.run.seed if seed is None else seed
+    check_workload(scenario, reps=reps)
+    preload()
     own = executor is None
     executor = executor or SerialExecutor()
-    reusable = {o.rep: o for o in done if o.rep < reps and (o.events is not None or not keep_events)}
-    outputs: list[RepOutput] = list(reusable.values())
-    todo = sorted(set(range(reps)) - {o.rep for o in outputs})
+    outputs: dict[int, RepOutput] = {}
+    for o in done:
+        if o.rep < reps and (o.events is not None or not keeps_events(keep_events, o.rep)):
+            outputs[o.rep] = _slim(o, keep_events)
+    todo = [r for r in range(reps) if r not in outputs]
     failures: list[tuple[int, str]] = []
     lost: list[int] = []
     try:
         futures: dict[Future, int] = {}
         for k, r in enumerate(todo):
             try:
-                fut = executor.submit(replicate, scenario, seed, r, keep_events)
+                fut = executor.submit(replicate, scenario, seed, r, keeps_events(keep_events, r))
             except BrokenProcessPool:
                 lost.extend(todo[k:])
                 break
@@ -337,9 +481,9 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
             futures[fut] = r
         finished = _Sized(as_completed(futures), len(futures))
         for fut in finished if progress is None else progress(finished):
-            rep = futures[fut]
+            rep = futures.pop(fut)  # the future (and its result) is not kept once read
             try:
-                outputs.append(fut.result())
+                outputs[rep] = _slim(fut.result(), keep_events)
             except BrokenProcessPool:
                 lost.append(rep)
             except Exception as exc:  # noqa: BLE001 - one failed replication must not lose the rest
@@ -357,22 +501,33 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
                 f"a worker process died during the run (BrokenProcessPool); replications"
                 f" {_ranges(lost)} were run again, each in a process of its own"))
             again, failed = _Isolated(executor).run(scenario, seed, lost, keep_events)
-            outputs += again
+            outputs.update((o.rep, _slim(o, keep_events)) for o in again)
             failures += failed
         else:
             failures += [_failure(r, seed, "its worker process died (BrokenProcessPool)") for r in lost]
-    outputs.sort(key=lambda o: o.rep)
-    if not outputs:
+    ordered = [outputs[r] for r in sorted(outputs)]
+    if not ordered:
         raise AllReplicationsFailed(failures)
     from sim.metrics import summarise
 
-    monthly_all = pd.concat([o.monthly for o in outputs], ignore_index=True)
-    events = (pd.concat([o.events for o in outputs], ignore_index=True)
-              if keep_events else None)
-    warnings = saturation_summary([w for o in outputs for w in o.warnings], len(outputs),
+    monthly_all = pd.concat([o.monthly for o in ordered], ignore_index=True)
+    events = None
+    if keep_events:
+        logs = [o.events for o in ordered if o.events is not None]
+        # none when the one replication asked for failed: an empty log, not a missing one
+        events = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame({"rep": pd.Series(dtype=int)})
+    warnings = saturation_summary([w for o in ordered for w in o.warnings], len(ordered),
                                   scenario.run.saturation_queue_days.value)
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
-                      events, sorted(failures), notes, bool(lost), backlog_clearance(scenario, outputs))
+                      events, sorted(failures), notes, bool(lost), backlog_clearance(scenario, ordered))
+
+
+def _slim(out: RepOutput, keep_events: bool | str) -> RepOutput:
+    """A replication's output without an event log nobody asked for (one from `done` may
+    carry it): the main process keeps only what the results need."""
+    if out.events is not None and not keeps_events(keep_events, out.rep):
+        return dataclasses.replace(out, events=None)
+    return out
 
 
 class _Sized:
