@@ -14,28 +14,35 @@ import sys
 import threading
 import time
 import traceback
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from sim.executors import CONNECT_SECONDS, NO_WORKER_SECONDS, ClusterLost, SchedulerUnreachable
 from sim.scenario import ScenarioError, load
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.scenario import Scenario
+
 EXIT_OK, EXIT_INPUT, EXIT_SATURATED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
-EPILOG = """exit codes:
+EPILOG = f"""exit codes:
   0   success
-  2   invalid input (scenario file, arguments, or an output folder that cannot be written):
-      one line on stderr per problem, naming the file and the field
+  2   invalid input (scenario file, arguments, an output folder that cannot be written or
+      a disk that fills while writing, a --scheduler that is not an address or does not
+      answer within {CONNECT_SECONDS:g} s): one line on stderr per problem, naming the file or the
+      flag; checked before any replication runs wherever it can be
   3   the run finished but a queue saturated: results are written; each warning on stderr
       names the queue, how many items were waiting and since when
   4   internal error (a bug, or a replication that failed): one line on stderr per failure,
       with the replication's seed; the other replications' results are written;
-      --verbose for the traceback
+      --verbose for the traceback. Also a Dask cluster lost during the run (its scheduler
+      stopped, or no worker connected for {NO_WORKER_SECONDS:g} s): one line, nothing written
   130 interrupted (Ctrl-C or SIGTERM): the output folder holds the previous results or the
       complete new ones, never a mix or a half-written file; stderr says which
 """
@@ -54,7 +61,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    """One line of printable text: whitespace runs become one space, and any other control
+    or format character (an ANSI escape from a file, a NUL, a bidi override) is shown escaped,
+    so that nothing read from a file can move the cursor or recolour the terminal."""
+    return " ".join(_printable(str(text)).split())
+
+
+def _printable(text: str) -> str:
+    """`text` with control and format characters (except whitespace) written as escapes."""
+    return "".join(ch if ch.isspace() or unicodedata.category(ch)[0] != "C"
+                   else ascii(ch)[1:-1] for ch in text)
+
+
+def _out_dir(text: str) -> Path:
+    """An output folder: not empty (which would mean the current folder), no NUL."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty or blank name is not a folder; give a folder for the"
+                                         " results (e.g. out)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError(f"{_printable(text)!r} holds a NUL character; give a folder name")
+    return Path(text)
 
 KEY_MEASURES = (
     "contacts", "police_contacts", "police_info_advice", "pct_police_info_advice",
@@ -71,17 +97,27 @@ def _date(text: str) -> date:
 
 
 def _positive(text: str) -> int:
+    """A count from 1 to MAX_REPS (the schema's limit on run.reps), refused before anything is
+    built from it (a 23-digit --reps once grew a set to 22 GB)."""
+    from sim.scenario import MAX_REPS
+
     try:
-        v = int(text)
+        v = int(text) if len(text.strip()) <= 12 else MAX_REPS + 1
     except ValueError:
         v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of 1 or more")
+    if not 1 <= v <= MAX_REPS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} must be a whole number from 1 to {MAX_REPS:,}")
     return v
 
 
 def _reps(text: str) -> int | str:
-    return "auto" if text == "auto" else _positive(text)
+    if text == "auto":
+        return "auto"
+    try:
+        return _positive(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (the most replications a scenario may ask for, as"
+                                         " run.reps), or auto") from None
 
 
 def _precision(text: str) -> float:
@@ -110,8 +146,26 @@ def _executor_args(p: argparse.ArgumentParser, default_workers: int | None = Non
                    help="where replications run (default: a process pool); results are identical")
     p.add_argument("--workers", type=_positive, default=default_workers,
                    help="worker processes (default: all cores)")
-    p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask); none"
-                   " starts a local cluster")
+    p.add_argument("--scheduler", help="Dask scheduler address host:port (with --executor dask);"
+                   f" none starts a local cluster (Ctrl-C is ignored while it starts). It must answer"
+                   f" within {CONNECT_SECONDS:g} s; a"
+                   f" run with no worker connected for {NO_WORKER_SECONDS:g} s is stopped")
+
+
+def _check_executor_args(args: argparse.Namespace) -> None:
+    """--scheduler is checked before any file is read or replication run."""
+    from sim.executors import check_scheduler_address
+
+    address = getattr(args, "scheduler", None)
+    if address is None:
+        return
+    if args.executor != "dask":
+        raise InputError(f"--scheduler {_printable(address)}: is used only with --executor dask"
+                         f" (got --executor {args.executor})")
+    try:
+        check_scheduler_address(address)
+    except SchedulerUnreachable as exc:
+        raise InputError(f"--scheduler: {exc}") from None
 
 
 def _ignore_sigint() -> None:
@@ -124,11 +178,14 @@ def _ignore_sigint() -> None:
 @contextmanager
 def _executor(args) -> Iterator:
     """The executor asked for; a process pool is stopped at once on Ctrl-C or an error."""
-    from sim.executors import open_executor
+    from sim.executors import open_executor, silence_dask_logs
 
     workers = args.workers or os.cpu_count() or 1
+    if args.executor == "dask" and not getattr(args, "verbose", False):
+        silence_dask_logs()  # for the rest of the process: Dask logs on for a moment after closing
     if args.executor != "process" or workers == 1:
-        with open_executor(args.executor, args.workers, args.scheduler) as ex:
+        with open_executor(args.executor, args.workers, args.scheduler,
+                           quiet_logs=not getattr(args, "verbose", False)) as ex:
             yield ex
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -170,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("scenario", type=Path, help="scenario YAML file")
     _replication_args(r, "the scenario's", "")
-    r.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
+    r.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder (default out/)")
     r.add_argument("--events", choices=("all", "first", "none"), default="all",
                    help="which replications' event logs to write to events.csv")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
@@ -180,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files; the"
                    " first is the reference")
     _replication_args(k, "the first scenario's", " (chosen on the first scenario)", " for every scenario")
-    k.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    k.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to July-September 2023 and"
@@ -209,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the 'before' scenario for referrals_30pct")
     tg.add_argument("--reps", type=_positive, default=10, help="replications per point (default 10)")
     tg.add_argument("--seed", type=_seed)
-    tg.add_argument("--out", type=Path, default=Path("out"))
+    tg.add_argument("--out", type=_out_dir, default=Path("out"))
     _executor_args(tg)
 
     se = sub.add_parser("sensitivity", help="one-at-a-time swings over every judged parameter's"
@@ -217,11 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
     se.add_argument("--reps", type=_positive, default=3, help="replications per point (default 3)")
     se.add_argument("--seed", type=_seed)
-    se.add_argument("--only", nargs="+", help="parameter paths to vary (default: every judged one)")
+    se.add_argument("--only", nargs="+", help="parameter paths to vary (default: every judged one;"
+                    " --list shows them)")
+    se.add_argument("--list", action="store_true", help="print the judged parameter paths that"
+                    " --only accepts, with their ranges, and exit")
     se.add_argument("--sobol", type=_positive, metavar="N", help="also Sobol indices with N base"
                     " samples (N x (K+2) runs) over the K parameters with the largest swings")
     se.add_argument("--sobol-top", type=_positive, default=5, metavar="K")
-    se.add_argument("--out", type=Path, default=Path("out"))
+    se.add_argument("--out", type=_out_dir, default=Path("out"))
     _executor_args(se)
 
     c = sub.add_parser("check", help="validate scenario files without running them",
@@ -275,7 +335,7 @@ def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
         return (table.to_string() + "\n\nmean (95% interval over replications) [reported]")
 
 
-def _auto_reps(args, sc, keep_events: bool = False) -> tuple[int, list]:
+def _auto_reps(args, sc, keep_events: bool | str = False) -> tuple[int, list]:
     """Choose the replication count (Hoad, Robinson and Davies 2010) and say what was chosen.
 
     Returns the count and the replications run to choose it (with their event logs when the
@@ -292,7 +352,13 @@ def _auto_reps(args, sc, keep_events: bool = False) -> tuple[int, list]:
 def _load(args, path: Path):
     """Load and check one scenario file; with --verbose, list every problem it has first."""
     try:
-        return load(path)
+        sc = load(path)
+        # every command refuses, before it starts, a replication it cannot finish in bounded time
+        # and memory (the count of replications is checked where it is known: run, compare)
+        from sim.runner import check_workload
+
+        check_workload(sc, str(path), reps=1)
+        return sc
     except ScenarioError:
         if getattr(args, "verbose", False):
             for line in _every_problem(path):
@@ -303,6 +369,28 @@ def _load(args, path: Path):
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__}:"
                             f" {exc.filename or path})") from None
+    except (RuntimeError, ValueError) as exc:  # a symlink loop, a NUL in a path, nesting too deep
+        raise ScenarioError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def _with_period(args: argparse.Namespace, sc: Scenario, origin: Path) -> Scenario:
+    """The scenario on --start/--end, with any problem named by the flags, not the schema."""
+    changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k, None) is not None}
+    if not changes:
+        return sc
+    start, end = changes.get("start", sc.run.start), changes.get("end", sc.run.end)
+    flags = " ".join(f"--{k} {v}" for k, v in changes.items())
+    if end < start:
+        given = "" if len(changes) == 2 else (f" ({origin} runs {sc.run.start} to {sc.run.end};"
+                                              " give both --start and --end)")
+        raise InputError(f"{flags}: end {end} is before start {start}; the period must end on or"
+                         f" after the day it starts{given}")
+    try:
+        return sc.with_run(**changes)
+    except ScenarioError as exc:
+        why = str(exc).split("; ", 1)[-1]  # the schema's own words, without its "scenario: run: got ..."
+        raise InputError(f"{flags}: {why} (allowed: YYYY-MM-DD, end on or after start, at most"
+                         " 3 years)") from None
 
 
 def _every_problem(path: Path) -> list[str]:
@@ -330,8 +418,8 @@ def _every_problem(path: Path) -> list[str]:
 def cmd_check(args) -> int:
     from sim.runner import check_workload
 
-    bad = 0
-    for path in args.scenario:
+    bad = broken = 0
+    for path in args.scenario:  # every file is checked, whatever went wrong with an earlier one
         try:
             sc = _load(args, path)
             check_workload(sc, str(path))
@@ -339,10 +427,21 @@ def cmd_check(args) -> int:
             _error(exc)
             bad += 1
             continue
+        except (OSError, RuntimeError, ValueError) as exc:
+            _error(f"{path}: cannot be read ({type(exc).__name__}: {exc})")
+            bad += 1
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug on one file must not hide the others' results
+            if getattr(args, "verbose", False):
+                traceback.print_exc()
+            _error(f"{path}: {type(exc).__name__}: {exc} (run with --verbose for the traceback)",
+                   "internal error")
+            broken += 1
+            continue
         n = sum(1 for _ in _walk_params(sc.model_dump()))
-        print(f"{path}: valid scenario '{sc.name}' with {n} sourced numbers;"
-              f" runs {sc.run.start} to {sc.run.end}, {sc.run.reps} replications")
-    return EXIT_INPUT if bad else EXIT_OK
+        print(_one_line(f"{path}: valid scenario {sc.name!r} with {n} sourced numbers;"
+                        f" runs {sc.run.start} to {sc.run.end}, {sc.run.reps} replications"))
+    return EXIT_INTERNAL if broken else EXIT_INPUT if bad else EXIT_OK
 
 
 def _walk_params(node, path=""):
@@ -362,6 +461,9 @@ def _writable(out: Path) -> None:
     """Fail before a long run, not after it, if the results cannot be written."""
     import tempfile
 
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file, not a folder; give a folder for the results"
+                         " (it is created if missing)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
@@ -370,17 +472,26 @@ def _writable(out: Path) -> None:
         raise InputError(f"--out {out}: cannot write results there ({exc.strerror or exc})") from None
 
 
+@contextmanager
+def _writing(where: str) -> Iterator[None]:
+    """Writing results that fails (a full disk, no permission) is one line naming where, not a
+    traceback; the writers replace a set whole or not at all, so what was there is unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise InputError(f"{where}: the results could not be written ({why}); what was there"
+                         " before is unchanged") from None
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
     from sim.output import csv_writer, text_writer, write_set
     from sim.runner import AllReplicationsFailed, check_workload, preload, run_replications
 
-    sc = _load(args, args.scenario)
-    changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
-    if changes:
-        sc = sc.with_run(**changes)
-    check_workload(sc, str(args.scenario))
+    sc = _with_period(args, _load(args, args.scenario), args.scenario)
+    check_workload(sc, str(args.scenario), reps=args.reps if isinstance(args.reps, int) else None)
     preload()
     out: Path = args.out
     _writable(out)
@@ -388,18 +499,20 @@ def cmd_run(args) -> int:
     args.on_interrupt = (f"no results were written; {out}/ keeps the previous results"
                          f" ({', '.join(previous)}) unchanged" if previous
                          else f"no results were written to {out}/")
+    # "first": the other replications' event logs are dropped as they arrive (memory stays flat)
+    keep_events = {"all": True, "first": "first", "none": False}[args.events]
     reps, done = args.reps or sc.run.reps, []
     if reps == "auto":
-        reps, done = _auto_reps(args, sc, keep_events=args.events != "none")
+        reps, done = _auto_reps(args, sc, keep_events=keep_events)
     progress = None
     if not args.quiet:
         def progress(it):
-            return tqdm(it, desc=f"{sc.name}: replications", unit="rep", file=sys.stderr)
+            return tqdm(it, desc=f"{_one_line(sc.name)}: replications", unit="rep", file=sys.stderr)
     t0 = time.perf_counter()
     try:
         with _executor(args) as executor:
             res = run_replications(sc, reps=reps, seed=args.seed, executor=executor,
-                                   keep_events=args.events != "none", progress=progress, done=done)
+                                   keep_events=keep_events, progress=progress, done=done)
     except AllReplicationsFailed as exc:
         for _, line in exc.failures:
             _error(line)
@@ -420,10 +533,11 @@ def cmd_run(args) -> int:
             "files": sorted(p.name for p in files) + ["run.json"]}
     files[out / "run.json"] = text_writer(json.dumps(meta, indent=2) + "\n")
     # one set: all four files replace the previous run's together (no stale event log left)
-    write_set(files, remove=[out / n for n in RUN_FILES])
+    with _writing(f"--out {out}"):
+        write_set(files, remove=[out / n for n in RUN_FILES])
     args.on_interrupt = f"the results were already written in full to {out}/"
     if not args.quiet:
-        print(f"{sc.name}: {len(res.monthly['rep'].unique())} of {res.reps} replications,"
+        print(f"{_one_line(sc.name)}: {len(res.monthly['rep'].unique())} of {res.reps} replications,"
               f" seed {res.seed}, {sc.run.start} to {sc.run.end}, in {elapsed:.1f} s;"
               f" results in {out}/\n")
         print(summary_table(res.summary))
@@ -448,15 +562,19 @@ def cmd_compare(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments import PERIOD, compare
+    from sim.experiments import PERIOD, aligned, compare
     from sim.output import write_csv
+    from sim.runner import check_workload
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
     scs = [_load(args, p) for p in args.scenarios]
-    changes = {k: getattr(args, k) for k in ("start", "end") if getattr(args, k) is not None}
-    if changes:
-        scs[0] = scs[0].with_run(**changes)  # the others follow the first one's period
+    _distinct(args.scenarios, scs)
+    scs[0] = _with_period(args, scs[0], args.scenarios[0])  # the others follow the first one's period
+    for path, sc in zip(args.scenarios, aligned(scs), strict=True):
+        check_workload(sc, str(path))
+    _writable(args.out)
+    _note_periods(args.scenarios, scs)
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
     done = []
@@ -468,10 +586,11 @@ def cmd_compare(args) -> int:
             return tqdm(it, desc="replications", unit="rep", file=sys.stderr)
     with _executor(args) as executor:
         table, results = compare(scs, reps, seed, executor=executor, progress=progress, done=done)
-    write_csv(table, args.out / "comparison.csv")
+    with _writing(f"--out {args.out}"):
+        write_csv(table, args.out / "comparison.csv")
     if not args.quiet:
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
-              f" scenario minus '{scs[0].name}' (monthly average over"
+              f" scenario minus '{_one_line(scs[0].name)}' (monthly average over"
               f" {scs[0].run.start} to {scs[0].run.end}), 95% intervals\n")
         t = table[(table["month"] == PERIOD) & table["measure"].isin(KEY_MEASURES)]
         rows = []
@@ -485,7 +604,7 @@ def cmd_compare(args) -> int:
                 if x["scenario"] != scs[0].name:
                     cell += (f"  {x['diff_from_first']:+,.1f} ({x['diff_ci_low']:+,.1f} to"
                              f" {x['diff_ci_high']:+,.1f})")
-                row[x["scenario"]] = cell
+                row[_one_line(x["scenario"])] = cell
             rows.append(row)
         with pd.option_context("display.width", 250, "display.max_columns", 20):
             print(pd.DataFrame(rows).set_index("measure").to_string())
@@ -502,6 +621,34 @@ def cmd_compare(args) -> int:
     if failures:
         return EXIT_INTERNAL
     return EXIT_SATURATED if warnings else EXIT_OK
+
+
+def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
+    """compare needs different scenarios: refuse the same file twice or two of one name."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            spelt = "" if str(seen[key]) == str(path) else f" (as {seen[key]} and {path})"
+            raise InputError(f"compare: {path} is given twice{spelt}; give two or more different"
+                             " scenario files")
+        seen[key] = path
+    names: dict[str, Path] = {}
+    for path, sc in zip(paths, scs, strict=True):
+        if sc.name in names:
+            raise InputError(f"compare: {names[sc.name]} and {path} are both named {sc.name!r};"
+                             " scenario names must differ (change `name:` in one of them)")
+        names[sc.name] = path
+
+
+def _note_periods(paths: list[Path], scs: list[Scenario]) -> None:
+    """Say so when compare runs a scenario on the first one's period instead of its own."""
+    first = scs[0].run
+    other = [f"{p} ({sc.run.start} to {sc.run.end})" for p, sc in zip(paths[1:], scs[1:], strict=True)
+             if (sc.run.start, sc.run.end) != (first.start, first.end)]
+    if other:
+        _error(f"every scenario runs on the first one's period, {first.start} to {first.end}"
+               f" ({paths[0]}), not its own: {', '.join(other)}", "note")
 
 
 def cmd_calibrate(args) -> int:
@@ -529,8 +676,9 @@ def cmd_calibrate(args) -> int:
         if fit.fitted is not None:
             print(fit.fitted.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if not args.dry_run:
-        path = write_back(config, cfg, result)
-        save_log(result, cfg)
+        with _writing(f"{config}"):
+            path = write_back(config, cfg, result)
+            save_log(result, cfg)
         print(f"written: {path} (provenance 'calibrated'); log: calibration/last_calibration.json")
     return EXIT_OK
 
@@ -540,7 +688,7 @@ def cmd_validate(args) -> int:
 
     from sim.calibrate import CONFIG
     from sim.experiments import compare
-    from sim.report import write_report
+    from sim.report import REPORT_DIR, write_report
     from sim.validation import run_validation
 
     config = args.config or CONFIG
@@ -553,7 +701,8 @@ def cmd_validate(args) -> int:
         if pre.is_file():
             comparison, _ = compare([_load(args, pre), v.results.scenario], reps=v.results.reps,
                                     seed=v.results.seed, executor=executor, by_month=False)
-    path = write_report(v, comparison)
+    with _writing(str(REPORT_DIR)):
+        path = write_report(v, comparison)
     held = v.holdout
     print(v.by_measure.drop(columns=["measure"]).to_string(index=False,
                                                             float_format=lambda x: f"{x:.1f}"))
@@ -570,12 +719,14 @@ def cmd_target(args) -> int:
 
     sc = _load(args, args.scenario)
     ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
+    _writable(args.out)
     with _executor(args) as executor:
         res = find_target(sc, args.lever, args.target, reps=args.reps, seed=args.seed,
                           reference=ref, executor=executor,
                           progress=lambda it: tqdm(it, desc="target search", unit="point",
                                                    file=sys.stderr))
-    write_csv(res.grid, args.out / "target.csv")
+    with _writing(f"--out {args.out}"):
+        write_csv(res.grid, args.out / "target.csv")
     print(res.message())
     print(res.grid.drop(columns=["lever"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     return EXIT_OK
@@ -585,9 +736,23 @@ def cmd_sensitivity(args) -> int:
     from tqdm import tqdm
 
     from sim.output import csv_writer, write_set
-    from sim.sensitivity import judged_parameters, one_at_a_time, sobol
+    from sim.sensitivity import judged_parameters, one_at_a_time, sobol, unknown_parameters
 
     sc = _load(args, args.scenario)
+    judged = judged_parameters(sc)
+    if args.list:
+        for j in judged:
+            print(f"{j.name}  (now {j.value:g}, range {j.low:g} to {j.high:g})")
+        return EXIT_OK
+    if not judged:
+        raise InputError(f"{args.scenario}: has no judged parameter with a range to vary"
+                         " (provenance: judgement and a range wider than a point)")
+    unknown = unknown_parameters(sc, args.only or [])
+    if unknown:
+        raise InputError(f"--only {' '.join(unknown)}: not a judged parameter of {args.scenario}"
+                         f"{_did_you_mean(unknown, [j.name for j in judged])}; see the"
+                         f" {len(judged)} accepted paths with: python -m sim sensitivity"
+                         f" {args.scenario} --list")
     _writable(args.out)
     tornado, sobol_csv = args.out / "tornado.csv", args.out / "sobol.csv"
     args.on_interrupt = (f"no results were written; {args.out}/ keeps its previous tornado.csv and"
@@ -619,10 +784,18 @@ def cmd_sensitivity(args) -> int:
             files[sobol_csv] = csv_writer(s)
             print(f"\nSobol indices from {s.attrs['runs']} runs")
     # one set: a Sobol table from an earlier run never sits beside this run's tornado
-    write_set(files, remove=[] if args.sobol else [sobol_csv])
+    with _writing(f"--out {args.out}"):
+        write_set(files, remove=[] if args.sobol else [sobol_csv])
     args.on_interrupt = f"the results were already written in full to {args.out}/"
     print(f"written: {', '.join(str(p) for p in files)}")
     return EXIT_OK
+
+
+def _did_you_mean(unknown: list[str], names: list[str]) -> str:
+    import difflib
+
+    close = [m for u in unknown for m in difflib.get_close_matches(u, names, n=2, cutoff=0.6)]
+    return f" (did you mean {', '.join(dict.fromkeys(close))}?)" if close else ""
 
 
 def cmd_bench(args) -> int:
@@ -632,7 +805,7 @@ def cmd_bench(args) -> int:
     print(report(bench(first, repeats=args.repeats, months=args.months)))
     if args.compare is not None:
         other = _load(args, args.compare)
-        print(report_compare(bench_compare(first, other), (first.name, other.name)))
+        print(report_compare(bench_compare(first, other), (_one_line(first.name), _one_line(other.name))))
     return EXIT_OK
 
 
@@ -655,10 +828,17 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if in_main:
             previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
+        _check_executor_args(args)
         return handlers[args.command](args)
     except (ScenarioError, InputError) as exc:
         _error(exc)
         return EXIT_INPUT
+    except SchedulerUnreachable as exc:
+        _error(f"--scheduler {args.scheduler}: {exc}" if args is not None else exc)
+        return EXIT_INPUT
+    except ClusterLost as exc:
+        _error(exc)
+        return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
         what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
         if args is None:
@@ -667,6 +847,8 @@ def main(argv: list[str] | None = None) -> int:
             note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
                                                             " nothing was half-written")
         print(f"{what}: {note}", file=sys.stderr)
+        if argv is None and in_main:  # the program is ending: a second Ctrl-C (Dask's exit hooks
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # take a moment) must not undo that line
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if getattr(args, "verbose", False):

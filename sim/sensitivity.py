@@ -98,6 +98,12 @@ def judged_parameters(scenario: Scenario) -> list[Judged]:
     return out
 
 
+def unknown_parameters(scenario: Scenario, only: Iterable[str]) -> list[str]:
+    """The names in `only` that are not judged parameters of the scenario (in the order given)."""
+    names = {p.name for p in judged_parameters(scenario)}
+    return [o for o in dict.fromkeys(only) if o not in names]
+
+
 def _run_all(jobs: list[tuple[Scenario, int, int]], executor: Executor,
              progress: Callable[[Iterable], Iterable] | None) -> list[pd.DataFrame]:
     futures = [executor.submit(replicate, sc, seed, rep) for sc, seed, rep in jobs]
@@ -112,7 +118,11 @@ def one_at_a_time(scenario: Scenario, reps: int = 3, seed: int | None = None,
     """Tornado data: each judged parameter at its range ends, effect on each measure."""
     seed = scenario.run.seed if seed is None else seed
     executor = executor or SerialExecutor()
+    if only is not None and (unknown := unknown_parameters(scenario, only)):
+        raise ValueError(f"not judged parameters of this scenario: {unknown}")
     params = [p for p in judged_parameters(scenario) if only is None or p.name in only]
+    if not params:
+        raise ValueError("the scenario has no judged parameter with a range to vary")
     doc = scenario.model_dump(mode="python")
     variants: list[tuple[Judged | None, str, float, Scenario]] = [(None, "base", np.nan, scenario)]
     skipped = []
