@@ -2,6 +2,11 @@
 
 Every error is one line on stderr and the exit code says what kind it was; --verbose adds
 the detail (every problem in a scenario file, the traceback of an internal error).
+
+Each command imports what it needs inside its own function: `check` and `--help` then start
+without loading the model, pandas' measures or Dask (about a second saved), and Ctrl-C during
+those imports is answered in one line. That is the only reason for the imports inside functions
+in this module.
 """
 
 from __future__ import annotations
@@ -21,13 +26,19 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from sim.executors import CONNECT_SECONDS, NO_WORKER_SECONDS, ClusterLost, SchedulerUnreachable
-from sim.scenario import ScenarioError, load
+from sim.experiments.executors import (
+    CONNECT_SECONDS,
+    NO_WORKER_SECONDS,
+    ClusterLost,
+    SchedulerUnreachable,
+)
+from sim.scenario.loading import load
+from sim.scenario.schema import ScenarioError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_SATURATED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
@@ -99,7 +110,7 @@ def _date(text: str) -> date:
 def _positive(text: str) -> int:
     """A count from 1 to MAX_REPS (the schema's limit on run.reps), refused before anything is
     built from it (a 23-digit --reps once grew a set to 22 GB)."""
-    from sim.scenario import MAX_REPS
+    from sim.scenario.schema import MAX_REPS
 
     try:
         v = int(text) if len(text.strip()) <= 12 else MAX_REPS + 1
@@ -154,7 +165,7 @@ def _executor_args(p: argparse.ArgumentParser, default_workers: int | None = Non
 
 def _check_executor_args(args: argparse.Namespace) -> None:
     """--scheduler is checked before any file is read or replication run."""
-    from sim.executors import check_scheduler_address
+    from sim.experiments.executors import check_scheduler_address
 
     address = getattr(args, "scheduler", None)
     if address is None:
@@ -178,7 +189,7 @@ def _ignore_sigint() -> None:
 @contextmanager
 def _executor(args) -> Iterator:
     """The executor asked for; a process pool is stopped at once on Ctrl-C or an error."""
-    from sim.executors import open_executor, silence_dask_logs
+    from sim.experiments.executors import open_executor, silence_dask_logs
 
     workers = args.workers or os.cpu_count() or 1
     if args.executor == "dask" and not getattr(args, "verbose", False):
@@ -190,7 +201,7 @@ def _executor(args) -> Iterator:
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from sim.runner import terminate_pool
+    from sim.experiments.runner import terminate_pool
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     try:
@@ -313,7 +324,7 @@ def summary_table(summary: pd.DataFrame, measures=KEY_MEASURES) -> str:
     """Readable table: each measure's mean and 95% interval per month, with reported values."""
     import pandas as pd
 
-    from sim.observed import observed_monthly
+    from sim.io.observed import observed_monthly
 
     obs = observed_monthly()
     rows = []
@@ -340,7 +351,7 @@ def _auto_reps(args, sc, keep_events: bool | str = False) -> tuple[int, list]:
 
     Returns the count and the replications run to choose it (with their event logs when the
     command writes them), which the run then reuses."""
-    from sim.experiments import choose_reps
+    from sim.experiments.reps import choose_reps
 
     with _executor(args) as executor:
         choice = choose_reps(sc, seed=args.seed, precision=args.precision, executor=executor,
@@ -355,7 +366,7 @@ def _load(args, path: Path):
         sc = load(path)
         # every command refuses, before it starts, a replication it cannot finish in bounded time
         # and memory (the count of replications is checked where it is known: run, compare)
-        from sim.runner import check_workload
+        from sim.experiments.runner import check_workload
 
         check_workload(sc, str(path), reps=1)
         return sc
@@ -397,7 +408,8 @@ def _every_problem(path: Path) -> list[str]:
     """Each problem pydantic finds in a scenario file, one line each (for --verbose)."""
     from pydantic import ValidationError
 
-    from sim.scenario import Scenario, read_document
+    from sim.scenario.loading import read_document
+    from sim.scenario.schema import Scenario
 
     try:
         doc = read_document(Path(path).read_text(encoding="utf-8"), str(path), Path(path).parent)
@@ -416,7 +428,7 @@ def _every_problem(path: Path) -> list[str]:
 
 
 def cmd_check(args) -> int:
-    from sim.runner import check_workload
+    from sim.experiments.runner import check_workload
 
     bad = broken = 0
     for path in args.scenario:  # every file is checked, whatever went wrong with an earlier one
@@ -487,8 +499,13 @@ def _writing(where: str) -> Iterator[None]:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from sim.output import csv_writer, text_writer, write_set
-    from sim.runner import AllReplicationsFailed, check_workload, preload, run_replications
+    from sim.experiments.runner import (
+        AllReplicationsFailed,
+        check_workload,
+        preload,
+        run_replications,
+    )
+    from sim.io.output import csv_writer, text_writer, write_set
 
     sc = _with_period(args, _load(args, args.scenario), args.scenario)
     check_workload(sc, str(args.scenario), reps=args.reps if isinstance(args.reps, int) else None)
@@ -562,9 +579,9 @@ def cmd_compare(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments import PERIOD, aligned, compare
-    from sim.output import write_csv
-    from sim.runner import check_workload
+    from sim.experiments.compare import PERIOD, aligned, compare
+    from sim.experiments.runner import check_workload
+    from sim.io.output import write_csv
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
@@ -654,7 +671,7 @@ def _note_periods(paths: list[Path], scs: list[Scenario]) -> None:
 def cmd_calibrate(args) -> int:
     from tqdm import tqdm
 
-    from sim.calibrate import CONFIG, calibrate, save_log, write_back
+    from sim.experiments.calibrate import CONFIG, calibrate, save_log, write_back
 
     config = args.config or CONFIG
     with _executor(args) as executor:
@@ -686,10 +703,10 @@ def cmd_calibrate(args) -> int:
 def cmd_validate(args) -> int:
     from tqdm import tqdm
 
-    from sim.calibrate import CONFIG
-    from sim.experiments import compare
-    from sim.report import REPORT_DIR, write_report
-    from sim.validation import run_validation
+    from sim.experiments.calibrate import CONFIG
+    from sim.experiments.compare import compare
+    from sim.experiments.report import REPORT_DIR, write_report
+    from sim.experiments.validation import run_validation
 
     config = args.config or CONFIG
     with _executor(args) as executor:
@@ -714,8 +731,8 @@ def cmd_validate(args) -> int:
 def cmd_target(args) -> int:
     from tqdm import tqdm
 
-    from sim.output import write_csv
-    from sim.target import TARGETS, find_target
+    from sim.experiments.target import TARGETS, find_target
+    from sim.io.output import write_csv
 
     sc = _load(args, args.scenario)
     ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
@@ -735,8 +752,13 @@ def cmd_target(args) -> int:
 def cmd_sensitivity(args) -> int:
     from tqdm import tqdm
 
-    from sim.output import csv_writer, write_set
-    from sim.sensitivity import judged_parameters, one_at_a_time, sobol, unknown_parameters
+    from sim.experiments.sensitivity import (
+        judged_parameters,
+        one_at_a_time,
+        sobol,
+        unknown_parameters,
+    )
+    from sim.io.output import csv_writer, write_set
 
     sc = _load(args, args.scenario)
     judged = judged_parameters(sc)
@@ -799,7 +821,7 @@ def _did_you_mean(unknown: list[str], names: list[str]) -> str:
 
 
 def cmd_bench(args) -> int:
-    from sim.bench import bench, bench_compare, report, report_compare
+    from sim.experiments.bench import bench, bench_compare, report, report_compare
 
     first = _load(args, args.scenario)
     print(report(bench(first, repeats=args.repeats, months=args.months)))

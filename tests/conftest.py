@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import simulate
-from sim.scenario import load
+from sim.model.replication import simulate
+from sim.scenario.loading import load
 from tests.helpers import BASELINE
 from tests.test_robustness import conserved_everywhere  # noqa: F401 - applies the check to every run
 

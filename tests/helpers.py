@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.children import MAX_SIBLINGS, REREFERRAL_WINDOW_DAYS
-from sim.model import RepResult
-from sim.scenario import POOLS, deep_merge, validate
+from sim.model.children import MAX_SIBLINGS, REREFERRAL_WINDOW_DAYS
+from sim.model.results import RepResult
+from sim.scenario.loading import deep_merge
+from sim.scenario.schema import POOLS, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -16,11 +16,12 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from sim.levers import LEVERS
-from sim.metrics import MEASURES
-from sim.runner import run_replications
-from sim.scenario import MAX_FILE_BYTES, loads
-from sim.sensitivity import judged_parameters
+from sim.experiments.levers import LEVERS
+from sim.experiments.runner import run_replications
+from sim.experiments.sensitivity import judged_parameters
+from sim.measures.metrics import MEASURES
+from sim.scenario.loading import loads
+from sim.scenario.schema import MAX_FILE_BYTES
 from tests.app_helpers import go, open_app
 from tests.helpers import ROOT, baseline_doc
 from ui import excel, experiments, params

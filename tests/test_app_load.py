@@ -59,9 +59,9 @@ def timed_go(page, name: str, times: list[tuple[str, float]], who: str) -> None:
 
 def expected_within_1wd(name: str, path: tuple[str, ...], value: float) -> str:
     """The headline figure the session must show, from the same scenario run here on its own."""
-    from sim.experiments import paired_differences
-    from sim.runner import run_replications
-    from sim.scenario import validate
+    from sim.experiments.compare import paired_differences
+    from sim.experiments.runner import run_replications
+    from sim.scenario.schema import validate
     from ui import params
     from ui.charts import fmt
 

@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 import yaml
 
-from sim.metrics import backlog_cleared_at
-from sim.model import simulate
-from sim.runner import run_replications
-from sim.scenario import load
+from sim.experiments.runner import run_replications
+from sim.measures.metrics import backlog_cleared_at
+from sim.model.replication import simulate
+from sim.scenario.loading import load
 from tests.app_helpers import go, open_app
 from tests.helpers import BASELINE, ROOT
 from ui import params

@@ -19,14 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.runner as runner
-from sim.calendar import WorkCalendar
-from sim.downstream import EvenSlots, book, free_slots
-from sim.executors import SerialExecutor, open_executor
-from sim.intervals import t_critical
-from sim.metrics import MEASURES, summarise
-from sim.params import MAX_SESSIONS_PER_CHAIR_PER_DAY
-from sim.runner import (
+import sim.experiments.runner as runner
+from sim.experiments.executors import SerialExecutor, open_executor
+from sim.experiments.runner import (
     REP_MEMORY_BUDGET_MB,
     RepOutput,
     check_workload,
@@ -34,7 +29,13 @@ from sim.runner import (
     replicate,
     run_replications,
 )
-from sim.scenario import MAX_REPS, ScenarioError, deep_merge, validate
+from sim.measures.intervals import t_critical
+from sim.measures.metrics import MEASURES, summarise
+from sim.model.calendar import WorkCalendar
+from sim.model.downstream import EvenSlots, book, free_slots
+from sim.scenario.loading import deep_merge
+from sim.scenario.params import MAX_SESSIONS_PER_CHAIR_PER_DAY
+from sim.scenario.schema import MAX_REPS, ScenarioError, validate
 from tests.helpers import BASELINE, ROOT, baseline_doc, variant
 
 SOURCED = {"unit": "u", "provenance": "judgement", "source": "a test of the workload limits"}
@@ -196,7 +197,7 @@ def test_replications_times_their_cost_count():
 
 def test_the_library_and_the_baseline_at_the_most_replications_pass():
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        from sim.scenario import load
+        from sim.scenario.loading import load
 
         sc = load(path)
         check_workload(sc, str(path))

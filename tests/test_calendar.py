@@ -7,7 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from sim.calendar import WorkCalendar
+from sim.model.calendar import WorkCalendar
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,17 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.calibrate import CONFIG, LOG, apply, calibrate, load_config, scaled_shares, write_back
-from sim.scenario import load
-from sim.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, run_validation
+from sim.experiments.calibrate import (
+    CONFIG,
+    LOG,
+    apply,
+    calibrate,
+    load_config,
+    scaled_shares,
+    write_back,
+)
+from sim.experiments.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, run_validation
+from sim.scenario.loading import load
 from tests.helpers import ROOT, baseline_doc
 
 

@@ -23,9 +23,9 @@ import pytest
 import yaml
 
 import sim.cli
-import sim.executors
+import sim.experiments.executors
 from sim.cli import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SATURATED
-from sim.scenario import deep_merge, load
+from sim.scenario.loading import deep_merge, load
 from tests.helpers import ROOT, baseline_doc
 
 QUICK = ["--reps", "1", "--executor", "serial", "--quiet"]
@@ -81,15 +81,15 @@ def _one_error(capsys, rc: int, code: int = EXIT_INPUT) -> str:
 @pytest.fixture
 def no_replications(monkeypatch):
     """Make any attempt to run a replication fail the test: the check must come first."""
-    import sim.experiments
-    import sim.runner
-    import sim.sensitivity
+    import sim.experiments.compare
+    import sim.experiments.runner
+    import sim.experiments.sensitivity
 
     def ran(*a, **k):
         raise AssertionError("replications ran before the input was checked")
 
-    for mod, name in ((sim.runner, "run_replications"), (sim.experiments, "compare"),
-                      (sim.sensitivity, "one_at_a_time"), (sim.runner, "replicate")):
+    for mod, name in ((sim.experiments.runner, "run_replications"), (sim.experiments.compare, "compare"),
+                      (sim.experiments.sensitivity, "one_at_a_time"), (sim.experiments.runner, "replicate")):
         monkeypatch.setattr(mod, name, ran)
 
 
@@ -181,7 +181,7 @@ def test_sensitivity_only_an_unknown_path_is_refused_and_says_how_to_list_them(m
 
 
 def test_sensitivity_list_prints_every_path_only_accepts(month, capsys):
-    from sim.sensitivity import judged_parameters
+    from sim.experiments.sensitivity import judged_parameters
 
     assert main(["sensitivity", str(month), "--list"]) == EXIT_OK
     out = capsys.readouterr().out.splitlines()
@@ -190,7 +190,7 @@ def test_sensitivity_list_prints_every_path_only_accepts(month, capsys):
 
 
 def test_one_at_a_time_refuses_unknown_paths_itself(month):
-    from sim.sensitivity import one_at_a_time
+    from sim.experiments.sensitivity import one_at_a_time
 
     with pytest.raises(ValueError, match="no.such.path"):
         one_at_a_time(load(month), reps=1, only=["no.such.path"])
@@ -226,9 +226,9 @@ def _closed_port() -> int:
 
 def test_an_unreachable_scheduler_is_exit_2_within_the_connect_timeout(month, capsys, monkeypatch,
                                                                        no_replications, tmp_path):
-    assert sim.executors.CONNECT_SECONDS == 5  # the documented bound (EPILOG, --help)
-    assert f"within {sim.executors.CONNECT_SECONDS:g} s" in sim.cli.EPILOG
-    monkeypatch.setattr(sim.executors, "CONNECT_SECONDS", 1.0)
+    assert sim.experiments.executors.CONNECT_SECONDS == 5  # the documented bound (EPILOG, --help)
+    assert f"within {sim.experiments.executors.CONNECT_SECONDS:g} s" in sim.cli.EPILOG
+    monkeypatch.setattr(sim.experiments.executors, "CONNECT_SECONDS", 1.0)
     address = f"tcp://127.0.0.1:{_closed_port()}"
     t0 = time.perf_counter()
     rc = main(["run", str(month), "--reps", "1", "--quiet", "--executor", "dask", "--scheduler", address,
@@ -422,7 +422,7 @@ def _worker(address: str) -> subprocess.Popen:
     return _popen("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
 
 
-class _Recorder(sim.executors.DaskExecutor):
+class _Recorder(sim.experiments.executors.DaskExecutor):
     """The Dask executor, telling the test when its first task has finished."""
 
     first_done = threading.Event()
@@ -455,9 +455,9 @@ def _assert_lost(capfd, rc: int, *words: str) -> None:
 @needs_dask
 def test_a_scheduler_with_no_worker_stops_the_run_within_the_stated_time(scheduler, monkeypatch,
                                                                          capfd, tmp_path):
-    assert sim.executors.NO_WORKER_SECONDS == 60  # the documented bound (EPILOG, --help)
-    assert f"no worker connected for {sim.executors.NO_WORKER_SECONDS:g} s" in sim.cli.EPILOG
-    monkeypatch.setattr(sim.executors, "NO_WORKER_SECONDS", 2.0)
+    assert sim.experiments.executors.NO_WORKER_SECONDS == 60  # the documented bound (EPILOG, --help)
+    assert f"no worker connected for {sim.experiments.executors.NO_WORKER_SECONDS:g} s" in sim.cli.EPILOG
+    monkeypatch.setattr(sim.experiments.executors, "NO_WORKER_SECONDS", 2.0)
     _, address = scheduler
     t0 = time.perf_counter()
     rc = main(_dask_run(address, tmp_path / "o", reps=3))
@@ -471,8 +471,8 @@ def test_a_scheduler_with_no_worker_stops_the_run_within_the_stated_time(schedul
 @needs_dask
 def test_workers_that_all_die_stop_the_run_within_the_stated_time(scheduler, monkeypatch, capfd,
                                                                   tmp_path):
-    monkeypatch.setattr(sim.executors, "NO_WORKER_SECONDS", 2.0)
-    monkeypatch.setattr(sim.executors, "DaskExecutor", _Recorder)
+    monkeypatch.setattr(sim.experiments.executors, "NO_WORKER_SECONDS", 2.0)
+    monkeypatch.setattr(sim.experiments.executors, "DaskExecutor", _Recorder)
     _Recorder.first_done.clear()
     _, address = scheduler
     worker = _worker(address)
@@ -498,7 +498,7 @@ def test_workers_that_all_die_stop_the_run_within_the_stated_time(scheduler, mon
 
 @needs_dask
 def test_a_scheduler_that_dies_is_exit_4_with_one_line(scheduler, monkeypatch, capfd, tmp_path):
-    monkeypatch.setattr(sim.executors, "DaskExecutor", _Recorder)
+    monkeypatch.setattr(sim.experiments.executors, "DaskExecutor", _Recorder)
     _Recorder.first_done.clear()
     proc, address = scheduler
     worker = _worker(address)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.demand import STREAMS, hourly_rates, stream_volume
-from sim.model import FrontDoorModel
+from sim.model.demand import STREAMS, hourly_rates, stream_volume
+from sim.model.frontdoor import FrontDoorModel
 
 
 def test_stream_volumes_add_up_to_reported_totals(baseline):

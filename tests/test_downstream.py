@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.backlog import backlog_clearance
-from sim.calendar import WorkCalendar
-from sim.downstream import WorkClock, assessment_team, book, elapsed_hours
-from sim.metrics import backlog_cleared_at, monthly
-from sim.model import FrontDoorModel, simulate
-from sim.runner import RepOutput, replicate, run_replications
-from sim.scenario import Scenario
+from sim.experiments.runner import RepOutput, replicate, run_replications
+from sim.measures.backlog import backlog_clearance
+from sim.measures.metrics import backlog_cleared_at, monthly
+from sim.model.calendar import WorkCalendar
+from sim.model.downstream import WorkClock, assessment_team, book, elapsed_hours
+from sim.model.frontdoor import FrontDoorModel
+from sim.model.replication import simulate
+from sim.scenario.schema import Scenario
 from tests.helpers import assert_conserved, variant
 
 EPOCH = date(2023, 5, 6)
@@ -344,7 +345,7 @@ def test_monotone_more_downstream_capacity_never_worse(path, levels, measure):
 
 
 def test_backlog_counts_must_be_whole_numbers():
-    from sim.scenario import ScenarioError
+    from sim.scenario.schema import ScenarioError
 
     with pytest.raises(ScenarioError, match="whole number"):
         variant({"backlog": {"emails_unread": {"value": 2.5, "range": [0, 10]}}})

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.executors import SerialExecutor, open_executor
-from sim.experiments import choose_reps
-from sim.levers import LEVERS
-from sim.runner import run_replications
-from sim.target import find_target
+from sim.experiments.executors import SerialExecutor, open_executor
+from sim.experiments.levers import LEVERS
+from sim.experiments.reps import choose_reps
+from sim.experiments.runner import run_replications
+from sim.experiments.target import find_target
 from tests.helpers import variant
 
 

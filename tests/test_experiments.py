@@ -7,8 +7,8 @@ import sys
 
 import pandas as pd
 
-from sim.experiments import PERIOD, compare, paired_differences
-from sim.runner import run_replications
+from sim.experiments.compare import PERIOD, compare, paired_differences
+from sim.experiments.runner import run_replications
 from tests.helpers import BASELINE, ROOT, staff_level, variant
 
 
@@ -55,7 +55,7 @@ def test_compare_cli_writes_comparison(tmp_path):
 
 
 def test_bench_times_a_comparison_and_states_its_reference():
-    from sim.bench import bench_compare, report_compare
+    from sim.experiments.bench import bench_compare, report_compare
 
     a = variant({"name": "reference"})
     b = variant({**staff_level("ps", 9.0), "name": "nine supervisors"})

@@ -4,8 +4,8 @@ refused with one line naming the field, never with a traceback.
 Valid documents perturb a shipped scenario within every stated plausible range. Faulty ones
 carry one fault of a kind: a missing key, an unknown key, a wrong type, NaN, infinity, a
 negative, a huge value, an empty value, or an inconsistency (shares not summing to 1, end
-before start, police above all contacts, ...). The bulk goes through `sim.scenario.validate`
-(with `sim.runner.check_workload`, which refuses what cannot be simulated in bounded time);
+before start, police above all contacts, ...). The bulk goes through `sim.scenario.schema.validate`
+(with `sim.experiments.runner.check_workload`, which refuses what cannot be simulated in bounded time);
 a sample goes through `python -m sim check`, and a sample of the valid ones is simulated for a
 month. Every run is derandomized, so CI sees the same documents each time.
 """
@@ -28,8 +28,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from sim.runner import check_workload
-from sim.scenario import Scenario, ScenarioError, loads, read_document, validate
+from sim.experiments.runner import check_workload
+from sim.scenario.loading import loads, read_document
+from sim.scenario.schema import Scenario, ScenarioError, validate
 from tests.helpers import ROOT, assert_conserved
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -556,8 +557,8 @@ def short_run(doc: dict, start: date) -> dict:
 @given(doc=valid_docs(max_changes=80),
        start=st.dates(date(2023, 1, 1), date(2024, 11, 1)))
 def test_a_sample_of_valid_documents_runs_a_month_and_conserves_contacts(doc, start):
-    from sim.metrics import monthly
-    from sim.model import FrontDoorModel
+    from sim.measures.metrics import monthly
+    from sim.model.frontdoor import FrontDoorModel
 
     counted("simulated")
     sc = validate(short_run(doc, start), ORIGIN)

@@ -15,9 +15,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import scenario as scenario_module
-from sim.calibrate import load_config
-from sim.scenario import ScenarioError, load, loads
+from sim.scenario import loading as scenario_module
+from sim.experiments.calibrate import load_config
+from sim.scenario.loading import load, loads
+from sim.scenario.schema import ScenarioError
 from tests.app_helpers import fewer_posts, go, open_app
 from tests.helpers import baseline_doc
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.metrics import monthly
-from sim.model import FrontDoorModel, duty_rosters, simulate
-from sim.rng import make_streams
+from sim.measures.metrics import monthly
+from sim.model.frontdoor import FrontDoorModel
+from sim.model.replication import simulate
+from sim.model.rng import make_streams
+from sim.model.rosters import duty_rosters
 from tests.helpers import variant
 
 

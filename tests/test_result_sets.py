@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import output
-from sim.output import text_writer, write_atomic, write_set
+from sim.io import output
+from sim.io.output import text_writer, write_atomic, write_set
 from tests.helpers import ROOT
 
 RUN = ("events.csv", "monthly.csv", "summary.csv", "run.json")
@@ -244,7 +244,7 @@ def test_a_real_kill_at_any_step_leaves_one_whole_set(tmp_path, kind, how):
 CHILD = """
 import os, sys, time
 from pathlib import Path
-from sim.output import text_writer, write_set
+from sim.io.output import text_writer, write_set
 out, pause_at = Path(sys.argv[1]), sys.argv[2]
 real = os.replace
 def replace(src, dst):

@@ -24,10 +24,11 @@ import pytest
 import simpy
 import yaml
 
-from sim import safe_yaml
-from sim.model import FrontDoorModel
-from sim.runner import MAX_POSTS_PER_POOL, check_workload, replicate, run_replications
-from sim.scenario import ScenarioError, deep_merge, loads, read_document, validate
+from sim.experiments.runner import MAX_POSTS_PER_POOL, check_workload, replicate, run_replications
+from sim.model.frontdoor import FrontDoorModel
+from sim.scenario import safe_yaml
+from sim.scenario.loading import deep_merge, loads, read_document
+from sim.scenario.schema import ScenarioError, validate
 from tests.helpers import BASELINE, ROOT, assert_conserved, baseline_doc
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -131,7 +132,8 @@ def test_every_scenario_conserves_contacts_for_a_month(path):
 
 
 def test_a_queue_over_its_level_warns_only_once_it_has_stayed_over_for_as_many_working_days():
-    from sim.model import saturation_warnings, simulate
+    from sim.model.frontdoor import saturation_warnings
+    from sim.model.replication import simulate
 
     sc = validate(short(baseline_doc()), "short")
     res = simulate(sc, sc.run.seed, 0)
@@ -172,13 +174,13 @@ def test_ten_times_the_demand_ends_bounded_warns_and_counts_open_contacts_honest
     ps = [w for w in res.warnings if w.pool == "ps"]
     assert ps and ps[0].waiting > 5 * ps[0].limit > 0
     assert date.fromisoformat(ps[0].since) <= sc.run.end
-    from sim.runner import saturation_summary
+    from sim.experiments.runner import saturation_summary
 
     line = saturation_summary(res.warnings, 1, sc.run.saturation_queue_days.value)
     assert any("practice supervisors (ps)" in x and f"{ps[0].waiting:,}" in x and ps[0].since in x
                for x in line), line
     # honest measures: a contact still open at the end is not completed within a working day
-    from sim.metrics import monthly
+    from sim.measures.metrics import monthly
 
     m = monthly(res).iloc[0]
     c = res.contacts
@@ -204,7 +206,7 @@ def test_a_pool_with_no_staff_at_all_warns_and_leaves_its_work_open():
           & (c["arrival"] < res.cal.minutes_at(sc.run.end) + 1440)]
     answered = (c["channel"] == "phone") & ~c["edt"]  # urgent calls out of hours go to the EDT
     assert answered.sum() > 0 and c.loc[answered, "outcome"].eq("open").all(), "no one answered"
-    from sim.metrics import monthly
+    from sim.measures.metrics import monthly
 
     m = monthly(res).iloc[0]
     assert m["contacts"] == len(c)
@@ -263,7 +265,7 @@ def test_every_shipped_scenario_is_within_the_workload_limits():
 
 
 def test_write_set_interrupted_while_writing_leaves_the_previous_files(tmp_path):
-    from sim.output import text_writer, write_set
+    from sim.io.output import text_writer, write_set
 
     old = {n: f"previous {n}\n" for n in RUN_FILES}
     for n, text in old.items():
@@ -280,7 +282,7 @@ def test_write_set_interrupted_while_writing_leaves_the_previous_files(tmp_path)
 
 
 def test_write_set_holds_ctrl_c_until_the_whole_set_is_in_place(tmp_path, monkeypatch):
-    from sim import output
+    from sim.io import output
 
     real_replace = os.replace
     calls = []
@@ -322,9 +324,9 @@ def month_scenario():
 
 def test_a_replication_that_raises_in_a_process_pool_is_reported_with_its_seed(monkeypatch,
                                                                                 month_scenario):
-    import sim.runner
+    import sim.experiments.runner
 
-    monkeypatch.setattr(sim.runner, "replicate", _replicate_or_raise)
+    monkeypatch.setattr(sim.experiments.runner, "replicate", _replicate_or_raise)
     with ProcessPoolExecutor(max_workers=2) as pool:
         res = run_replications(month_scenario, reps=4, seed=11, executor=pool)
     assert [r for r, _ in res.failures] == [1]
@@ -337,9 +339,9 @@ def test_a_replication_that_raises_in_a_process_pool_is_reported_with_its_seed(m
 
 def test_a_killed_worker_breaks_the_pool_yet_only_its_replication_is_lost(monkeypatch,
                                                                           month_scenario):
-    import sim.runner
+    import sim.experiments.runner
 
-    monkeypatch.setattr(sim.runner, "replicate", _replicate_or_die)
+    monkeypatch.setattr(sim.experiments.runner, "replicate", _replicate_or_die)
     with time_limit(150), ProcessPoolExecutor(max_workers=2) as pool:
         res = run_replications(month_scenario, reps=3, seed=12, executor=pool)
     assert [r for r, _ in res.failures] == [1], res.failures
@@ -551,12 +553,12 @@ def test_a_scenario_extending_a_file_that_is_not_text_exits_2(tmp_path):
 
 _HARNESS = """
 import sys
-import sim.cli, sim.runner
+import sim.cli, sim.experiments.runner
 from tests.test_robustness import _replicate_or_raise
 def broken(args):
     raise ValueError("an unexpected fault\\nspread over lines")
 sim.cli.cmd_check = broken
-sim.runner.replicate = _replicate_or_raise
+sim.experiments.runner.replicate = _replicate_or_raise
 sys.exit(sim.cli.main(sys.argv[1:]))
 """
 
@@ -633,7 +635,7 @@ INTEGRATED = "safe_yaml" in Path(read_document.__code__.co_filename).read_text(e
 
 
 @pytest.mark.skipif(not INTEGRATED, reason="sim/scenario.read_document does not call"
-                    " sim.safe_yaml.load yet (one-line change, see sim/safe_yaml.py)")
+                    " sim.scenario.safe_yaml.load yet (one-line change, see sim/safe_yaml.py)")
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_scenario_loading_refuses_hostile_yaml_with_one_line(name):
     text, _ = HOSTILE[name]

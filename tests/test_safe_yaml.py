@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import safe_yaml
+from sim.scenario import safe_yaml
 from tests.helpers import ROOT
 
 PARSERS = [pytest.param(yaml.SafeLoader, id="pure-python")]

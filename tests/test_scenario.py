@@ -11,7 +11,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario import ScenarioError, load, loads, validate
+from sim.scenario.loading import load, loads
+from sim.scenario.schema import ScenarioError, validate
 from tests.helpers import BASELINE, ROOT, baseline_doc
 
 

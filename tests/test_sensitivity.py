@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import load, validate
-from sim.sensitivity import judged_parameters, one_at_a_time, sobol
+from sim.experiments.sensitivity import judged_parameters, one_at_a_time, sobol
+from sim.scenario.loading import load
+from sim.scenario.schema import validate
 from tests.helpers import variant
 
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.metrics import monthly
-from sim.model import simulate
-from sim.runner import run_replications
-from sim.scenario import validate
+from sim.experiments.runner import run_replications
+from sim.measures.metrics import monthly
+from sim.model.replication import simulate
+from sim.scenario.schema import validate
 from tests.helpers import assert_conserved, mmc_doc, staff_level, variant
 
 

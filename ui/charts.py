@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.metrics import MEASURES
+from sim.measures.metrics import MEASURES
 
 # Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -253,7 +253,7 @@ def tornado_chart(data: pd.DataFrame, title: str, unit: str, reps: int,
                   top: int = 15) -> tuple[alt.Chart, pd.DataFrame, str]:
     """One measure's tornado: for each setting, the result at the low and the high end of its range.
 
-    `data` is `sim.sensitivity.one_at_a_time` output for one measure with a `setting` column of
+    `data` is `sim.experiments.sensitivity.one_at_a_time` output for one measure with a `setting` column of
     plain names. Bars run from the scenario's own result to the result with the setting at each
     end; the widest swing is at the top.
     """

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from sim.metrics import MEASURES
-from sim.runner import RunResults
+from sim.experiments.runner import RunResults
+from sim.measures.metrics import MEASURES
 
 
 def monthly_table(res: RunResults) -> pd.DataFrame:

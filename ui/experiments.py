@@ -1,4 +1,5 @@
-"""The target finder (sim.target) and the sensitivity tornado (sim.sensitivity) in the app.
+"""The target finder (sim.experiments.target) and the sensitivity tornado
+(sim.experiments.sensitivity) in the app.
 
 Both can take minutes, so each says how long it will take before it starts and can be made
 smaller (fewer values of the lever, fewer assumptions, fewer replications); it shows progress
@@ -20,11 +21,12 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from sim.levers import LEVERS, Lever
-from sim.metrics import MEASURES
-from sim.scenario import Scenario, load
-from sim.sensitivity import Judged, judged_parameters, one_at_a_time
-from sim.target import TARGETS, Target, TargetResult, find_target
+from sim.experiments.levers import LEVERS, Lever
+from sim.experiments.sensitivity import Judged, judged_parameters, one_at_a_time
+from sim.experiments.target import TARGETS, Target, TargetResult, find_target
+from sim.measures.metrics import MEASURES
+from sim.scenario.loading import load
+from sim.scenario.schema import Scenario
 from ui import charts, excel, params, runs, state
 
 T = TypeVar("T")
@@ -72,7 +74,7 @@ def _with_pool(fn: Callable[[Executor], T]) -> T:
 
 
 def _ticks(on_step: Step | None) -> Callable[[Iterable], Iterator] | None:
-    """sim.target's progress: it takes one item after each value of the lever is finished."""
+    """sim.experiments.target's progress: it takes one item after each value of the lever is finished."""
     if on_step is None:
         return None
 
@@ -85,7 +87,8 @@ def _ticks(on_step: Step | None) -> Callable[[Iterable], Iterator] | None:
 
 
 def _finished(on_step: Step | None) -> Callable[[Iterable], Iterator] | None:
-    """sim.sensitivity's progress: it hands over the futures; each is counted once it has finished."""
+    """sim.experiments.sensitivity's progress: it hands over the futures; each is counted once it
+    has finished."""
     if on_step is None:
         return None
 

@@ -13,11 +13,12 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from sim.experiments import PERIOD, paired_differences
-from sim.metrics import MEASURES
-from sim.observed import observed_monthly
-from sim.runner import RunResults
-from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, load, validate
+from sim.experiments.compare import PERIOD, paired_differences
+from sim.experiments.runner import RunResults
+from sim.io.observed import observed_monthly
+from sim.measures.metrics import MEASURES
+from sim.scenario.loading import load
+from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validate
 from ui import charts, excel, experiments, levers, params, runs, state
 from ui.charts import fmt
 

@@ -1,6 +1,6 @@
 """Every setting of a scenario in plain English, and edits applied to a scenario document.
 
-A scenario document is the dict form of `sim.scenario.Scenario` (its `model_dump(mode="json")`).
+A scenario document is the dict form of `sim.scenario.schema.Scenario` (its `model_dump(mode="json")`).
 The app never edits it in place: it keeps the document as loaded plus a mapping of edits
 (path -> new value), so "what did I change?" always has an exact answer, the changes can be
 reset, and the assumptions table and workbook can say what was changed and from what.

@@ -25,9 +25,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from sim.experiments import paired_differences
-from sim.runner import RunResults, SerialExecutor, run_replications
-from sim.scenario import Scenario
+from sim.experiments.compare import paired_differences
+from sim.experiments.runner import RunResults, SerialExecutor, run_replications
+from sim.scenario.schema import Scenario
 
 
 def _env_int(name: str, default: int, lo: int, hi: int) -> int:
@@ -149,7 +149,8 @@ def make_pool(workers: int) -> Executor:
         return SerialExecutor()
     try:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runner", "sim.model", "sim.metrics", "sim.pathway"])
+        ctx.set_forkserver_preload(["sim.experiments.runner", "sim.model.replication",
+                                    "sim.measures.metrics"])
     except ValueError:  # platforms without forkserver
         ctx = mp.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)

@@ -15,17 +15,9 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from sim.runner import RunResults, check_workload
-from sim.scenario import (
-    LIBRARY,
-    MAX_FILE_BYTES,
-    Scenario,
-    ScenarioError,
-    library_files,
-    load,
-    loads,
-    validate,
-)
+from sim.experiments.runner import RunResults, check_workload
+from sim.scenario.loading import LIBRARY, library_files, load, loads
+from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validate
 from ui import params, runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,8 +87,8 @@ def parse_upload(name: str, data: bytes) -> Scenario:
 
     The upload's own name is shown only as printable text; the bytes are size-checked before
     they are decoded, decoded as UTF-8, and read by the one hardened YAML reader
-    (sim.safe_yaml: nesting, aliases, value count, non-finite numbers, YAML 1.1 surprises);
-    its `extends` may name only a library scenario by its bare name (sim.scenario), and the
+    (sim.scenario.safe_yaml: nesting, aliases, value count, non-finite numbers, YAML 1.1 surprises);
+    its `extends` may name only a library scenario by its bare name (sim.scenario.loading), and the
     validated scenario must pass the same workload check as every command. Every refusal is
     one line; no upload of any kind may raise anything else, so a last guard turns an
     unexpected exception into one line too (without the server's paths).

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sim.calendar import WorkCalendar
-from sim.scenario import CHANNELS, PARTNER_SOURCES, SOURCES, Scenario
+from sim.model.calendar import WorkCalendar
+from sim.scenario.schema import CHANNELS, PARTNER_SOURCES, SOURCES, Scenario
 
 # One arrival stream per (source, channel) the front door can receive.
 STREAMS: tuple[tuple[str, str], ...] = (

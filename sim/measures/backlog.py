@@ -1,7 +1,7 @@
 """When the work a scenario declares open at the start (`backlog`) was cleared, over a run.
 
 A manager's question: "we start Monday with 300 unread emails: when are we clear?". Each
-replication reports when its backlog contacts were all decided (sim.metrics.backlog_cleared_at);
+replication reports when its backlog contacts were all decided (sim.measures.metrics.backlog_cleared_at);
 this gathers those times into the answer the command line, run.json and the app show.
 """
 
@@ -10,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.model.calendar import run_calendar
+from sim.scenario.schema import Scenario
 
-if TYPE_CHECKING:
-    from sim.runner import RepOutput
+
+class ClearedAt(Protocol):
+    """What a replication's output says of its backlog (sim.experiments.runner.RepOutput)."""
+
+    rep: int
+    backlog_cleared: datetime | None
 
 
 def ranges(reps: list[int]) -> str:
@@ -121,10 +126,8 @@ class BacklogClearance:
                 "message": self.message()}
 
 
-def backlog_clearance(scenario: Scenario, outputs: Iterable[RepOutput]) -> BacklogClearance | None:
+def backlog_clearance(scenario: Scenario, outputs: Iterable[ClearedAt]) -> BacklogClearance | None:
     """When each replication cleared the declared contact backlog; None if none is declared."""
-    from sim.calendar import run_calendar
-
     bl = scenario.backlog
     emails = int(bl.emails_unread.value)
     ppns = int(bl.ppns_waiting.value) + int(bl.domestic_ppns_waiting.value)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.experiments import per_rep
-from sim.intervals import half_width
-from sim.levers import LEVERS, Lever
-from sim.metrics import MEASURES
-from sim.runner import run_replications
-from sim.scenario import Scenario
+from sim.experiments.compare import per_rep
+from sim.experiments.levers import LEVERS, Lever
+from sim.experiments.runner import run_replications
+from sim.measures.intervals import half_width
+from sim.measures.metrics import MEASURES
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

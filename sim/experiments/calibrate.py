@@ -33,19 +33,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import optimize
 
-from sim.observed import observed_monthly
-from sim.runner import run_replications
-from sim.scenario import (
-    OUTCOMES,
-    Scenario,
-    ScenarioError,
-    parse_yaml,
-    read_document,
-    read_text,
-    validate,
-)
+from sim.experiments.runner import SerialExecutor, run_replications
+from sim.io.observed import observed_monthly
+from sim.io.output import write_text
+from sim.measures.metrics import monthly
+from sim.model.pathway import complete
+from sim.model.replication import simulate
+from sim.scenario.loading import parse_yaml, read_document, read_text
+from sim.scenario.schema import OUTCOMES, Scenario, ScenarioError, validate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "calibration" / "calibration.yaml"
 LOG = ROOT / "calibration" / "last_calibration.json"
 PENALTY = 1e6
@@ -227,8 +224,6 @@ def _nelder_mead(evaluate: Callable[[np.ndarray], float], params: tuple[FreePara
 
 def _front_door(sc: Scenario, seed: int, rep: int):
     """One replication's result (top level so it pickles), for the downstream stage."""
-    from sim.model import simulate
-
     return simulate(sc, seed, rep)
 
 
@@ -286,10 +281,6 @@ def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
 def _calibrate_downstream(cfg: CalibrationConfig, doc: dict, sc: Scenario, executor: Executor | None,
                           budget: int, tick: Callable[[], None]) -> tuple[FitResult, dict]:
     """Second stage: the downstream parameters on the fitted front door's replications."""
-    from sim.metrics import monthly
-    from sim.pathway import complete
-    from sim.runner import SerialExecutor
-
     t0 = time.perf_counter()
     ex = executor or SerialExecutor()
     runs = [f.result() for f in [ex.submit(_front_door, sc, cfg.seed, r) for r in range(cfg.reps)]]
@@ -370,7 +361,6 @@ def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
     y.dump(doc, buf)
     text = buf.getvalue()
     validate(read_document(text, str(path), path.parent), str(path))  # never write a bad file
-    from sim.output import write_text
 
     write_text(text, path)
     return path
@@ -383,8 +373,6 @@ def _show(v: Any) -> str:
 
 
 def save_log(result: FitResult, cfg: CalibrationConfig, path: Path = LOG) -> None:
-    from sim.output import write_text
-
     log = {
         "date": date.today().isoformat(), "seconds": round(result.seconds, 1),
         "evaluations": result.evaluations, "objective_start": result.start_objective,

@@ -21,7 +21,7 @@ import holidays
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
 MIN_PER_DAY = 1440.0
 

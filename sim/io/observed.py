@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-OBSERVED_CSV = Path(__file__).resolve().parents[1] / "calibration" / "observed_monthly.csv"
+OBSERVED_CSV = Path(__file__).resolve().parents[2] / "calibration" / "observed_monthly.csv"
 
 
 @lru_cache(maxsize=1)

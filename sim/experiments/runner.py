@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.backlog import BacklogClearance, backlog_clearance
-from sim.backlog import ranges as _ranges
-from sim.executors import SerialExecutor
-from sim.scenario import POOLS, Scenario, ScenarioError, StaffPool
+from sim.experiments.executors import SerialExecutor
+from sim.measures.backlog import BacklogClearance, backlog_clearance
+from sim.measures.backlog import ranges as _ranges
+from sim.scenario.schema import POOLS, Scenario, ScenarioError, StaffPool
 
 if TYPE_CHECKING:  # the model and measures are imported where used: `check` stays quick
-    from sim.model import RepResult, Saturation
+    from sim.model.results import RepResult, Saturation
 
 # What one replication may ask of this machine; beyond these a run would take hours or exhaust
 # memory, so it is refused before it starts (check_workload; docs/model.md, "Workload budget").
@@ -83,7 +83,7 @@ class RepOutput:
     warnings: list[Saturation]
     events: pd.DataFrame | None = None
     # when the contacts the scenario declares open at the start (`backlog`) were all decided
-    # (sim.metrics.backlog_cleared_at); None if none were declared or some were still open at the end
+    # (sim.measures.metrics.backlog_cleared_at); None if none were declared or some were still open at the end
     backlog_cleared: datetime | None = None
 
 
@@ -142,8 +142,8 @@ def events_table(res: RepResult) -> pd.DataFrame:
 
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
     """One line per saturated queue across replications: which, how large, from when."""
-    from sim.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
-    from sim.metrics import POOL_LABELS
+    from sim.measures.metrics import POOL_LABELS
+    from sim.model.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
 
     lines = []
     for pool in sorted({s.pool for s in found}):
@@ -218,7 +218,7 @@ def _expected_contacts(scenario: Scenario, first: date, last: date) -> float:
 def estimate_workload(scenario: Scenario) -> Workload:
     """The work one replication of `scenario` makes, with its estimated memory and time (the
     costs measured above); for a scenario check_workload has not refused for its span."""
-    from sim.children import history_days
+    from sim.model.children import history_days
 
     run, bl = scenario.run, scenario.backlog
     first = run.start - timedelta(days=int(round(run.warmup_days.value)))
@@ -323,16 +323,16 @@ def preload() -> None:
     A forked worker then starts with them loaded, and an interrupt cannot land inside their
     (compiled) imports, which would leave them half-initialised for the next replication.
     """
-    import sim.downstream  # noqa: F401
-    import sim.metrics  # noqa: F401
-    import sim.model  # noqa: F401
+    import sim.measures.metrics  # noqa: F401
+    import sim.model.downstream  # noqa: F401
+    import sim.model.frontdoor  # noqa: F401
 
 
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
-    from sim.downstream import saturation as downstream_saturation
-    from sim.metrics import backlog_cleared_at, monthly
-    from sim.model import simulate
+    from sim.measures.metrics import backlog_cleared_at, monthly
+    from sim.model.downstream import saturation as downstream_saturation
+    from sim.model.replication import simulate
 
     check_workload(scenario, reps=1)
     res = simulate(scenario, seed, rep)
@@ -508,7 +508,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     ordered = [outputs[r] for r in sorted(outputs)]
     if not ordered:
         raise AllReplicationsFailed(failures)
-    from sim.metrics import summarise
+    from sim.measures.metrics import summarise
 
     monthly_all = pd.concat([o.monthly for o in ordered], ignore_index=True)
     events = None

@@ -14,9 +14,9 @@ Flow of one contact (see docs/model.md for the diagram and every assumption):
   start date, an officer and a PS co-triage it first and settle part of them there (on a day
   the pair is not on duty, PPNs go straight to screening as before).
 
-After the run, sim/pathway.py follows each referral (strategy meeting, S47 enquiry, conference,
-plan, assessment) and decides which child and family each contact is about, without changing
-anything decided here.
+After the front door, sim/model/pathway.py follows each referral (strategy meeting, S47
+enquiry, conference, plan, assessment) and decides which child and family each contact is
+about, without changing anything decided here; `FrontDoorModel.run` returns both.
 
 Staff work only in office hours, may finish a started task after closing (overtime), and are
 on duty on a working day with a probability set by vacancy, leave, sickness and the share of
@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import simpy
-from scipy.special import ndtri
 
-from sim.calendar import WorkCalendar, run_calendar
-from sim.demand import (
+from sim.model.calendar import WorkCalendar, run_calendar
+from sim.model.demand import (
     CALL_DRAWS,
     DECISION_DRAWS,
     DOWNSTREAM_DRAWS,
@@ -45,119 +43,16 @@ from sim.demand import (
     generate,
     stream_volume,
 )
-from sim.params import Duration
-from sim.rng import CHILD_DRAWS, PATHWAY_DRAWS, make_streams, stream
-from sim.scenario import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario, StaffPool
+from sim.model.pathway import complete
+from sim.model.results import KINDS, STAGE_COLUMNS, RepResult, Saturation
+from sim.model.rng import CHILD_DRAWS, PATHWAY_DRAWS, make_streams, stream
+from sim.model.rosters import duty_rosters
+from sim.model.sampling import IA, NFA, REF, draw_durations, outcome_tables, pick
+from sim.scenario.schema import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
 
-IA, EH, REF, NFA = (OUTCOMES.index(o) for o in ("info_advice", "early_help", "referral", "nfa"))
 PHONE, EMAIL, PPN_D, PPN_N = (CHANNELS.index(c) for c in CHANNELS)
 POLICE = SOURCES.index("police")
-KINDS = ("conversation", "email_screen", "ppn_screen", "direction", "cotriage", "da_screen")
 K_CONV, K_EMAIL, K_PPN, K_DIR, K_CT, K_DA = range(len(KINDS))
-STAGE_COLUMNS = ("pool", "contact", "kind", "enqueued", "start", "end", "server", "abandoned")
-
-
-def draw_durations(dist: Duration, u: np.ndarray) -> np.ndarray:
-    """Turn uniforms into durations of the stated distribution, mean and cv (inverse CDF)."""
-    m = dist.mean.value
-    if dist.distribution == "fixed":
-        return np.full(u.shape, m)
-    if dist.distribution == "exponential":
-        return -m * np.log1p(-u)
-    s2 = np.log1p(dist.cv.value ** 2)
-    return np.exp(np.log(m) - s2 / 2 + np.sqrt(s2) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)))
-
-
-def shifted(p: np.ndarray, k: int, new: float) -> np.ndarray:
-    """Set share k to `new` and rescale the others so the shares still sum to 1."""
-    new = float(np.clip(new, 0.0, 1.0))
-    rest = 1.0 - p[k]
-    out = p * ((1.0 - new) / rest) if rest > 0 else np.full_like(p, (1.0 - new) / (len(p) - 1))
-    out[k] = new
-    return out
-
-
-def ppn_quality_shares(p: np.ndarray, sc: Scenario) -> np.ndarray:
-    """PPN outcome shares at the scenario's PPN quality (the file states them at the reference).
-
-    Better-written PPNs end less often in information and advice and less often in a referral
-    made because risk could not be judged; those PPNs need no further action instead.
-    """
-    q = sc.ppn
-    gain = q.quality.value - q.reference_quality.value
-    p = p.copy()
-    for k, effect in ((IA, q.info_advice_effect.value), (REF, q.referral_effect.value)):
-        new = float(np.clip(p[k] * (1.0 - effect * gain), 0.0, 1.0))
-        p[NFA] += p[k] - new
-        p[k] = new
-    if p[NFA] < 0:  # worse PPNs than the reference: take the extra from no further action first
-        p = np.clip(p, 0.0, None)
-        p /= p.sum()
-    return p
-
-
-def outcome_tables(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome shares per (source, channel): written contacts and phone conversations."""
-    o = sc.outcomes
-    written = np.zeros((len(SOURCES), len(CHANNELS), len(OUTCOMES)))
-    for s, src in enumerate(SOURCES):
-        for c, ch in enumerate(CHANNELS):
-            if src == "police":
-                key = {"ppn_domestic": "police_ppn_domestic",
-                       "ppn_nondomestic": "police_ppn_nondomestic"}.get(ch, "police_other")
-            else:
-                key = src
-            p = np.array([o.written[key].value[x] for x in OUTCOMES])
-            if ch.startswith("ppn"):
-                p = ppn_quality_shares(p, sc)
-            written[s, c] = p
-    phone = written.copy()
-    for s in range(len(SOURCES)):
-        for c in range(len(CHANNELS)):
-            p = written[s, c]
-            phone[s, c] = shifted(p, REF, p[REF] * o.conversation_referral_ratio.value)
-    return written, phone
-
-
-def pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Categorical draw per row from cumulative shares `cum` (n x k) and uniforms u (n)."""
-    return np.minimum((u[:, None] > cum).sum(axis=1), cum.shape[1] - 1).astype(np.int8)
-
-
-def pool_roster(pool: StaffPool, cal: WorkCalendar, g: np.random.Generator) -> np.ndarray:
-    """Staff of one pool on duty on this work for each working day.
-
-    Filled posts = establishment x (1 - vacancy), rounded at random to a whole number each day;
-    each filled post is on duty with probability (1 - leave)(1 - sickness) x productive share.
-    Post j of a pool has its own uniform each day, so one more post adds a person without
-    reshuffling anyone else's days (common random numbers across staffing scenarios).
-    """
-    days = [cal.dates[d] for d in cal.working_day_index]
-    months = sorted({(d.year, d.month) for d in days})
-    by_month = {ym: (pool.establishment.at(*ym) * (1 - pool.vacancy_rate.at(*ym)),
-                     (1 - pool.leave_rate.at(*ym)) * (1 - pool.sickness_rate.value)
-                     * pool.productive_share.value) for ym in months}
-    filled = np.array([by_month[(d.year, d.month)][0] for d in days])
-    p_on = np.array([by_month[(d.year, d.month)][1] for d in days])
-    cap = int(np.ceil(max(pool.establishment.range[1], filled.max(initial=0.0))))
-    u_round, u_post = g.random(len(days)), g.random((cap, len(days))).T  # post-major
-    whole = np.floor(filled)
-    posts = (whole + (u_round < filled - whole)).astype(np.int64)
-    has_post = np.arange(cap)[None, :] < posts[:, None]
-    return (has_post & (u_post < p_on[:, None])).sum(axis=1)
-
-
-def duty_rosters(sc: Scenario, cal: WorkCalendar,
-                 streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
-    """Staff on duty on this work for each working day and front-door pool (see pool_roster)."""
-    days = [cal.dates[d] for d in cal.working_day_index]
-    out = {name: pool_roster(sc.staff[name], cal, streams[f"staffing.{name}"]) for name in POOLS}
-    ct = sc.cotriage
-    active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
-    out["cotriage"] = np.where(active, out["cotriage"], 0)
-    if ct.supervisors_from_ps_pool:
-        out["ps"] = np.maximum(out["ps"] - out["cotriage"], 0)
-    return out
 
 
 def contact_draws(arr: Arrivals, streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
@@ -314,25 +209,6 @@ class Pool:
         q = [e[2] for e in self.queue] if self.priority else list(self.queue)
         waiting = [(t, np.nan) for t in q if not t.cancelled]
         return waiting + list(self.in_service.items())
-
-
-@dataclass
-class RepResult:
-    """One replication's event log and the bookkeeping the measures need."""
-
-    scenario: Scenario
-    rep: int
-    cal: WorkCalendar
-    contacts: pd.DataFrame
-    stages: pd.DataFrame
-    rosters: pd.DataFrame
-    queue_daily: pd.DataFrame
-    queue_stats: dict[str, dict[str, float]]
-    warnings: list[Saturation] = field(default_factory=list)
-    seed: int = 0
-    draws: dict[str, np.ndarray] = field(default_factory=dict)  # per-contact uniforms (rows = contacts)
-    backlog_contacts: int = 0  # the first rows of `contacts` were waiting at the start
-    pathway: pd.DataFrame | None = None  # one row per referred child (sim/pathway.py)
 
 
 class FrontDoorModel:
@@ -593,24 +469,8 @@ class FrontDoorModel:
                                                     "codes": np.stack((a.source, a.channel, log["outcome"]))},
                         backlog_contacts=self.n_backlog)
         res.warnings = saturation_warnings(res)
-        from sim.pathway import complete  # after the front door: pathway and children
+        return complete(res)  # after the front door: the pathway after a referral, and the children
 
-        return complete(res)
-
-
-@dataclass(frozen=True)
-class Saturation:
-    """A queue that ended the reported period holding more than its stated saturation level."""
-
-    pool: str
-    waiting: int
-    limit: float
-    since: str
-
-    def message(self, days: float) -> str:
-        return (f"saturated: the {self.pool} queue held {self.waiting} items at the last opening"
-                f" of the period (more than {days:g} days of its demand, {self.limit:.0f}),"
-                f" above that level since {self.since}")
 
 
 def saturation_warnings(res: RepResult) -> list[Saturation]:
@@ -640,8 +500,3 @@ def saturation_warnings(res: RepResult) -> list[Saturation]:
         since = in_period["day"].iloc[first_above]
         out.append(Saturation(pool, int(series[-1]), float(limit), str(pd.Timestamp(since).date())))
     return out
-
-
-def simulate(scenario: Scenario, seed: int | None = None, rep: int = 0) -> RepResult:
-    """Run one replication of a scenario."""
-    return FrontDoorModel(scenario, scenario.run.seed if seed is None else seed, rep).run()

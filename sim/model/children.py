@@ -31,8 +31,8 @@ from datetime import date
 
 import numpy as np
 
-from sim.scenario import CONCERN_SIZES
-from sim.scenario import RETURN_CATEGORIES as CATEGORIES  # noqa: F401 - index order of categories
+from sim.scenario.schema import CONCERN_SIZES
+from sim.scenario.schema import RETURN_CATEGORIES as CATEGORIES  # noqa: F401 - index order of categories
 
 MAX_SIBLINGS = 8  # children per family index block (concern sizes are at most 4)
 REREFERRAL_WINDOW_DAYS = 365  # "within 12 months of the previous referral"

@@ -23,10 +23,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sim import children as ch
-from sim.calendar import MIN_PER_DAY
-from sim.demand import STREAMS, stream_volume
-from sim.downstream import (
+from sim.model import children as ch
+from sim.model.calendar import MIN_PER_DAY
+from sim.model.demand import STREAMS, stream_volume
+from sim.model.downstream import (
     IN_PROGRESS,
     ON_PLAN,
     REFERRAL,
@@ -36,9 +36,10 @@ from sim.downstream import (
     WorkClock,
     follow,
 )
-from sim.model import RepResult, draw_durations, outcome_tables
-from sim.rng import CHILD_DRAWS, OTHER_STREAMS, PATHWAY_DRAWS, stream
-from sim.scenario import CHANNELS, OUTCOMES, RETURN_CATEGORIES, SOURCES, Scenario
+from sim.model.results import RepResult
+from sim.model.rng import CHILD_DRAWS, OTHER_STREAMS, PATHWAY_DRAWS, stream
+from sim.model.sampling import draw_durations, outcome_tables
+from sim.scenario.schema import CHANNELS, OUTCOMES, RETURN_CATEGORIES, SOURCES, Scenario
 
 REF = OUTCOMES.index("referral")
 OPEN = len(OUTCOMES)  # outcome code of a contact not decided when the run stops

@@ -15,8 +15,8 @@ import zlib
 
 import numpy as np
 
-from sim.demand import STREAMS
-from sim.scenario import POOLS
+from sim.model.demand import STREAMS
+from sim.scenario.schema import POOLS
 
 PER_STREAM = ("arrivals", "outcome", "service", "abandonment", "downstream", "pathway", "children")
 # Per-contact uniforms drawn from each stream's "pathway" and "children" generators (attached to

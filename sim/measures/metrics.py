@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from sim.intervals import t_critical
-from sim.model import RepResult
-from sim.scenario import POOLS
+from sim.measures.intervals import t_critical
+from sim.model.results import RepResult
+from sim.scenario.schema import POOLS
 
 # Measures a user sees, with a plain-English label and unit; the order is the output order.
 MEASURES: dict[str, tuple[str, str]] = {

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.scenario import PARTNER_SOURCES, Scenario, validate
+from sim.scenario.schema import PARTNER_SOURCES, Scenario, validate
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.executors import SerialExecutor
-from sim.experiments import per_rep
-from sim.metrics import MEASURES
-from sim.runner import replicate
-from sim.scenario import Scenario, ScenarioError, validate
+from sim.experiments.compare import per_rep
+from sim.experiments.executors import SerialExecutor
+from sim.experiments.runner import replicate
+from sim.measures.metrics import MEASURES
+from sim.scenario.schema import Scenario, ScenarioError, validate
 
 DEFAULT_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "referrals",
                     "util_ps", "abandoned_calls")

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import LOG, ROOT, CalibrationConfig
-from sim.experiments import PERIOD
-from sim.metrics import MEASURES
-from sim.output import write_atomic, write_csv, write_text
-from sim.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, Validation
+from sim.experiments.calibrate import LOG, ROOT, CalibrationConfig
+from sim.experiments.compare import PERIOD
+from sim.experiments.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, Validation
+from sim.io.output import write_atomic, write_csv, write_text
+from sim.measures.metrics import MEASURES
+from sim.model.replication import simulate
 
 REPORT_DIR = ROOT / "calibration"
 # colour-blind-safe (Okabe and Ito)
@@ -241,8 +242,6 @@ def _cross_checks(v: Validation) -> list[str]:
 
 def _repeat_plan_share(v: Validation, reps: int = 3) -> float:
     """Share of plan starts in the reported months whose child had an earlier plan."""
-    from sim.model import simulate
-
     sc, shares = v.results.scenario, []
     for rep in range(reps):
         res = simulate(sc, v.results.seed, rep)

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.calibrate import CONFIG, CalibrationConfig, load_config
-from sim.metrics import MEASURES
-from sim.observed import observed_monthly
-from sim.runner import RunResults, run_replications
-from sim.scenario import Scenario, load
+from sim.experiments.calibrate import CONFIG, CalibrationConfig, load_config
+from sim.experiments.runner import RunResults, run_replications
+from sim.io.observed import observed_monthly
+from sim.measures.metrics import MEASURES
+from sim.scenario.loading import load
+from sim.scenario.schema import Scenario
 
 VOLUME_TOLERANCE = 0.03  # contacts and police contacts within 3% of reported (issue threshold)
 COVERAGE_THRESHOLD = 0.80  # share of held-out cells whose reported value is inside the band

@@ -38,10 +38,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.calendar import MIN_PER_DAY, WorkCalendar, bank_holidays
-from sim.model import RepResult, Saturation, draw_durations, pool_roster
-from sim.rng import PATHWAY_DRAWS
-from sim.scenario import ASSESSMENT_OUTCOMES, Scenario
+from sim.model.calendar import MIN_PER_DAY, WorkCalendar, bank_holidays
+from sim.model.results import RepResult, Saturation
+from sim.model.rng import PATHWAY_DRAWS
+from sim.model.rosters import pool_roster
+from sim.model.sampling import draw_durations
+from sim.scenario.schema import ASSESSMENT_OUTCOMES, Scenario
 
 STRATEGY, STRATEGY_DELAY, S47, S47_DELAY = range(4)  # columns of the per-contact downstream draws
 DAYS_PER_MONTH = 365.25 / 12
@@ -418,7 +420,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
 def saturation(res: RepResult) -> list[Saturation]:
     """Each downstream team whose queue ended the period over its saturation level.
 
-    Judged as the front door's queues are (sim.model.saturation_warnings), so a team with no
+    Judged as the front door's queues are (sim.model.frontdoor.saturation_warnings), so a team with no
     one on duty warns instead of quietly reporting no meetings: the queue at each opening is
     the requests ready and waiting for the team (a chair's slot, or allocation to an
     assessment worker), the level `run.saturation_queue_days` days of the team's average

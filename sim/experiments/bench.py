@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.model import FrontDoorModel
-from sim.scenario import Scenario
+from sim.experiments.compare import compare
+from sim.model.frontdoor import FrontDoorModel
+from sim.scenario.schema import Scenario
 
 
 def mmc_reference(n_arrivals: int, servers: int = 5, rho: float = 0.8, seed: int = 1) -> float:
@@ -84,7 +85,6 @@ def bench_compare(first: Scenario, second: Scenario, reps: int = 20, months: int
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from sim.experiments import compare
 
     workers = workers or os.cpu_count() or 1
     start = pd.Timestamp(first.run.start)
