@@ -1,4 +1,4 @@
-"""Helpers the tests share: scenario variants and the conservation check."""
+"""Helpers the tests share: scenario variants, the conservation check and an injected fault."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.experiments.runner import replicate
 from sim.model.children import MAX_SIBLINGS, REREFERRAL_WINDOW_DAYS
 from sim.model.results import RepResult
 from sim.scenario.loading import deep_merge
@@ -164,3 +165,11 @@ def assert_pathway_conserved(res: RepResult) -> None:
     assert np.all(gap[np.isfinite(gap)] >= 0), "a previous referral after the referral"
     assert np.array_equal(mine["rereferral_12m"].to_numpy(),
                           np.isfinite(gap) & (gap <= REREFERRAL_WINDOW_DAYS * 1440))
+
+
+def replicate_or_raise(scenario, seed, rep, keep_events=False):
+    """`sim.experiments.runner.replicate` with a fault in replication 1 (a two-line message), for the tests of
+    failed replications; importable by a child process (`python -c`) as well."""
+    if rep == 1:
+        raise RuntimeError("a fault in replication 1\non two lines")
+    return replicate(scenario, seed, rep, keep_events)

@@ -22,7 +22,7 @@ from sim.experiments.sensitivity import judged_parameters
 from sim.measures.metrics import MEASURES
 from sim.scenario.loading import loads
 from sim.scenario.schema import MAX_FILE_BYTES
-from tests.app_helpers import go, open_app
+from tests.app_helpers import fewer_posts, go, open_app
 from tests.helpers import ROOT, baseline_doc
 from ui import excel, experiments, params
 from ui.pages import PAGES
@@ -44,6 +44,7 @@ def app() -> AppTest:
     return open_app()
 
 
+@pytest.mark.app
 def test_opens_ready_on_the_baseline_with_reported_figures_beside(app: AppTest) -> None:
     ran = app.session_state.ran
     assert ran is not None and ran.res.scenario.name == "baseline"
@@ -58,12 +59,14 @@ def test_opens_ready_on_the_baseline_with_reported_figures_beside(app: AppTest) 
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.app
 def test_every_page_renders(app: AppTest, page: str) -> None:
     go(app, page)
     assert app.title[0].value
     go(app, "Results")
 
 
+@pytest.mark.app
 def test_levers_show_unit_range_and_provenance(app: AppTest) -> None:
     go(app, "Change the scenario")
     node = baseline_doc()["staff"]["ps"]["establishment"]
@@ -76,6 +79,8 @@ def test_levers_show_unit_range_and_provenance(app: AppTest) -> None:
     go(app, "Results")
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() -> None:
     at = open_app()
     before = period_mean(at, "pct_completed_within_1wd")
@@ -93,12 +98,8 @@ def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() ->
     assert node["provenance"] == "judgement" and "changed in the app" in node["note"]
 
 
-def fewer_posts(pool: str, fewer: float) -> float:
-    """The baseline's posts for a role less `fewer`, kept inside the plausible range."""
-    node = baseline_doc()["staff"][pool]["establishment"]
-    return float(max(node["range"][0], node["default"] - fewer))
-
-
+@pytest.mark.app
+@pytest.mark.slow
 def test_a_repeat_answer_comes_from_the_cache() -> None:
     open_app()  # makes sure the baseline is cached
     t0 = time.perf_counter()
@@ -114,6 +115,8 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_a_malformed_upload_shows_the_error_and_changes_nothing() -> None:
     at = open_app()
     go(at, "Change the scenario")
@@ -125,6 +128,8 @@ def test_a_malformed_upload_shows_the_error_and_changes_nothing() -> None:
     assert at.session_state.edits == {("staff", "csw", "establishment", "default"): fewer_posts("csw", 2)}
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_an_invalid_scenario_upload_names_the_field() -> None:
     doc = baseline_doc()
     doc["staff"]["csw"]["establishment"]["default"] = 99
@@ -135,6 +140,7 @@ def test_an_invalid_scenario_upload_names_the_field() -> None:
             == baseline_doc()["staff"]["csw"]["establishment"]["default"])
 
 
+@pytest.mark.app
 def test_an_oversized_upload_is_refused_unread() -> None:
     at = upload(open_app(), "huge.yaml", b"#" * (MAX_FILE_BYTES + 1))
     errors = " ".join(e.value for e in at.error)
@@ -148,59 +154,8 @@ def session_snapshot(at: AppTest) -> dict:
             "saved": dict(ss.saved), "seed": ss.seed, "reps": ss.reps}
 
 
-BOMB = "".join(f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9 if p else ["lol"] * 9) + "]\n"
-               for p, c in zip([None, *"abcdefgh"], "abcdefghi", strict=True)).encode()
-
-
-def with_value(path: tuple[str, ...], value: float) -> bytes:
-    """The baseline as a YAML file with one number replaced (NaN or infinity come out as .nan, .inf)."""
-    doc = baseline_doc()
-    params.set_in(doc, path, value)
-    return yaml.safe_dump(doc, sort_keys=False).encode()
-
-
-BAD_UPLOADS = {
-    "alias_bomb.yaml": (BOMB, ["aliases", "expand it to more than", "values", "not read"]),
-    "deep.yaml": (b"name: deep\nrun: " + b"[" * 5000 + b"]" * 5000 + b"\n",
-                  ["nested more than", "levels deep", "not read"]),
-    "nan.yaml": (with_value(("service", "conversation_minutes", "cv", "value"), float("nan")),
-                 ["service.conversation_minutes.cv.value", "got nan", "finite"]),
-    "inf.yaml": (with_value(("calendar", "office_open_hour", "value"), float("inf")),
-                 ["calendar.office_open_hour.value", "got inf", "finite"]),
-    "latin1.yaml": ("name: Sant\u00e9\n".encode("latin-1"), ["not a text file", "not UTF-8"]),
-    "giant_number.yaml": (b"name: x\nrun:\n  seed: " + b"9" * 5000 + b"\n", ["a number of 5,000 characters"]),
-}
-
-
-@pytest.fixture(scope="module")
-def edited() -> AppTest:
-    at = open_app()
-    go(at, "Change the scenario")
-    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
-    return at
-
-
-@pytest.mark.parametrize("name", list(BAD_UPLOADS))
-def test_a_hostile_upload_is_refused_naming_the_problem_and_nothing_changes(edited: AppTest,
-                                                                           name: str) -> None:
-    data, words = BAD_UPLOADS[name]
-    before = session_snapshot(edited)
-    t0 = time.perf_counter()
-    upload(edited, name, data)
-    assert time.perf_counter() - t0 < 20
-    errors = [e.value for e in edited.error if "Upload refused" in e.value]
-    assert len(errors) == 1 and "\n" not in errors[0], errors
-    assert errors[0].startswith(f"Upload refused: {name}: ")
-    assert all(w in errors[0] for w in words), errors[0]
-    assert session_snapshot(edited) == before
-
-
-def test_an_upload_may_extend_only_a_library_scenario() -> None:
-    at = upload(open_app(), "sneaky.yaml", b"extends: ../../etc/hostname\nname: sneaky\n")
-    errors = " ".join(e.value for e in at.error)
-    assert "must name a scenario file in scenarios/" in errors
-
-
+@pytest.mark.slow
+@pytest.mark.app
 def test_a_downloaded_scenario_uploads_again() -> None:
     at = open_app()
     go(at, "Change the scenario")
@@ -215,6 +170,8 @@ def test_a_downloaded_scenario_uploads_again() -> None:
     assert fresh.session_state.original["staff"]["ps"]["establishment"]["default"] == fewer_posts("ps", 1)
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_every_library_scenario_loads_into_the_levers_unchanged() -> None:
     at = go(open_app(), "Change the scenario")
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
@@ -226,6 +183,8 @@ def test_every_library_scenario_loads_into_the_levers_unchanged() -> None:
         assert at.session_state.source == path.name and at.session_state.edits == {}, path.name
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_compare_gives_paired_differences() -> None:
     at = open_app()
     go(at, "Compare and target")
@@ -258,6 +217,8 @@ def set_target(at: AppTest, question: str, lever: str, reps: int, coarse: int, f
     return at
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_target_finder_estimates_then_answers_then_remembers() -> None:
     at = set_target(open_app(), "within_1wd_95", "ps_posts", reps=2, coarse=3, fine=0)
     words = texts(at)
@@ -286,6 +247,8 @@ def test_target_finder_estimates_then_answers_then_remembers() -> None:
     assert at.number_input(key="target_reps").value == 2
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_the_30_percent_question_is_measured_against_before_the_approach() -> None:
     at = set_target(open_app(), "referrals_30pct", "conversation_effect", reps=2, coarse=2, fine=0)
     assert "plus the same replications of the front door before the conversations approach" in texts(at)
@@ -299,6 +262,8 @@ def test_the_30_percent_question_is_measured_against_before_the_approach() -> No
     assert grid.sort_values("value")["mean"].is_monotonic_increasing
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_a_long_target_search_says_so_before_starting() -> None:
     at = set_target(open_app(), "within_1wd_95", "csw_posts", reps=400, coarse=9, fine=6)
     assert "This search could take" in " ".join(w.value for w in at.warning)
@@ -307,6 +272,8 @@ def test_a_long_target_search_says_so_before_starting() -> None:
     assert not at.button(key="run_target").disabled
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_tornado_on_chosen_assumptions_in_plain_words() -> None:
     at = go(open_app(), "Assumptions")
     chosen = ["staff.csw.productive_share", "service.conversation_minutes.mean"]
@@ -339,6 +306,8 @@ def test_tornado_on_chosen_assumptions_in_plain_words() -> None:
     assert again.session_state.sensitivity.table.equals(run.table)
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_every_assumption_at_once_says_how_long_first() -> None:
     at = go(open_app(), "Assumptions")
     at.radio(key="sens_scope").set_value("Every judged assumption").run()
@@ -355,6 +324,8 @@ def test_every_judged_assumption_has_a_plain_english_name(baseline) -> None:
         assert "_" not in name and path not in name and name[0].isupper() and "(another)" not in name, name
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_assumptions_page_lists_every_parameter() -> None:
     at = go(open_app(), "Assumptions")
     table = at.dataframe[0].value
@@ -366,6 +337,8 @@ def test_assumptions_page_lists_every_parameter() -> None:
     assert any("mean absolute % error" in list(d.value.columns) for d in at.dataframe[1:])
 
 
+@pytest.mark.app
+@pytest.mark.slow
 def test_downloads_page_offers_the_workbook_and_csvs() -> None:
     at = go(open_app(), "Downloads")
     labels = [b.label for b in at.get("download_button")]
@@ -375,6 +348,7 @@ def test_downloads_page_offers_the_workbook_and_csvs() -> None:
     assert {"Inputs", "Monthly", "Summary", "Comparison", "Assumptions"} <= set(book.sheetnames)
 
 
+@pytest.mark.app
 def test_a_long_run_says_so_before_starting() -> None:
     at = open_app()
     at.sidebar.number_input(key="reps").set_value(400).run()

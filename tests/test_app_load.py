@@ -20,21 +20,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, TITLES, go, idle, streamlit_server
 from tests.helpers import baseline_doc
-from tests.test_app_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TITLES,
-    go,
-    idle,
-    streamlit_server,
-    sync_playwright,
-)
 
 pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
 ]
+sync_playwright = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
+).sync_playwright
 
 REPS = 2
 PAGE_LIMIT = 30.0  # seconds for any page to be drawn in full, even while three runs share two workers

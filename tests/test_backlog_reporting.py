@@ -64,6 +64,7 @@ def test_monday_backlog_is_cleared_within_the_first_fortnight():
 # the command line
 
 
+@pytest.mark.slow
 def test_run_prints_and_writes_when_the_backlog_was_cleared_as_backlog_cleared_at_gives(tmp_path):
     out = tmp_path / "out"
     res = _run("run", str(MONDAY), "--reps", "3", "--seed", "11", "--workers", "2",
@@ -89,9 +90,10 @@ def test_run_prints_and_writes_when_the_backlog_was_cleared_as_backlog_cleared_a
     assert f"(earliest {first:%a} {first.day} {first:%b %Y} " in line and "in all 3 replications" in line
 
 
+@pytest.mark.slow
 def test_run_says_plainly_when_the_backlog_was_never_cleared(tmp_path):
     scenario = tmp_path / "too_many.yaml"
-    scenario.write_text(f"extends: {MONDAY}\nname: too_many_emails\n"
+    scenario.write_text("extends: monday_backlog.yaml\nname: too_many_emails\n"
                         "run: {end: 2023-10-03, cooldown_days: {value: 0, range: [0, 60]}}\n"
                         "backlog: {emails_unread: {value: 5000, range: [0, 10000]}}\n", encoding="utf-8")
     out = tmp_path / "out"
@@ -106,6 +108,7 @@ def test_run_says_plainly_when_the_backlog_was_never_cleared(tmp_path):
             " (2023-10-04 00:00) in 2 of 2 replications") in res.stderr
 
 
+@pytest.mark.slow
 def test_run_without_a_declared_backlog_says_nothing_about_one(tmp_path):
     out = tmp_path / "out"
     res = _run("run", str(BASELINE), "--reps", "1", "--start", "2023-09-01", "--end", "2023-09-30",
@@ -119,6 +122,8 @@ def test_run_without_a_declared_backlog_says_nothing_about_one(tmp_path):
 # the app
 
 
+@pytest.mark.slow
+@pytest.mark.app
 def test_app_results_say_when_the_monday_backlog_was_cleared():
     at = open_app()
     assert not any("open at the start" in i.value for i in at.info)  # the baseline declares none
@@ -153,6 +158,7 @@ def test_strategy_delay_is_labelled_as_the_time_to_gather_partners(part):
     assert name.endswith(": average") == bool(part)
 
 
+@pytest.mark.app
 def test_levers_page_shows_the_strategy_delay_as_the_time_to_gather_partners():
     at = go(open_app(), "Change the scenario")
     heads = [m.value for m in at.markdown]

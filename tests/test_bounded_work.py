@@ -268,6 +268,7 @@ def test_reused_replications_drop_logs_not_asked_for(monkeypatch):
     assert res.events is None and res.monthly["rep"].tolist() == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_first_events_are_identical_serial_process_and_dask():
     sc = variant(start="2023-09-01", end="2023-09-30")
     kinds = ["serial", "process"]

@@ -81,14 +81,14 @@ def _one_error(capsys, rc: int, code: int = EXIT_INPUT) -> str:
 @pytest.fixture
 def no_replications(monkeypatch):
     """Make any attempt to run a replication fail the test: the check must come first."""
-    import sim.experiments.compare
+    import sim.experiments
     import sim.experiments.runner
     import sim.experiments.sensitivity
 
     def ran(*a, **k):
         raise AssertionError("replications ran before the input was checked")
 
-    for mod, name in ((sim.experiments.runner, "run_replications"), (sim.experiments.compare, "compare"),
+    for mod, name in ((sim.experiments.runner, "run_replications"), (sim.experiments, "compare"),
                       (sim.experiments.sensitivity, "one_at_a_time"), (sim.experiments.runner, "replicate")):
         monkeypatch.setattr(mod, name, ran)
 
@@ -147,6 +147,7 @@ def test_an_empty_out_is_refused(command, empty, month, other, capsys, no_replic
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_compare_says_when_a_scenario_is_put_on_the_first_ones_period(month, other, capsys, tmp_path):
     out = tmp_path / "o"
     rc = main(["compare", str(month), str(other), *QUICK, "--out", str(out)])
@@ -308,6 +309,7 @@ def test_check_goes_on_after_an_error_in_one_file(fault, code, said, month, monk
 
 
 @pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.slow
 def test_a_full_disk_while_writing_is_one_line_and_keeps_the_previous_results(command, month, other,
                                                                               monkeypatch, capsys,
                                                                               tmp_path):
@@ -453,6 +455,7 @@ def _assert_lost(capfd, rc: int, *words: str) -> None:
 
 
 @needs_dask
+@pytest.mark.slow
 def test_a_scheduler_with_no_worker_stops_the_run_within_the_stated_time(scheduler, monkeypatch,
                                                                          capfd, tmp_path):
     assert sim.experiments.executors.NO_WORKER_SECONDS == 60  # the documented bound (EPILOG, --help)
@@ -469,6 +472,7 @@ def test_a_scheduler_with_no_worker_stops_the_run_within_the_stated_time(schedul
 
 
 @needs_dask
+@pytest.mark.slow
 def test_workers_that_all_die_stop_the_run_within_the_stated_time(scheduler, monkeypatch, capfd,
                                                                   tmp_path):
     monkeypatch.setattr(sim.experiments.executors, "NO_WORKER_SECONDS", 2.0)
@@ -497,6 +501,7 @@ def test_workers_that_all_die_stop_the_run_within_the_stated_time(scheduler, mon
 
 
 @needs_dask
+@pytest.mark.slow
 def test_a_scheduler_that_dies_is_exit_4_with_one_line(scheduler, monkeypatch, capfd, tmp_path):
     monkeypatch.setattr(sim.experiments.executors, "DaskExecutor", _Recorder)
     _Recorder.first_done.clear()
@@ -524,6 +529,7 @@ def test_a_scheduler_that_dies_is_exit_4_with_one_line(scheduler, monkeypatch, c
 
 
 @needs_dask
+@pytest.mark.slow
 def test_ctrl_c_during_and_after_a_local_cluster_start_up_gives_one_line(tmp_path):
     """Ctrl-C to the whole process group (as a terminal sends it), over and over from the start:
     the run ends with exit 130 and one line; no worker and no exit hook prints a traceback."""

@@ -17,6 +17,7 @@ REQUIRED = ["rep", "month", "contacts", "police_contacts", "police_info_advice",
             "pct_strategy_to_s47", "phone_contacts", "email_contacts", "ppn_contacts"]
 
 
+@pytest.mark.slow
 def test_run_writes_events_monthly_summary(tmp_path):
     out = tmp_path / "out"
     res = subprocess.run(

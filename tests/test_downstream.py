@@ -309,6 +309,7 @@ def test_children_histories_are_consistent(baseline_result):
     assert np.isfinite(pw.loc[np.isfinite(pw["icpc"]), "s47_start"]).all()
 
 
+@pytest.mark.slow
 def test_warm_start_makes_rereferrals_meaningful_from_july():
     cold = variant({"children": {"history_months": {"value": 0, "range": [0, 36]}}})
     warm = variant()
@@ -335,6 +336,7 @@ def test_downstream_changes_leave_the_front_door_alone(baseline):
     (("strategy_meetings", "chairs"), [12, 19, 30], "pct_strategy_on_time"),
     (("assessments", "team"), [70, 85, 110], "pct_assessments_45d"),
 ])
+@pytest.mark.slow
 def test_monotone_more_downstream_capacity_never_worse(path, levels, measure):
     means = []
     for level in levels:

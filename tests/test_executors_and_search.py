@@ -18,6 +18,7 @@ def short():
     return variant(start="2023-09-01", end="2023-09-30")
 
 
+@pytest.mark.slow
 def test_determinism_serial_process_and_dask_give_identical_results(short):
     pytest.importorskip("distributed")
     out = {}
@@ -33,6 +34,7 @@ def test_unknown_executor_is_refused():
         pass
 
 
+@pytest.mark.slow
 def test_choose_reps_stops_when_precision_is_reached_and_held(short):
     choice = choose_reps(short, seed=5, precision=0.05, min_reps=4, look_ahead=3, max_reps=40)
     trace = choice.trace
@@ -56,6 +58,7 @@ class CountingExecutor(SerialExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+@pytest.mark.slow
 def test_replications_run_to_choose_the_count_are_reused_not_run_again(short):
     choice = choose_reps(short, seed=5, precision=0.05, min_reps=3, look_ahead=2, max_reps=40)
     ex = CountingExecutor()
@@ -85,6 +88,7 @@ def test_choose_reps_says_when_precision_is_out_of_reach(short):
     assert choice.ran == 4 and "not reached within 4" in choice.results.warnings[0]
 
 
+@pytest.mark.slow
 def test_choose_reps_tighter_precision_needs_more(short):
     loose = choose_reps(short, seed=5, precision=0.05, min_reps=3, look_ahead=2, max_reps=40)
     tight = choose_reps(short, seed=5, precision=0.01, min_reps=3, look_ahead=2, max_reps=40)
@@ -100,6 +104,7 @@ def test_levers_change_what_they_say(short):
         assert p.value == pytest.approx(before + (1 - before) / 2)
 
 
+@pytest.mark.slow
 def test_target_finder_meets_a_reachable_target_and_reports_an_unreachable_one(short):
     res = find_target(short, "ps_posts", "within_1wd_95", reps=4, coarse=4, fine=2)
     g = res.grid

@@ -6,10 +6,13 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from sim.experiments.compare import PERIOD, compare, paired_differences
 from sim.experiments.runner import run_replications
-from tests.helpers import BASELINE, ROOT, staff_level, variant
+from tests.helpers import ROOT, staff_level, variant
+
+pytestmark = pytest.mark.slow  # each runs replications of several scenarios (6 to 25 s)
 
 
 def _width(table: pd.DataFrame, scenario: str, measure: str) -> float:
@@ -38,10 +41,10 @@ def test_common_random_numbers_narrow_the_interval_on_the_difference():
 
 def test_compare_cli_writes_comparison(tmp_path):
     other = tmp_path / "more.yaml"
-    other.write_text(f"extends: {BASELINE}\nname: more supervisors\nrun:\n  end: 2023-08-31\n"
+    other.write_text("extends: baseline.yaml\nname: more supervisors\nrun:\n  end: 2023-08-31\n"
                      "staff:\n  ps:\n    establishment:\n      default: 10\n")
     base = tmp_path / "base.yaml"
-    base.write_text(f"extends: {BASELINE}\nrun:\n  end: 2023-08-31\n")
+    base.write_text("extends: baseline.yaml\nrun:\n  end: 2023-08-31\n")
     res = subprocess.run([sys.executable, "-m", "sim", "compare", str(base), str(other),
                           "--reps", "3", "--out", str(tmp_path / "o"), "--quiet"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import loading as scenario_module
 from sim.experiments.calibrate import load_config
+from sim.scenario import loading as scenario_module
 from sim.scenario.loading import load, loads
 from sim.scenario.schema import ScenarioError
 from tests.app_helpers import fewer_posts, go, open_app
@@ -180,7 +180,14 @@ def session_snapshot(at) -> dict:
             "saved": dict(ss.saved), "seed": ss.seed, "reps": ss.reps}
 
 
-@pytest.mark.parametrize("name", list(BAD_UPLOADS))
+# One of each kind (a path outside the library, an alias bomb, deep nesting, a non-finite number)
+# runs in the quick suite (`-m "not slow"`); the rest, at about 1.5 s of app reruns each, with -m slow.
+QUICK_UPLOADS = {"bypass.yaml", "alias_bomb.yaml", "deep.yaml", "nan.yaml"}
+
+
+@pytest.mark.parametrize("name", [n if n in QUICK_UPLOADS else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in BAD_UPLOADS])
+@pytest.mark.app
 def test_a_hostile_upload_is_refused_in_one_line_and_nothing_changes(edited, name, secret_file):
     data, words = BAD_UPLOADS[name]
     if data is None:

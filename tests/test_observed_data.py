@@ -2,8 +2,13 @@
 
 calibration/observed_monthly.csv and calibration/observed_events.csv are copied by hand
 from seed 003 (Bradford Children and Families Trust improvement plan progress report,
-July to December 2023). These tests check the files' shape, and re-read the seed text
-itself so that a mistyped number, a shifted month or a wrong line citation fails.
+July to December 2023). These tests check the files' shape, and re-read the seed text so
+that a mistyped number, a shifted month or a wrong line citation fails.
+
+The seed text they read is calibration/seed_003_extract.txt (the lines the checks read, each
+with its original line number), so they run on any clean clone. Where the seed documents
+folder ../shared/seeds is present, the extract itself is checked against the seed: every line
+identical to the seed's line of that number, and no other seed line that the checks would read.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = REPO / "calibration"
 MONTHLY_CSV = CALIBRATION / "observed_monthly.csv"
 EVENTS_CSV = CALIBRATION / "observed_events.csv"
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+EXTRACT = CALIBRATION / "seed_003_extract.txt"
+SEEDS = REPO.parent / "shared" / "seeds"
 SEED_003 = SEEDS / "003_91ed9aa609e0591f.txt"
+EXTRACT_LINE = re.compile(r"^(\d+)\t(.*)$")
+REDACTED = "[name removed]"  # in the extract, stands for a person's name in the seed line
 
 MONTHS = ["2023-07", "2023-08", "2023-09", "2023-10", "2023-11", "2023-12"]
 
@@ -93,34 +101,40 @@ def wide(monthly: pd.DataFrame) -> pd.DataFrame:
     return monthly.pivot(index="month", columns="measure", values="value")
 
 
-@pytest.fixture(scope="module")
-def seed_lines() -> list[str]:
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed documents folder not found at {SEEDS}; transcription not re-checked")
-    assert SEED_003.is_file(), f"seeds folder present but {SEED_003.name} is missing"
-    return SEED_003.read_text(encoding="utf-8").splitlines()
+def read_extract() -> dict[int, str]:
+    """The extract's lines of seed 003 by their line number in the seed ('#' lines are its header)."""
+    path, lines = EXTRACT, {}
+    for k, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text.startswith("#") or not text.strip():
+            continue
+        m = EXTRACT_LINE.match(text)
+        assert m, f"{path.name} line {k} is neither a comment nor 'number<TAB>text': {text[:80]!r}"
+        n = int(m.group(1))
+        assert n not in lines, f"{path.name}: seed line {n} given twice"
+        assert not lines or n > max(lines), f"{path.name}: seed line {n} out of order"
+        lines[n] = m.group(2)
+    return lines
 
 
-@pytest.fixture(scope="module")
-def seed_monthly(seed_lines: list[str]) -> dict[str, dict[str, float]]:
-    """Every monthly figure of seed 003, parsed from the text: {measure: {month: value}}."""
+def parse_seed_monthly(seed_lines: dict[int, str]) -> dict[str, dict[str, float]]:
+    """Every monthly figure of seed 003, parsed from its text: {measure: {month: value}}."""
     out: dict[str, dict[str, float]] = {}
 
     for measure, label in SEED_TABLE_ROWS.items():
         row = re.compile(r"^" + re.escape(label) + r"\t(?:Low|High)\t(.*)$")
-        hits = [(i, m) for i, line in enumerate(seed_lines) if (m := row.match(line))]
+        hits = [(n, m) for n, line in seed_lines.items() if (m := row.match(line))]
         assert len(hits) == 1, f"expected one seed row labelled {label!r}, found {len(hits)}"
-        idx, match = hits[0]
+        at, match = hits[0]
         values = [float(v) for v in NUMBER.findall(match.group(1))]
         assert len(values) == 6, f"{label!r}: expected 6 monthly values, got {values}"
         # The nearest table header above the row must list Jul 23 .. Dec 23 in order.
-        header = next(
-            seed_lines[j] for j in range(idx, -1, -1) if seed_lines[j].startswith(TABLE_HEADER)
-        )
+        above = [n for n, line in seed_lines.items() if n <= at and line.startswith(TABLE_HEADER)]
+        assert above, f"no table header above the row labelled {label!r} (line {at})"
+        header = seed_lines[max(above)]
         assert header.split("\t")[2:] == EXPECTED_HEADER_MONTHS, header
         out[measure] = dict(zip(MONTHS, values, strict=True))
 
-    police_rows = [m for line in seed_lines if (m := POLICE_ROW.match(line))]
+    police_rows = [m for line in seed_lines.values() if (m := POLICE_ROW.match(line))]
     assert len(police_rows) == 6, f"expected 6 police table rows, found {len(police_rows)}"
     for col in (
         "contacts",
@@ -139,6 +153,30 @@ def seed_monthly(seed_lines: list[str]) -> dict[str, dict[str, float]]:
         out["pct_police_info_advice"][month] = float(m.group(6))
     assert list(out["contacts"]) == MONTHS, "police table months out of order"
     return out
+
+
+def cited(seed_lines: dict[int, str], n: int) -> str:
+    assert n in seed_lines, f"seed 003 line {n} is cited but not in {EXTRACT.name}"
+    return seed_lines[n]
+
+
+@pytest.fixture(scope="module")
+def seed_lines() -> dict[int, str]:
+    return read_extract()
+
+
+@pytest.fixture(scope="module")
+def seed_monthly(seed_lines: dict[int, str]) -> dict[str, dict[str, float]]:
+    return parse_seed_monthly(seed_lines)
+
+
+@pytest.fixture(scope="module")
+def full_seed() -> dict[int, str]:
+    """All of seed 003 by line number, where the seed documents are beside the repository."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed documents folder not found at {SEEDS}; the extract is not re-checked")
+    assert SEED_003.is_file(), f"seeds folder present but {SEED_003.name} is missing"
+    return dict(enumerate(SEED_003.read_text(encoding="utf-8").splitlines(), start=1))
 
 
 def _numbers_in(line: str) -> set[float]:
@@ -259,21 +297,21 @@ def test_contacts_is_police_table_total(
         assert wide.loc[m, "contacts_ifd_table"] == seed_monthly["contacts_ifd_table"][m]
 
 
-def test_monthly_cited_lines_hold_the_values(monthly: pd.DataFrame, seed_lines: list[str]) -> None:
+def test_monthly_cited_lines_hold_the_values(monthly: pd.DataFrame, seed_lines: dict[int, str]) -> None:
     for row in monthly.itertuples():
         line_no = int(LINE_REF.search(row.source).group(1))
-        line = seed_lines[line_no - 1]
+        line = cited(seed_lines, line_no)
         assert float(row.value) in _numbers_in(line), (
             f"{row.measure} {row.month}={row.value} not on seed 003 line {line_no}: {line[:120]!r}"
         )
 
 
-def test_events_cited_lines_hold_the_values(events: pd.DataFrame, seed_lines: list[str]) -> None:
+def test_events_cited_lines_hold_the_values(events: pd.DataFrame, seed_lines: dict[int, str]) -> None:
     for row in events.itertuples():
         assert row.source.startswith("seed 003"), row.source
         ref = LINE_REF.search(row.source)
         assert ref, f"no line reference in {row.source!r}"
-        line = seed_lines[int(ref.group(1)) - 1]
+        line = cited(seed_lines, int(ref.group(1)))
         if row.unit == "date":
             continue
         assert float(row.value) in _numbers_in(line), (
@@ -281,16 +319,44 @@ def test_events_cited_lines_hold_the_values(events: pd.DataFrame, seed_lines: li
         )
 
 
-def test_event_dates_on_cited_lines(events: pd.DataFrame, seed_lines: list[str]) -> None:
+def test_event_dates_on_cited_lines(events: pd.DataFrame, seed_lines: dict[int, str]) -> None:
     def line(measure: str) -> str:
         src = events.set_index("measure").loc[measure, "source"]
-        return seed_lines[int(LINE_REF.search(src).group(1)) - 1]
+        return cited(seed_lines, int(LINE_REF.search(src).group(1)))
 
     assert "22nd of January 2024" in line("police_co_triage_start")
     assert "co-triage" in line("police_co_triage_start")
     assert "31st October 23" in line("ppn_joint_audit")
     assert "October/November 23" in line("ppn_training")
     assert "November 22" in line("conversations_approach_launch")
+
+
+# ------------------------------------------- (b') the extract against the seed, where present
+
+
+def test_extract_says_what_it_is_and_where_it_comes_from() -> None:
+    header = " ".join(x.lstrip("# ") for x in EXTRACT.read_text(encoding="utf-8").splitlines()
+                      if x.startswith("#"))
+    for words in ("seed 003", SEED_003.name, "Bradford Children and Families Trust",
+                  "improvement plan progress report", "original line number"):
+        assert words in header, words
+
+
+def test_extract_lines_are_the_seed_lines_of_those_numbers(full_seed: dict[int, str]) -> None:
+    extract = read_extract()
+    assert extract, f"{EXTRACT.name} holds no lines"
+    for n, text in extract.items():
+        assert n in full_seed, f"{EXTRACT.name}: line {n} is beyond the seed's {len(full_seed)} lines"
+        # identical, except that each [name removed] stands for a name in the seed line
+        pattern = ".+?".join(re.escape(part) for part in text.split(REDACTED))
+        assert re.fullmatch(pattern, full_seed[n]), (
+            f"line {n} differs from the seed:\n extract {text[:160]!r}\n seed    {full_seed[n][:160]!r}")
+
+
+def test_seed_holds_no_other_line_the_checks_read(full_seed: dict[int, str]) -> None:
+    """The whole seed parses to the same figures as the extract: no second row with a table's
+    label, no seventh police row, no nearer table header was left out of the extract."""
+    assert parse_seed_monthly(full_seed) == parse_seed_monthly(read_extract())
 
 
 # ------------------------------------------------------------- (c) internal consistency

@@ -175,6 +175,7 @@ def test_a_set_that_drops_a_file_never_shows_the_old_one(tmp_path):
     assert not (out / "events.csv").exists() and not (out / "events.csv").is_symlink()
 
 
+@pytest.mark.slow
 def test_two_kills_in_a_row_still_leave_one_whole_set(tmp_path):
     steps = count_steps(tmp_path, "drops events")
     sets = {"A": RUN, "B": NO_EVENTS, "C": RUN}
@@ -219,6 +220,7 @@ def _forked_write(out: Path, names: tuple[str, ...], step: int, how: str) -> int
 @needs_fork
 @pytest.mark.parametrize("kind, how", [("drops events", "SIGKILL"), ("plain files", "SIGKILL"),
                                        ("adds events", "os._exit")])
+@pytest.mark.slow
 def test_a_real_kill_at_any_step_leaves_one_whole_set(tmp_path, kind, how):
     steps = count_steps(tmp_path, kind)
     seen = set()

@@ -127,7 +127,7 @@ def test_unsafe_yaml_is_not_executed():
 
 def test_extends_merges_only_what_changes(tmp_path):
     child = tmp_path / "child.yaml"
-    child.write_text(f"extends: {BASELINE}\nname: fewer-supervisors\n"
+    child.write_text("extends: baseline.yaml\nname: fewer-supervisors\n"
                      "staff:\n  ps:\n    establishment:\n      default: 6\n")
     sc = load(child)
     assert sc.name == "fewer-supervisors"

@@ -33,6 +33,7 @@ def test_range_ends_give_valid_scenarios(short):
             validate(p.set(doc, end), p.name)
 
 
+@pytest.mark.slow
 def test_one_at_a_time_swings_point_the_expected_way(short):
     only = ["staff.csw.establishment", "service.email_screen_minutes.mean",
             "outcomes.conversation_referral_ratio"]
@@ -48,6 +49,7 @@ def test_one_at_a_time_swings_point_the_expected_way(short):
     assert (t["swing"] >= 0).all()
 
 
+@pytest.mark.slow
 def test_sobol_indices_rank_the_influential_parameter(short):
     params = [p for p in judged_parameters(short)
               if p.name in ("outcomes.conversation_referral_ratio", "da_hub.dram_hour")]
@@ -58,16 +60,17 @@ def test_sobol_indices_rank_the_influential_parameter(short):
     assert conv["total"] > dram["total"]
 
 
+@pytest.mark.slow
 def test_sensitivity_cli_writes_its_tables_as_one_set(tmp_path):
     import subprocess
     import sys
 
     import pandas as pd
 
-    from tests.helpers import BASELINE, ROOT
+    from tests.helpers import ROOT
 
     scen = tmp_path / "short.yaml"
-    scen.write_text(f"extends: {BASELINE}\nrun:\n  start: 2023-09-01\n  end: 2023-09-30\n")
+    scen.write_text("extends: baseline.yaml\nrun:\n  start: 2023-09-01\n  end: 2023-09-30\n")
     out = tmp_path / "out"
     out.mkdir()
     (out / "sobol.csv").write_text("from an earlier run\n")
