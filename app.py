@@ -1,7 +1,7 @@
 """The front-door simulator in a browser: `streamlit run app.py`.
 
 Opens on the baseline (Bradford's Integrated Front Door, July to December 2023) and answers it
-at once, with the reported figures beside the model's. The pages are in ui/pages.py; the
+at once, with the reported figures beside the model's. The pages are in ui/pages/ (one module a page); the
 simulator itself (sim/) knows nothing of Streamlit.
 """
 

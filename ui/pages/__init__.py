@@ -1,0 +1,24 @@
+"""The app's pages, one module a page: results, levers, compare and target, assumptions,
+downloads (`common` holds what they share).
+
+Each page is a function of the session's state (ui/state.py); app.py only chooses which to
+draw. Wording is for a service manager, a police partner or an improvement lead: measures by
+their performance-pack names, units on every number, uncertainty always shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ui.pages.assumptions import assumptions_page
+from ui.pages.common import PAGES, sidebar
+from ui.pages.compare import compare_page
+from ui.pages.downloads import downloads_page
+from ui.pages.results import results_page
+from ui.pages.scenario import levers_page
+
+DRAW: dict[str, Callable[[], None]] = {
+    "Results": results_page, "Change the scenario": levers_page, "Compare and target": compare_page,
+    "Assumptions": assumptions_page, "Downloads": downloads_page,
+}
+__all__ = ["DRAW", "PAGES", "sidebar"]

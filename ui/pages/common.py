@@ -1,0 +1,264 @@
+"""What every page shares: the run controls and estimate, the sidebar, the headline figures and
+the results block, and saving a scenario for comparison."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sim.experiments.compare import paired_differences
+from sim.experiments.runner import RunResults
+from sim.io.observed import observed_monthly
+from sim.measures.metrics import MEASURES
+from sim.scenario.schema import Scenario
+from ui import charts, excel, params, runs, state
+from ui.charts import fmt
+
+PAGES = ("Results", "Change the scenario", "Compare and target", "Assumptions", "Downloads")
+REPORTED_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
+                     "contacts", "police_contacts", "pct_strategy_to_s47", "police_info_advice")
+HEADLINES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
+             "pct_strategy_to_s47", "contacts", "abandoned_calls", "util_csw", "util_ps")
+COMPARE_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "referrals",
+                    "pct_police_info_advice", "strategy_meetings", "s47_enquiries", "abandoned_calls",
+                    "wait_hours_csw", "wait_hours_ps", "util_csw", "util_ps", "overtime_hours_csw",
+                    "overtime_hours_ps", "open_at_month_end")
+
+
+def about(doc: dict) -> str:
+    """The plain-English account of what the model is and is not (honest about calibration)."""
+    table = params.assumptions(doc)
+    n = len(table)
+    fitted = int((table["provenance"] == "calibrated").sum())
+    judged = int((table["provenance"] == "judgement").sum())
+    fit = (f"{fitted} of its {n} settings have been fitted to the reported months"
+           if fitted else "none of its settings has yet been fitted to the reported months, so staffing"
+                          " and task times are first estimates")
+    return (
+        "**What this is.** A computer model of Bradford's Integrated Front Door for children's social care."
+        " It takes the contacts the service reported for July to December 2023 and follows each one: phone"
+        " conversations with consultant social workers, screening of emails and police protection notices"
+        " (PPNs) by practice supervisors, the domestic abuse hub and, if switched on, police co-triage;"
+        " then it counts what the monthly performance pack counts, such as the share of contacts completed"
+        " within one working day and the share becoming referrals. Chance plays a part (when calls arrive,"
+        " how long they take, who is on leave), so each run is repeated and every figure is shown with a"
+        " 95% interval. **What it is not.** It is not a forecast, and it knows nothing about individual"
+        " children: it uses published aggregate figures only and holds no personal data. Many of its"
+        f" numbers are not reported by the service: {judged} are judgements and {fit}. Each is listed with"
+        " its range and source on the Assumptions page. Differences between two scenarios run on the same"
+        " random numbers (the Compare page) are more trustworthy than any single figure."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# running
+
+
+def estimate(sc: Scenario, reps: int) -> float:
+    return runs.estimate_seconds(sc, reps, runs.shared_timing())
+
+
+def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
+    """Run (or fetch from the cache) with a progress bar, and keep the result in the session."""
+    bar = st.progress(0.0, text=f"Running {reps} replications of '{sc.name}'…")
+
+    def step(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Replication {done} of {total} finished")
+
+    try:
+        res, seconds, hit = runs.run(sc, seed, reps, step)
+    except RuntimeError as exc:  # every replication failed: say so, keep the page
+        bar.empty()
+        st.error(f"The run failed: {exc}")
+        return None
+    bar.empty()
+    ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit,
+                    params.changes(st.session_state.original, doc))
+    st.session_state.ran = ran
+    return ran
+
+
+def run_controls(sc: Scenario | None, doc: dict, where: str, label: str = "Run this scenario") -> None:
+    """The estimate, a guard against long runs, and the Run button."""
+    if sc is None:
+        return
+    ss = st.session_state
+    reps, seed = int(ss.reps), int(ss.seed)
+    if runs.cached(sc, seed, reps) is not None:
+        st.caption(f"Results for this scenario with {reps} replications and seed {seed} are ready.")
+        return
+    secs = estimate(sc, reps)
+    long = secs > runs.LONG_RUN_SECONDS
+    st.caption(f"{reps} replications will take {runs.say_seconds(secs)} on this machine.")
+    ok = True
+    if long:
+        st.warning(f"This run will take {runs.say_seconds(secs)}. Lower the number of replications in the"
+                   " sidebar for a quicker first look, or confirm below.")
+        ok = st.checkbox("Yes, run it anyway", key=f"confirm_long:{where}")
+    if st.button(label, type="primary", key=f"run:{where}", disabled=not ok) and run_now(sc, doc, seed, reps):
+        st.rerun()
+
+
+def sidebar(doc: dict, sc: Scenario | None, err: str | None) -> str:
+    """Page choice, the scenario in use, and the run settings shared by every page."""
+    ss = st.session_state
+    with st.sidebar:
+        st.title("Front door simulator")
+        page = st.radio("Page", PAGES, key="page")
+        st.divider()
+        st.markdown(f"**Scenario:** {doc['name']}")
+        n = len(ss.edits)
+        made = f"; {n} change{'s' if n != 1 else ''} made here" if n else ""
+        st.caption(f"Loaded from {ss.source}{made}")
+        if err:
+            st.error("The changed scenario cannot be run: see Change the scenario.")
+        st.number_input("Replications", min_value=2, max_value=runs.MAX_REPS, step=1, key="reps",
+                        help="Each replication is one run of the period with its own random chance. More"
+                             " replications give narrower intervals and take longer.")
+        st.number_input("Random number seed", min_value=0, max_value=state.MAX_SEED, step=1, key="seed",
+                        help="The same seed gives the same answer; scenarios are compared on the same seed.")
+        if sc is not None:
+            secs = estimate(sc, int(ss.reps))
+            st.caption(f"A run takes {runs.say_seconds(secs)} ({runs.WORKERS} worker"
+                       f"{'s' if runs.WORKERS > 1 else ''}).")
+    return page
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+def _period(res: RunResults) -> pd.DataFrame:
+    """Each measure's average over the run's months, with its 95% interval."""
+    t = paired_differences([res], by_month=False)
+    return t.set_index("measure")[["mean", "ci_low", "ci_high"]]
+
+
+def _reported_average(measure: str, months: list[str]) -> float | None:
+    obs = observed_monthly()
+    if measure not in getattr(obs, "columns", []):
+        return None
+    v = obs.loc[obs.index.isin(months), measure].dropna()
+    return float(v.mean()) if len(v) else None
+
+
+def chart_block(chart, table: pd.DataFrame, text: str, name: str) -> None:
+    """A chart with its words (a text alternative) and its data as a download."""
+    st.altair_chart(chart, width="stretch", alt=text)
+    st.caption(text)
+    st.download_button("Download the data (CSV)", excel.csv_bytes(table), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"dl:{name}", on_click="ignore")
+
+
+def headline(ran: state.Ran) -> None:
+    res = ran.res
+    per = _period(res)
+    months = sorted(res.monthly["month"].unique())
+    cols = st.columns(4)
+    for i, m in enumerate(HEADLINES):
+        label, unit = MEASURES[m]
+        if m not in per.index:
+            continue
+        row = per.loc[m]
+        rep = _reported_average(m, months)
+        with cols[i % 4]:
+            st.markdown(f"**{label}**")
+            st.metric(label, fmt(row["mean"], unit), label_visibility="collapsed",
+                      help=f"Average of the monthly figures over {months[0]} to {months[-1]}, {unit}.")
+            line = f"95% interval {fmt(row['ci_low'], unit)} to {fmt(row['ci_high'], unit)}"
+            line += f" · reported {fmt(rep, unit)}" if rep is not None else " · not reported"
+            st.caption(line)
+
+
+def backlog_line(res: RunResults) -> None:
+    """When the scenario declares emails or PPNs open at the start: when they were all decided."""
+    bl = res.backlog
+    if bl is None:
+        return
+    say = st.warning if bl.not_cleared else st.info
+    say(bl.message())
+
+
+def show_results(ran: state.Ran) -> None:
+    res, sc = ran.res, ran.res.scenario
+    when = "from the cache, at once" if ran.from_cache else f"in {ran.seconds:.1f} seconds"
+    st.subheader(f"Results: {sc.name}")
+    st.caption(f"{res.reps} replications, seed {res.seed}, {sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y};"
+               f" answered {when}. Figures are averages over replications; bands are 95% intervals.")
+    for w in res.warnings:
+        st.warning(w)
+    for _, f in res.failures:
+        st.error(f)
+    backlog_line(res)
+    headline(ran)
+    obs = observed_monthly()
+    tabs = st.tabs(["Against the reported figures", "Queues and waits", "Staff utilisation and overtime",
+                    "From contacts to outcomes", "All measures"])
+    with tabs[0]:
+        st.markdown("The model's monthly figures (line, with its 95% band) beside what the service reported"
+                    " (diamonds).")
+        chosen = st.multiselect("Measures", [MEASURES[m][0] for m in MEASURES],
+                                default=[MEASURES[m][0] for m in REPORTED_MEASURES[:6]], key="measures_shown")
+        by_label = {v[0]: k for k, v in MEASURES.items()}
+        cols = st.columns(2)
+        for i, lab in enumerate(chosen):
+            m = by_label[lab]
+            with cols[i % 2]:
+                chart_block(*charts.measure_vs_reported(res.summary, obs, m, res.reps), name=f"monthly_{m}")
+    pools = ["csw", "ps", "da_hub"] + (["cotriage"] if sc.cotriage.enabled else [])
+    with tabs[1]:
+        st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social worker;"
+                    " emails, non-domestic PPNs and management direction wait for a practice supervisor;"
+                    " domestic-abuse PPNs wait for the domestic abuse hub after the morning meeting.")
+        c1, c2 = st.columns(2)
+        with c1:
+            chart_block(*charts.pools_chart(res.summary, "wait_hours_", pools, res.reps,
+                                            "Average wait before work starts"), name="waits")
+        with c2:
+            chart_block(*charts.pools_chart(res.summary, "queue_", pools, res.reps,
+                                            "Average number waiting"), name="queues")
+        c1, c2 = st.columns(2)
+        with c1:
+            chart_block(*charts.measure_vs_reported(res.summary, obs, "abandoned_calls", res.reps),
+                        name="abandoned_calls")
+        with c2:
+            chart_block(*charts.measure_vs_reported(res.summary, obs, "open_at_month_end", res.reps),
+                        name="open_at_month_end")
+    with tabs[2]:
+        c1, c2 = st.columns(2)
+        with c1:
+            chart_block(*charts.pools_chart(res.summary, "util_", pools, res.reps,
+                                            "Staff utilisation: busy share of on-duty office time"),
+                        name="utilisation")
+        with c2:
+            chart_block(*charts.pools_chart(res.summary, "overtime_hours_", pools, res.reps,
+                                            "Overtime: work finished after the office closes"),
+                        name="overtime")
+    with tabs[3]:
+        chart_block(*charts.flow_chart(res.summary, res.reps), name="flow")
+    with tabs[4]:
+        table = excel.summary_table(res, obs)
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download this table (CSV)", excel.csv_bytes(table), file_name="summary.csv",
+                           mime="text/csv", key="dl:summary_tab", on_click="ignore")
+
+
+
+
+def slug(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
+    return keep.strip("_") or "scenario"
+
+
+def save_current(doc: dict) -> str:
+    saved: dict = st.session_state.saved
+    name = doc["name"]
+    if name in saved and saved[name] != doc:
+        return (f"A different scenario is already saved as '{name}': give this one another name above"
+                " and save again.")
+    saved[name] = doc
+    return f"Saved '{name}' for comparison ({len(saved)} saved)."
+
+
+# ---------------------------------------------------------------------------------------------
+# compare and target
