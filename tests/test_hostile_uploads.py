@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sim.experiments.calibrate import load_config
 from sim.scenario import loading as scenario_module
 from sim.scenario.loading import load, loads
+from sim.scenario.paths import set_value
 from sim.scenario.schema import ScenarioError
 from tests.app_helpers import fewer_posts, go, open_app
 from tests.helpers import baseline_doc
@@ -131,10 +132,7 @@ def test_a_calibration_config_is_never_echoed(which, secret_file, tmp_path):
 
 def with_value(path: tuple[str, ...], value: float) -> bytes:
     """The baseline as a YAML file with one number replaced (NaN or infinity come out as .nan, .inf)."""
-    from ui import params
-
-    doc = baseline_doc()
-    params.set_in(doc, path, value)
+    doc = set_value(baseline_doc(), path, value)
     return yaml.safe_dump(doc, sort_keys=False).encode()
 
 

@@ -26,6 +26,7 @@ from sim.experiments.sensitivity import Judged, judged_parameters, one_at_a_time
 from sim.experiments.target import TARGETS, Target, TargetResult, find_target
 from sim.measures.metrics import MEASURES
 from sim.scenario.loading import load
+from sim.scenario.paths import get
 from sim.scenario.schema import Scenario
 from ui import charts, excel, params, runs, state
 
@@ -316,7 +317,7 @@ def setting_units(sc: Scenario) -> dict[str, str]:
     doc = sc.model_dump(mode="json")
     out = {}
     for j in judged_parameters(sc):
-        node = params.get(doc, j.path)
+        node = get(doc, j.path)
         out[j.name] = str(node.get("unit", "")) if isinstance(node, dict) else ""
     return out
 

@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sim.scenario.paths import PathError, get
 from ui import params, state
-from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_, get
+from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
 GROUPS = ("Demand and channel mix", "PPN quality and police co-triage", "Staffing by role and month",
           "Office hours", "Conversation and screening times", "Outcome shares", "Run period")
@@ -75,7 +76,7 @@ def _node(doc: dict, path: Path_) -> Any:
     """The setting at a path, or None if this scenario's schema has no such setting."""
     try:
         return get(doc, path)
-    except (KeyError, TypeError):
+    except PathError:
         return None
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.scenario.paths import PathError, assign, get
+
 Path_ = tuple[str, ...]
 
 # The app's names for the pieces of a scenario (never shown as variable names).
@@ -189,18 +191,7 @@ def label(path: Path_) -> str:
 # reading and writing a document by path
 
 
-def get(doc: Mapping, path: Path_) -> Any:
-    node: Any = doc
-    for key in path:
-        node = node[key]
-    return node
-
-
-def set_in(doc: dict, path: Path_, value: Any) -> None:
-    node = doc
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
+# (`get` and `assign` are sim.scenario.paths', the one way every part of the project walks a path)
 
 
 def sourced_parent(doc: Mapping, path: Path_) -> Path_ | None:
@@ -250,17 +241,17 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
             continue
         try:
             old = get(original, path)
-        except (KeyError, TypeError, IndexError):
+        except PathError:
             continue
         if same(old, value):
             continue
-        set_in(doc, path, copy.deepcopy(value))
+        assign(doc, path, copy.deepcopy(value))
         _mark(doc, original, path, old)
     for path, value in special:
         node_path = path[:-1]
         try:
             node = get(doc, node_path)
-        except (KeyError, TypeError):
+        except PathError:
             continue
         if path[-1] == SCALE and not same(value, 1.0):
             node["default"] = round(node["default"] * value, 6)
@@ -298,7 +289,7 @@ def changes(original: Mapping, edited: Mapping) -> pd.DataFrame:
     for path, node in walk(edited):
         try:
             before = get(original, path)
-        except (KeyError, TypeError):
+        except PathError:
             before = None
         a = _value_of(before) if before is not None else ""
         b = _value_of(node)

@@ -17,6 +17,7 @@ import yaml
 
 from sim.experiments.runner import RunResults, check_workload
 from sim.scenario.loading import LIBRARY, library_files, load, loads
+from sim.scenario.paths import get
 from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validate
 from ui import params, runs
 
@@ -137,7 +138,7 @@ def set_edit(path: params.Path_, value: Any) -> None:
     """Record a lever's value: kept only while it differs from the file's."""
     ss = st.session_state
     try:
-        same = params.same(params.get(ss.original, path), value)
+        same = params.same(get(ss.original, path), value)
     except (KeyError, TypeError):
         same = False
     if path[-1] == params.SCALE:

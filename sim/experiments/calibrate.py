@@ -40,6 +40,7 @@ from sim.measures.metrics import monthly
 from sim.model.pathway import complete
 from sim.model.replication import simulate
 from sim.scenario.loading import parse_yaml, read_document, read_text
+from sim.scenario.paths import assign, get, parts
 from sim.scenario.schema import OUTCOMES, Scenario, ScenarioError, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,13 +123,6 @@ def load_config(path: Path = CONFIG) -> CalibrationConfig:
 # applying candidate values to a scenario document
 
 
-def _node(doc: dict, path: str) -> dict:
-    node = doc
-    for part in path.split("."):
-        node = node[part]
-    return node
-
-
 def scaled_shares(values: dict[str, float], share: str, factor: float) -> dict[str, float]:
     """One share scaled by `factor`, the others rescaled so all still sum to 1 (4 decimals)."""
     new = min(max(values[share] * factor, 0.0), 1.0)
@@ -147,17 +141,17 @@ def apply(doc: dict, params: Iterable[FreeParameter], x: Iterable[float]) -> dic
     doc = copy.deepcopy(doc)
     for p, v in zip(params, x, strict=True):
         if p.kind == "monthly_default":
-            _node(doc, p.path)["default"] = round(float(v), 3)
+            assign(doc, (*parts(p.path), "default"), round(float(v), 3))
         elif p.kind == "scalar":
-            _node(doc, p.path)["value"] = round(float(v), 4)
+            assign(doc, (*parts(p.path), "value"), round(float(v), 4))
         elif p.kind == "scalar_scale":
             for path in p.paths:
-                node = _node(doc, path)
-                node["value"] = round(node["value"] * float(v), 4)
+                value = (*parts(path), "value")
+                assign(doc, value, round(get(doc, value) * float(v), 4))
         else:
             for path in p.paths:
-                node = _node(doc, path)
-                node["value"] = scaled_shares(node["value"], p.share, float(v))
+                value = (*parts(path), "value")
+                assign(doc, value, scaled_shares(get(doc, value), p.share, float(v)))
     return doc
 
 
@@ -200,9 +194,9 @@ def objective_terms(monthly: pd.DataFrame, cfg: CalibrationConfig,
 
 def _start_value(doc: dict, p: FreeParameter) -> float:
     if p.kind == "monthly_default":
-        return float(_node(doc, p.path)["default"])
+        return float(get(doc, (*parts(p.path), "default")))
     if p.kind == "scalar":
-        return float(_node(doc, p.path)["value"])
+        return float(get(doc, (*parts(p.path), "value")))
     return 1.0  # scales start at the file's values
 
 
@@ -330,7 +324,7 @@ def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
     for p, v in fitted:
         targets = [p.path] if p.kind in ("monthly_default", "scalar") else list(p.paths)
         for t in targets:
-            node = _node(doc, t)
+            node = get(doc, t)  # the comment-keeping YAML node, changed in place below
             old_value = (dict(node["value"]) if p.kind == "share_scale"
                          else node["default"] if p.kind == "monthly_default" else node["value"])
             if node.get("provenance") != "calibrated":

@@ -13,10 +13,10 @@ one-at-a-time swings, where the run budget allows.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from sim.experiments.compare import per_rep
 from sim.experiments.executors import SerialExecutor
 from sim.experiments.runner import replicate
 from sim.measures.metrics import MEASURES
+from sim.scenario.paths import get, set_values, with_values
 from sim.scenario.schema import Scenario, ScenarioError, validate
 
 DEFAULT_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "referrals",
@@ -46,27 +47,27 @@ class Judged:
     def name(self) -> str:
         return ".".join(self.path) + (f".{self.share}" if self.share else "")
 
-    def set(self, doc: dict, end: float) -> dict:
-        doc = copy.deepcopy(doc)
-        node = doc
-        for p in self.path:
-            node = node[p]
+    def edits(self, doc: Mapping, end: float) -> dict[tuple[str, ...], Any]:
+        """The settings (path -> value) that put this number at `end`, all else as in `doc`."""
+        node = get(doc, self.path)
         if self.kind == "scalar":
-            node["value"] = end
-        elif self.kind == "monthly":
+            return {(*self.path, "value"): end}
+        if self.kind == "monthly":
             old, (lo, hi) = node["default"], node["range"]
-            node["value"] = {m: (float(np.clip(v * end / old, lo, hi)) if old else end)
-                             for m, v in node["value"].items()}
-            node["default"] = end
-        else:
-            vals = node["value"]
-            rest = 1.0 - vals[self.share]
-            out = {k: (v * (1.0 - end) / rest if rest > 0 else (1 - end) / (len(vals) - 1))
-                   for k, v in vals.items()}
-            out[self.share] = end
-            node["value"] = out
-            node["range"] = {k: (0.0, 1.0) for k in vals}  # the others may leave their ranges
-        return doc
+            return {(*self.path, "value"): {m: (float(np.clip(v * end / old, lo, hi)) if old else end)
+                                            for m, v in node["value"].items()},
+                    (*self.path, "default"): end}
+        vals = node["value"]
+        rest = 1.0 - vals[self.share]
+        out = {k: (v * (1.0 - end) / rest if rest > 0 else (1 - end) / (len(vals) - 1))
+               for k, v in vals.items()}
+        out[self.share] = end
+        return {(*self.path, "value"): out,
+                (*self.path, "range"): {k: (0.0, 1.0) for k in vals}}  # the others may leave their ranges
+
+    def set(self, doc: Mapping, end: float) -> dict:
+        """A new document with this number at `end` (`doc` untouched)."""
+        return set_values(doc, self.edits(doc, end))
 
 
 def judged_parameters(scenario: Scenario) -> list[Judged]:
@@ -129,7 +130,7 @@ def one_at_a_time(scenario: Scenario, reps: int = 3, seed: int | None = None,
     for p in params:
         for end_name, end in (("low", p.low), ("high", p.high)):
             try:
-                variants.append((p, end_name, end, validate(p.set(doc, end), p.name)))
+                variants.append((p, end_name, end, with_values(doc, p.edits(doc, end), p.name)))
             except ScenarioError as exc:
                 skipped.append((p.name, end_name, str(exc)))
     jobs = [(sc, seed, r) for _, _, _, sc in variants for r in range(reps)]
