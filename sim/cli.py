@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -31,6 +30,9 @@ from sim.experiments.executors import (
     NO_WORKER_SECONDS,
     ClusterLost,
     SchedulerUnreachable,
+    ignore_sigint,
+    open_executor,
+    silence_dask_logs,
 )
 from sim.scenario.loading import load
 from sim.scenario.schema import ScenarioError
@@ -179,40 +181,17 @@ def _check_executor_args(args: argparse.Namespace) -> None:
         raise InputError(f"--scheduler: {exc}") from None
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the main process, which stops them (no tracebacks),
-    and end at once when the main process ends them (SIGTERM, not the command's handler)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 @contextmanager
 def _executor(args) -> Iterator:
-    """The executor asked for; a process pool is stopped at once on Ctrl-C or an error."""
-    from sim.experiments.executors import open_executor, silence_dask_logs
-
-    workers = args.workers or os.cpu_count() or 1
-    if args.executor == "dask" and not getattr(args, "verbose", False):
+    """The executor asked for (sim.experiments.executors.open_executor): a process pool's workers
+    leave Ctrl-C to this process, and the pool is ended at once on Ctrl-C, an error or a dead
+    worker; Dask's logs stay silenced for the rest of the process unless --verbose."""
+    verbose = getattr(args, "verbose", False)
+    if args.executor == "dask" and not verbose:
         silence_dask_logs()  # for the rest of the process: Dask logs on for a moment after closing
-    if args.executor != "process" or workers == 1:
-        with open_executor(args.executor, args.workers, args.scheduler,
-                           quiet_logs=not getattr(args, "verbose", False)) as ex:
-            yield ex
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    from sim.experiments.runner import terminate_pool
-
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
-    try:
-        yield pool
-    except BaseException:
-        terminate_pool(pool)
-        raise
-    if getattr(pool, "_broken", False):  # a worker died: nothing left to wait for
-        terminate_pool(pool)
-    else:
-        pool.shutdown()
+    with open_executor(args.executor, args.workers, args.scheduler, quiet_logs=not verbose,
+                       on_interrupt_terminate=True, initializer=ignore_sigint) as ex:
+        yield ex
 
 
 def _replication_args(p: argparse.ArgumentParser, default: str, auto: str, every: str = "") -> None:

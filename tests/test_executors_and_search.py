@@ -121,3 +121,129 @@ def test_target_finder_meets_a_reachable_target_and_reports_an_unreachable_one(s
                             "conversation_referral_ratio": {"value": 1.0}}},
                             start="2023-09-01", end="2023-09-30"))
     assert not never.met and "not met" in never.message()
+
+
+# One executor factory (sim.experiments.executors): the options each face relies on.
+
+def _signals() -> tuple[bool, bool]:
+    """In a worker: whether Ctrl-C is ignored and SIGTERM has its default action."""
+    import signal
+
+    return (signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+
+
+def _sleep(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)
+
+
+def _cli_args(executor: str = "process", workers: int = 2):
+    import argparse
+
+    return argparse.Namespace(executor=executor, workers=workers, scheduler=None, verbose=False)
+
+
+def test_cli_pool_workers_leave_ctrl_c_to_the_main_process():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.cli import _executor
+
+    with _executor(_cli_args()) as ex:
+        assert isinstance(ex, ProcessPoolExecutor)
+        assert [ex.submit(_signals).result() for _ in range(4)] == [(True, True)] * 4
+
+
+def test_cli_one_worker_or_serial_runs_in_this_process():
+    from sim.cli import _executor
+
+    for args in (_cli_args(workers=1), _cli_args("serial")):
+        with _executor(args) as ex:
+            assert isinstance(ex, SerialExecutor)
+
+
+def test_a_plain_pool_gets_no_initialiser_and_the_initialiser_is_an_option():
+    with open_executor("process", workers=2) as ex:
+        assert ex._initializer is None
+    from sim.experiments.executors import ignore_sigint
+
+    with open_executor("process", workers=2, initializer=ignore_sigint) as ex:
+        assert ex.submit(_signals).result() == (True, True)
+
+
+def test_ctrl_c_ends_a_terminating_pool_at_once_and_its_workers_with_it():
+    import time
+
+    t0 = time.monotonic()
+    with (pytest.raises(KeyboardInterrupt),
+          open_executor("process", workers=2, on_interrupt_terminate=True) as ex):
+        ex.submit(_sleep, 0).result()  # the workers are up
+        futures = [ex.submit(_sleep, 60) for _ in range(3)]
+        time.sleep(0.5)  # and busy
+        procs = list(ex._processes.values())
+        raise KeyboardInterrupt
+    assert time.monotonic() - t0 < 20, "the pool waited for its tasks instead of ending them"
+    assert procs and not any(p.is_alive() for p in procs)
+    assert all(f.cancelled() or f.done() for f in futures)
+
+
+def test_a_terminating_pool_with_a_dead_worker_is_terminated(monkeypatch):
+    from sim.experiments import executors
+
+    ended = []
+    real = executors.terminate_pool
+    monkeypatch.setattr(executors, "terminate_pool", lambda pool: (ended.append(pool), real(pool)))
+    with (open_executor("process", workers=2, on_interrupt_terminate=True) as ex,
+          pytest.raises(Exception, match="terminated abruptly")):
+        ex.submit(_die).result()
+    assert ended == [ex]
+    with open_executor("process", workers=2, on_interrupt_terminate=True) as ex:
+        assert ex.submit(_sleep, 0).result() == 0
+    assert ended == [ended[0]], "a healthy pool is shut down, not terminated"
+
+
+def test_app_pool_is_forkserver_preloaded_and_started_before_the_first_task():
+    import multiprocessing
+
+    pytest.importorskip("streamlit")
+    from ui import runs
+
+    assert isinstance(runs.make_pool(1), SerialExecutor)
+    pool = runs.make_pool(2)
+    try:
+        want = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        assert pool._mp_context.get_start_method() == want
+        if want == "forkserver":
+            from multiprocessing import forkserver
+
+            assert set(runs.PRELOAD) <= set(forkserver._forkserver._preload_modules)
+        assert len(pool._processes) == 2  # every worker started at once
+        assert pool.submit(_sleep, 0).result() == 0
+    finally:
+        pool.shutdown()
+
+
+def test_app_compare_runs_every_scenario_on_the_first_ones_period_by_the_one_aligned(monkeypatch):
+    pytest.importorskip("streamlit")
+    from sim.experiments import compare as experiments_compare
+    from ui import runs
+
+    assert runs.aligned is experiments_compare.aligned  # no copy of it in the app
+    ran = []
+    monkeypatch.setattr(runs, "run", lambda sc, seed, reps, step=None: (ran.append(sc), None, False))
+    monkeypatch.setattr(runs, "paired_differences", lambda results, by_month: pd.DataFrame())
+    a = variant(start="2023-09-01", end="2023-09-30")
+    b = variant({"name": "other"}, start="2023-10-01", end="2023-11-30")
+    runs.compare([a, b], seed=1, reps=2)
+    assert [s.name for s in ran] == [a.name, "other"]
+    assert [(s.run.start, s.run.end) for s in ran] == [(a.run.start, a.run.end)] * 2
+    with pytest.raises(ValueError, match="must differ"):
+        runs.compare([a, a], seed=1, reps=2)

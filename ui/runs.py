@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import importlib.util
-import multiprocessing as mp
 import os
-import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
 from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from sim.experiments.compare import paired_differences
-from sim.experiments.runner import RunResults, SerialExecutor, run_replications
+from sim.experiments.compare import aligned, paired_differences
+from sim.experiments.executors import make_executor
+from sim.experiments.runner import RunResults, run_replications
 from sim.scenario.schema import Scenario
 
 
@@ -41,6 +38,7 @@ def _env_int(name: str, default: int, lo: int, hi: int) -> int:
 DEFAULT_REPS = _env_int("FRONT_DOOR_REPS", 10, 2, 1000)
 MAX_REPS = _env_int("FRONT_DOOR_MAX_REPS", 500, 2, 10_000)
 WORKERS = _env_int("FRONT_DOOR_WORKERS", 2, 1, 64)
+PRELOAD = ("sim.experiments.runner", "sim.model.replication", "sim.measures.metrics")  # in every app worker
 LONG_RUN_SECONDS = 60.0
 CACHE_ITEMS = 64
 # First guess of seconds per simulated contact per replication (measured on this 2-core
@@ -121,43 +119,17 @@ def say_seconds(seconds: float) -> str:
     return f"about {seconds / 60:.0f} minutes"
 
 
-@contextmanager
-def _light_main() -> Iterator[None]:
-    """While workers start, name a tiny module as the main one they re-import (not the app)."""
-    main = sys.modules.get("__main__")
-    spec = importlib.util.find_spec("ui.worker_main")
-    if main is None or spec is None:
-        yield
-        return
-    old = getattr(main, "__spec__", None)
-    main.__spec__ = spec
-    try:
-        yield
-    finally:
-        main.__spec__ = old
-
-
 def make_pool(workers: int) -> Executor:
     """Serial for one worker; otherwise a process pool started from a clean server process.
 
     The pool's workers are forked from a small server process that has already imported the
     simulator, model and measures (so the first task starts at once, not after a second of
-    imports), never from the web server itself, which runs
-    threads that a plain fork could copy in a locked state.
+    imports), never from the web server itself, which runs threads that a plain fork could
+    copy in a locked state; they take ui/worker_main.py as their main module, not the app, and
+    all start now, before the first question.
     """
-    if workers <= 1:
-        return SerialExecutor()
-    try:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.experiments.runner", "sim.model.replication",
-                                    "sim.measures.metrics"])
-    except ValueError:  # platforms without forkserver
-        ctx = mp.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    with _light_main():
-        for _ in range(workers):  # start every worker now, before the first question
-            pool.submit(os.getpid)
-    return pool
+    return make_executor(workers, mp_context="forkserver", preload=PRELOAD,
+                         worker_main="ui.worker_main", start_workers=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -226,10 +198,7 @@ def compare(scenarios: list[Scenario], seed: int, reps: int,
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
-    first = scenarios[0].run
-    # every scenario on the reference's reported period, so that months pair up
-    scenarios = [s if (s.run.start, s.run.end) == (first.start, first.end)
-                 else s.with_run(start=first.start, end=first.end) for s in scenarios]
+    scenarios = aligned(scenarios)
     results = []
     for i, sc in enumerate(scenarios):
         step = (lambda d, n, i=i: on_step(i, len(scenarios), d, n)) if on_step else None

@@ -1,8 +1,24 @@
 """Where replications run: in this process, in a process pool, or on a Dask cluster.
 
-Every experiment takes a `concurrent.futures.Executor`; this module opens the one asked for
-and closes it afterwards. Results do not depend on the choice: each replication's random
-streams come from (seed, replication) alone.
+Every experiment takes a `concurrent.futures.Executor`; this module is the one place that makes
+one. `open_executor` opens the one asked for and closes it afterwards (the command line);
+`make_executor` makes a serial executor or a process pool its caller keeps and shuts down (the
+app's long-lived pool). What differs between the two faces is an option, not another factory:
+
+- `initializer` (and `initargs`): run in every worker process as it starts; the command line
+  passes `ignore_sigint`, so that Ctrl-C is left to the main process;
+- `mp_context` ("fork", "forkserver", "spawn" or a context; forkserver falls back to spawn
+  where a platform has none) and `preload`, modules a forkserver imports once so that every
+  worker forked from it starts with them loaded;
+- `worker_main`: the module the workers take as their main one while they start (forkserver and
+  spawn workers re-import the parent's main module; the app's is the web app);
+- `start_workers`: start every worker now rather than at the first task;
+- `on_interrupt_terminate`: a process pool is ended at once (pending tasks cancelled, worker
+  processes terminated) when the run ends with Ctrl-C or an error, or with a worker dead,
+  instead of waiting for the tasks in hand.
+
+Results do not depend on the choice: each replication's random streams come from
+(seed, replication) alone.
 
 Dask runs are bounded in time, so that a cluster that can no longer work ends the run with one
 line instead of waiting for ever:
@@ -21,13 +37,16 @@ line instead of waiting for ever:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import multiprocessing
 import os
 import re
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, InvalidStateError, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -59,6 +78,99 @@ class SerialExecutor(Executor):
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller via the future
             fut.set_exception(exc)
         return fut
+
+
+def ignore_sigint() -> None:
+    """A worker initialiser: the worker leaves Ctrl-C to the main process, which stops it (no
+    tracebacks), and ends at once when the main process ends it (SIGTERM's default action, not
+    a handler the main process had installed before the worker was forked)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def end_workers(procs: Iterable) -> None:
+    procs = list(procs)
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def terminate_pool(pool: Executor) -> None:
+    """Stop a process pool now: cancel what has not started and end its worker processes."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    end_workers(procs)
+
+
+def _context(mp_context, preload: Iterable[str]):
+    """The multiprocessing context asked for; forkserver (with `preload`) or else spawn."""
+    if mp_context is None or not isinstance(mp_context, str):
+        return mp_context
+    if mp_context == "forkserver":
+        try:
+            ctx = multiprocessing.get_context("forkserver")
+        except ValueError:  # platforms without forkserver
+            return multiprocessing.get_context("spawn")
+        if preload:
+            ctx.set_forkserver_preload(list(preload))
+        return ctx
+    return multiprocessing.get_context(mp_context)
+
+
+@contextmanager
+def _as_main(module: str | None) -> Iterator[None]:
+    """While workers start, name `module` as the main one they re-import (not the caller's)."""
+    main = sys.modules.get("__main__")
+    spec = importlib.util.find_spec(module) if module else None
+    if main is None or spec is None:
+        yield
+        return
+    old = getattr(main, "__spec__", None)
+    main.__spec__ = spec
+    try:
+        yield
+    finally:
+        main.__spec__ = old
+
+
+def process_pool(workers: int, *, initializer: Callable[..., Any] | None = None, initargs: tuple = (),
+                 mp_context=None, preload: Iterable[str] = (), worker_main: str | None = None,
+                 start_workers: bool = False) -> ProcessPoolExecutor:
+    """The one place a process pool is made (the options: see the module docstring)."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(mp_context, preload),
+                               initializer=initializer, initargs=initargs)
+    if start_workers:
+        with _as_main(worker_main):
+            for _ in range(workers):  # start every worker now, before the first task
+                pool.submit(os.getpid)
+    return pool
+
+
+def make_executor(workers: int | None = None, **pool_options) -> Executor:
+    """Serial for one worker, else a process pool (None = all cores) that the caller keeps and
+    shuts down; `pool_options` are those of `process_pool`."""
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1:
+        return SerialExecutor()
+    return process_pool(workers, **pool_options)
+
+
+@contextmanager
+def _closing_pool(pool: ProcessPoolExecutor, on_interrupt_terminate: bool) -> Iterator[ProcessPoolExecutor]:
+    if not on_interrupt_terminate:
+        with pool:
+            yield pool
+        return
+    try:
+        yield pool
+    except BaseException:
+        terminate_pool(pool)
+        raise
+    if getattr(pool, "_broken", False):  # a worker died: nothing left to wait for
+        terminate_pool(pool)
+    else:
+        pool.shutdown()
 
 
 def check_scheduler_address(address: str) -> None:
@@ -263,9 +375,14 @@ def _connect(address: str):
 
 @contextmanager
 def open_executor(kind: str = "process", workers: int | None = None,
-                  scheduler: str | None = None, quiet_logs: bool = True) -> Iterator[Executor]:
+                  scheduler: str | None = None, quiet_logs: bool = True, *,
+                  on_interrupt_terminate: bool = False, **pool_options) -> Iterator[Executor]:
     """The executor for `kind`; `workers` None means all cores; Dask with no scheduler address
     starts a local cluster of that many single-threaded worker processes.
+
+    A process pool is made by `process_pool` with `pool_options` (initializer, initargs,
+    mp_context, preload, worker_main, start_workers); with `on_interrupt_terminate` it is ended
+    at once on Ctrl-C, an error or a dead worker. Serial and Dask take no pool options.
 
     Dask: raises SchedulerUnreachable if the scheduler does not answer, and ClusterLost when
     the run ends (normally or not) after the cluster was lost (see the module docstring)."""
@@ -275,7 +392,7 @@ def open_executor(kind: str = "process", workers: int | None = None,
     if kind == "serial" or (kind == "process" and workers == 1):
         yield SerialExecutor()
     elif kind == "process":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with _closing_pool(process_pool(workers, **pool_options), on_interrupt_terminate) as pool:
             yield pool
     else:
         with dask_logs_quiet(quiet_logs):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.experiments.executors import SerialExecutor
+from sim.experiments.executors import SerialExecutor, end_workers, terminate_pool
 from sim.measures.backlog import BacklogClearance, backlog_clearance
 from sim.measures.backlog import ranges as _ranges
 from sim.scenario.schema import POOLS, Scenario, ScenarioError, StaffPool
@@ -347,13 +347,6 @@ def keeps_events(keep_events: bool | str, rep: int) -> bool:
     return keep_events == "first" and rep == 0 if isinstance(keep_events, str) else bool(keep_events)
 
 
-def make_executor(workers: int | None) -> Executor:
-    """Serial for 1 worker, else a process pool (None = all cores); the caller shuts it down."""
-    if workers == 1:
-        return SerialExecutor()
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -421,22 +414,6 @@ class _Isolated:
         return outputs, failures
 
 
-def _end_workers(pool: Executor, procs: list | None = None) -> None:
-    """End a process pool's worker processes (SIGTERM) and wait a moment for each."""
-    procs = list((getattr(pool, "_processes", None) or {}).values()) if procs is None else procs
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        p.join(timeout=5)
-
-
-def terminate_pool(pool: Executor) -> None:
-    """Stop a process pool now: cancel what has not started and end its worker processes."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    _end_workers(pool, procs)
-
-
 def run_replications(scenario: Scenario, reps: int | None = None, seed: int | None = None,
                      executor: Executor | None = None, keep_events: bool | str = False,
                      progress: Callable[[Iterable], Iterable] | None = None,
@@ -496,7 +473,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
         lost.sort()
         if isinstance(executor, ProcessPoolExecutor):
             # a broken pool's surviving workers would otherwise keep its shutdown waiting forever
-            _end_workers(executor)
+            end_workers(list((getattr(executor, "_processes", None) or {}).values()))
             notes.append(_one_line(
                 f"a worker process died during the run (BrokenProcessPool); replications"
                 f" {_ranges(lost)} were run again, each in a process of its own"))
