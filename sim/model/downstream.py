@@ -67,17 +67,65 @@ def _working_days(first: date, n: int, weekdays: tuple[int, ...], kind: str) -> 
     return out
 
 
+def days_holding(working_days, weekdays: tuple[int, ...]) -> np.ndarray:
+    """Calendar days that surely hold `working_days` working days, whatever the bank holidays.
+
+    Twice the whole weeks the working days need on `weekdays` alone, plus two weeks: bank
+    holidays take far fewer than half of any span's working days (England's are at most 10 of
+    the 250 or so working days of a year, and never more than 2 in 4 weeks on one weekday), so
+    the span always holds them. Generous on purpose: a longer clock costs microseconds and
+    changes no time it gives (`WorkClock` counts from its first day; only its span grows).
+    """
+    need = np.ceil(np.maximum(np.asarray(working_days, dtype=float), 0.0) / len(weekdays))
+    return (2 * 7 * need + 14).astype(np.int64)
+
+
+def clock_span(sc: Scenario, cal: WorkCalendar, hist_time: np.ndarray,
+               hist_u_path: np.ndarray) -> tuple[int, int]:
+    """The first and last calendar day (counted from the run's first day) the clock must hold.
+
+    `WorkClock` is exact only on the days it holds (outside them `_day` clips to its first or
+    last day), so the span is worked out from what this replication reads on it, not guessed:
+
+    * back: the earliest referral of the history (`hist_time`), and the oldest age a declared
+      backlog item can have before the start (`downstream.assessments.backlog_age_working_days`,
+      `downstream.s47.backlog_age_working_days`);
+    * forward: a working day past the run's end and a conference's notice after it (a time past
+      the horizon must read as past it, and `icpc_ready` is kept), and the longest unhurried
+      assessment of the history (referral + work / max_hours_per_day working days, the draws
+      of these very rows), whose share of work left at the start is read on the clock.
+
+    Every other reading is of a time inside this span: strategy meetings, enquiries and
+    conferences held within the run, assessments completed within it.
+    """
+    ds, wd = sc.downstream, tuple(sc.calendar.working_weekdays)
+    asm = ds.assessments
+    oldest = max(asm.backlog_age_working_days.value, ds.s47.backlog_age_working_days.value)
+    h_day = np.floor(np.asarray(hist_time, dtype=float) / MIN_PER_DAY)
+    first = min(int(h_day.min(initial=0.0)), -int(days_holding(oldest, wd)))
+    work = draw_durations(asm.work_hours, hist_u_path[:, PATHWAY_DRAWS.index("assessment_work")])
+    reach = h_day + days_holding(work / asm.max_hours_per_day.value, wd)
+    last = max(cal.days + int(days_holding(ds.icpc.notice_working_days.value + 1, wd)),
+               int(reach.max(initial=0.0)))
+    return first, last
+
+
 class WorkClock:
     """Working-day time on real dates, reaching back before the start for the history.
 
     `clock(t)` counts minutes of working days only (all 24 hours of a working day count;
     weekends and bank holidays do not). `days_between(t0, t1)` counts working days after the
-    day of t0 up to and including the day of t1 ("within N working days" is <= N).
+    day of t0 up to and including the day of t1 ("within N working days" is <= N). It is exact
+    on calendar days `first_day` (at most 0) to `last_day` (at least the run's last day; by
+    default a notice and a working day after it, `clock_span`), which the caller chooses to
+    hold every time it reads.
     """
 
-    def __init__(self, sc: Scenario, cal: WorkCalendar, first_day: int, extra_days: int = 1200):
+    def __init__(self, sc: Scenario, cal: WorkCalendar, first_day: int, last_day: int | None = None):
         self.first = int(min(first_day, 0))
-        n = cal.days + extra_days - self.first
+        wd = tuple(sc.calendar.working_weekdays)
+        floor = cal.days + int(days_holding(sc.downstream.icpc.notice_working_days.value + 1, wd))
+        n = max(floor, int(last_day) if last_day is not None else floor) - self.first
         first_date = cal.epoch + timedelta(days=self.first)
         self.is_working = _working_days(first_date, n, tuple(sc.calendar.working_weekdays),
                                         sc.calendar.bank_holidays)

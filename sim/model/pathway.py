@@ -34,6 +34,7 @@ from sim.model.downstream import (
     WAITING,
     Cases,
     WorkClock,
+    clock_span,
     follow,
 )
 from sim.model.results import RepResult
@@ -104,10 +105,12 @@ def history(sc: Scenario, res: RepResult, g: np.random.Generator) -> dict[str, n
 def backlog_work(sc: Scenario, clock: WorkClock, g: np.random.Generator) -> dict[str, np.ndarray]:
     """Downstream work the scenario declares open at the start, one child each.
 
-    Assessments waiting: referred at the start. Assessments in progress: referred up to 45
-    working days ago (uniform), with a uniform share of their work left. S47 enquiries: strategy
-    meeting up to 10 working days ago, a uniform share of their duration left. Children on plans:
-    a uniform share of a plan's length already passed.
+    Assessments waiting: referred at the start. Assessments in progress: referred up to
+    `downstream.assessments.backlog_age_working_days` ago (uniform; 45 working days in the
+    baseline), with a uniform share of their work left. S47 enquiries: strategy meeting up to
+    `downstream.s47.backlog_age_working_days` ago (10 in the baseline), a uniform share of their
+    duration left. Children on plans: a uniform share of a plan's length already passed. The
+    clock reaches back far enough for the oldest (`clock_span`).
     """
     ds = sc.downstream
     kinds = np.concatenate([np.full(int(getattr(sc.backlog, name).value), k) for name, k in BACKLOG_KINDS]
@@ -119,9 +122,9 @@ def backlog_work(sc: Scenario, clock: WorkClock, g: np.random.Generator) -> dict
     left = u_path[:, col("backlog")]
     referred, preset, preset_end = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     ip = kinds == IN_PROGRESS
-    referred[ip] = clock.add(np.zeros(ip.sum()), -45 * u_age[ip])
+    referred[ip] = clock.add(np.zeros(ip.sum()), -ds.assessments.backlog_age_working_days.value * u_age[ip])
     s47 = kinds == S47_OPEN
-    preset[s47] = clock.add(np.zeros(s47.sum()), -10 * u_age[s47])
+    preset[s47] = clock.add(np.zeros(s47.sum()), -ds.s47.backlog_age_working_days.value * u_age[s47])
     dur = draw_durations(ds.s47.working_days, u_path[s47, col("s47_days")])
     preset_end[s47] = clock.add(np.zeros(s47.sum()), dur * left[s47])
     plan = kinds == ON_PLAN
@@ -151,7 +154,7 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     # 2. warm start: history and declared backlog
     hist = history(sc, res, streams["children.history"])
     nh = len(hist["time"])
-    clock = WorkClock(sc, cal, int(np.floor(hist["time"].min(initial=0.0) / MIN_PER_DAY)) - 400)
+    clock = WorkClock(sc, cal, *clock_span(sc, cal, hist["time"], hist["u_path"]))
     bw = backlog_work(sc, clock, streams["backlog.work"])
     nb = len(bw["kind"])
     nc = len(head)

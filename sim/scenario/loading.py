@@ -2,9 +2,11 @@
 
 A scenario file may `extends:` another by its bare file name (one beside it, or in the
 library `scenarios/`) and then state only what it changes; the two are deep-merged before
-validation, so the result is checked as a whole. Nothing a file says can make the simulator
-open a file elsewhere (no paths, `..`, absolute paths or symlinks), and no message quotes a
-file the user did not name.
+validation, so the result is checked as a whole (`deep_merge`: nested mappings merge key by
+key, lists and single values replace, and an empty mapping replaces too, so `value: {}` on a
+monthly setting clears the base file's months and leaves only its `default`). Nothing a file
+says can make the simulator open a file elsewhere (no paths, `..`, absolute paths or
+symlinks), and no message quotes a file the user did not name.
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validat
 
 
 def deep_merge(base: dict, override: dict) -> dict:
-    """Override wins; nested mappings merge key by key; lists and scalars are replaced."""
+    """Override wins; nested mappings merge key by key; lists and scalars are replaced.
+
+    An empty mapping replaces what the base holds rather than merging nothing into it: it is
+    how a file says "none" (`value: {}` on a monthly setting drops every month the base file
+    set, so only `default` is left), and merged key by key it would silently say nothing.
+    """
     out = dict(base)
     for key, val in override.items():
-        if isinstance(val, dict) and isinstance(out.get(key), dict):
+        if isinstance(val, dict) and val and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], val)
         else:
             out[key] = val

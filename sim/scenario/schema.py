@@ -215,6 +215,9 @@ class StrategyMeetings(Frozen):
 
 class Enquiries(Frozen):
     working_days: Duration
+    # how long before the start an S47 enquiry declared open (backlog.s47_in_progress) had its
+    # strategy meeting: uniform from 0 up to this many working days
+    backlog_age_working_days: PositiveScalar
 
 
 class Conferences(Frozen):
@@ -237,6 +240,9 @@ class Assessments(Frozen):
     target_working_days: PositiveScalar
     outcomes: Shares
     child_in_need_months: Duration
+    # how long before the start an assessment declared in progress (backlog.assessments_in_progress)
+    # was referred: uniform from 0 up to this many working days
+    backlog_age_working_days: PositiveScalar
 
     @model_validator(mode="after")
     def _outcomes(self) -> Assessments:
