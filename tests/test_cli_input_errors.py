@@ -441,6 +441,28 @@ def _dask_run(address: str, out: Path, reps: int = 30) -> list[str]:
             address, "--out", str(out)]
 
 
+def _run_killing_after_first_result(victim, address: str, out: Path, settle: float = 0.0
+                                    ) -> tuple[int, float, float]:
+    """Run against the scheduler, stop `victim` (a worker or the scheduler) as soon as the first
+    replication has finished; returns the exit code, when the run ended and when `victim` died."""
+    _Recorder.first_done.clear()
+    killed: list[float] = []
+
+    def kill_after_first_result() -> None:
+        if _Recorder.first_done.wait(60):
+            _stop(victim)
+            killed.append(time.perf_counter())
+
+    killer = threading.Thread(target=kill_after_first_result, daemon=True)
+    killer.start()
+    rc = main(_dask_run(address, out))
+    ended = time.perf_counter()
+    time.sleep(settle)
+    killer.join(timeout=5)
+    assert killed, "the worker finished no task within 60 s"
+    return rc, ended, killed[0]
+
+
 def _assert_lost(capfd, rc: int, *words: str) -> None:
     """Exit 4, one line naming the reason; nothing from Dask's loggers, no bare CancelledError."""
     err = capfd.readouterr().err
@@ -477,55 +499,29 @@ def test_workers_that_all_die_stop_the_run_within_the_stated_time(scheduler, mon
                                                                   tmp_path):
     monkeypatch.setattr(sim.experiments.executors, "NO_WORKER_SECONDS", 2.0)
     monkeypatch.setattr(sim.experiments.executors, "DaskExecutor", _Recorder)
-    _Recorder.first_done.clear()
     _, address = scheduler
     worker = _worker(address)
-    killed: list[float] = []
-
-    def kill_after_first_result() -> None:
-        if _Recorder.first_done.wait(60):
-            _stop(worker)
-            killed.append(time.perf_counter())
-
-    killer = threading.Thread(target=kill_after_first_result, daemon=True)
-    killer.start()
     try:
-        rc = main(_dask_run(address, tmp_path / "o"))
-        ended = time.perf_counter()
+        rc, ended, killed = _run_killing_after_first_result(worker, address, tmp_path / "o")
     finally:
         _stop(worker)
-    killer.join(timeout=5)
-    assert killed, "the worker finished no task within 60 s"
     _assert_lost(capfd, rc, "no Dask worker was connected", "for 2 s")
-    assert ended - killed[0] < 15, ended - killed[0]
+    assert ended - killed < 15, ended - killed
 
 
 @needs_dask
 @pytest.mark.slow
 def test_a_scheduler_that_dies_is_exit_4_with_one_line(scheduler, monkeypatch, capfd, tmp_path):
     monkeypatch.setattr(sim.experiments.executors, "DaskExecutor", _Recorder)
-    _Recorder.first_done.clear()
     proc, address = scheduler
     worker = _worker(address)
-    killed: list[float] = []
-
-    def kill_after_first_result() -> None:
-        if _Recorder.first_done.wait(60):
-            _stop(proc)
-            killed.append(time.perf_counter())
-
-    killer = threading.Thread(target=kill_after_first_result, daemon=True)
-    killer.start()
     try:
-        rc = main(_dask_run(address, tmp_path / "o"))
-        ended = time.perf_counter()
-        time.sleep(1)  # Dask's loop logs for a moment after the client closes: that must stay quiet
+        # settle: Dask's loop logs for a moment after the client closes; that must stay quiet too
+        rc, ended, killed = _run_killing_after_first_result(proc, address, tmp_path / "o", settle=1.0)
     finally:
         _stop(worker)
-    killer.join(timeout=5)
-    assert killed, "the worker finished no task within 60 s"
     _assert_lost(capfd, rc, f"the connection to the Dask scheduler at {address} was lost")
-    assert ended - killed[0] < 15, ended - killed[0]
+    assert ended - killed < 15, ended - killed
 
 
 @needs_dask
