@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CALIBRATION = REPO / "calibration"
 MONTHLY_CSV = CALIBRATION / "observed_monthly.csv"
 EVENTS_CSV = CALIBRATION / "observed_events.csv"

@@ -3,7 +3,7 @@ fixed seed, so a change that moves any result is seen, and has to be meant.
 
 When a change is meant to move results, regenerate the pinned files and say so in the commit:
 
-    python -m tests.test_regression
+    python -m tests.backtest.test_regression
 
 (then look at `git diff tests/exp_results/`: the monthly tables show what moved).
 """

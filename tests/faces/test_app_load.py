@@ -10,7 +10,7 @@ kept apart), every page must answer within PAGE_LIMIT seconds while the runs sha
 write no file: it runs in an empty working
 folder with its own empty temporary folder, which must hold nothing of the app's afterwards.
 
-Uses Debian's Chromium like tests/test_app_browser.py, and is skipped, saying why, without it.
+Uses Debian's Chromium like tests/faces/test_app_browser.py, and is skipped, saying why, without it.
 """
 
 from __future__ import annotations
