@@ -33,12 +33,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import lru_cache
 
 import numpy as np
 
-from sim.model.calendar import MIN_PER_DAY, WorkCalendar, bank_holidays
+from sim.model.calendar import MIN_PER_DAY, WorkCalendar, WorkClock, days_holding
 from sim.model.results import RepResult, Saturation
 from sim.model.rng import PATHWAY_DRAWS
 from sim.model.rosters import pool_roster
@@ -57,35 +55,13 @@ TEAM_LEVEL_SCALE = {"assessment_team": 5}
 REFERRAL, WAITING, IN_PROGRESS, S47_OPEN, ON_PLAN = range(5)
 
 
-@lru_cache(maxsize=16)
-def _working_days(first: date, n: int, weekdays: tuple[int, ...], kind: str) -> np.ndarray:
-    hol = bank_holidays(kind, first, first + timedelta(days=n))
-    mask = [1 if d in weekdays else 0 for d in range(7)]
-    out = np.is_busday(np.datetime64(first) + np.arange(n), weekmask=mask,
-                       holidays=np.array(sorted(hol), dtype="datetime64[D]"))
-    out.setflags(write=False)
-    return out
-
-
-def days_holding(working_days, weekdays: tuple[int, ...]) -> np.ndarray:
-    """Calendar days that surely hold `working_days` working days, whatever the bank holidays.
-
-    Twice the whole weeks the working days need on `weekdays` alone, plus two weeks: bank
-    holidays take far fewer than half of any span's working days (England's are at most 10 of
-    the 250 or so working days of a year, and never more than 2 in 4 weeks on one weekday), so
-    the span always holds them. Generous on purpose: a longer clock costs microseconds and
-    changes no time it gives (`WorkClock` counts from its first day; only its span grows).
-    """
-    need = np.ceil(np.maximum(np.asarray(working_days, dtype=float), 0.0) / len(weekdays))
-    return (2 * 7 * need + 14).astype(np.int64)
-
-
 def clock_span(sc: Scenario, cal: WorkCalendar, hist_time: np.ndarray,
                hist_u_path: np.ndarray) -> tuple[int, int]:
-    """The first and last calendar day (counted from the run's first day) the clock must hold.
+    """The calendar days (counted from the run's first day) the pathway's clock must hold:
+    `first` <= d < `end`, for `cal.clock(first, end)`.
 
-    `WorkClock` is exact only on the days it holds (outside them `_day` clips to its first or
-    last day), so the span is worked out from what this replication reads on it, not guessed:
+    The clock is exact only on the days it holds (outside them it reads a time as on its first
+    or last day), so the span is worked out from what this replication reads on it, not guessed:
 
     * back: the earliest referral of the history (`hist_time`), and the oldest age a declared
       backlog item can have before the start (`downstream.assessments.backlog_age_working_days`,
@@ -98,70 +74,16 @@ def clock_span(sc: Scenario, cal: WorkCalendar, hist_time: np.ndarray,
     Every other reading is of a time inside this span: strategy meetings, enquiries and
     conferences held within the run, assessments completed within it.
     """
-    ds, wd = sc.downstream, tuple(sc.calendar.working_weekdays)
+    ds, wd = sc.downstream, cal.working_weekdays
     asm = ds.assessments
     oldest = max(asm.backlog_age_working_days.value, ds.s47.backlog_age_working_days.value)
     h_day = np.floor(np.asarray(hist_time, dtype=float) / MIN_PER_DAY)
     first = min(int(h_day.min(initial=0.0)), -int(days_holding(oldest, wd)))
     work = draw_durations(asm.work_hours, hist_u_path[:, PATHWAY_DRAWS.index("assessment_work")])
     reach = h_day + days_holding(work / asm.max_hours_per_day.value, wd)
-    last = max(cal.days + int(days_holding(ds.icpc.notice_working_days.value + 1, wd)),
-               int(reach.max(initial=0.0)))
-    return first, last
-
-
-class WorkClock:
-    """Working-day time on real dates, reaching back before the start for the history.
-
-    `clock(t)` counts minutes of working days only (all 24 hours of a working day count;
-    weekends and bank holidays do not). `days_between(t0, t1)` counts working days after the
-    day of t0 up to and including the day of t1 ("within N working days" is <= N). It is exact
-    on calendar days `first_day` (at most 0) to `last_day` (at least the run's last day; by
-    default a notice and a working day after it, `clock_span`), which the caller chooses to
-    hold every time it reads.
-    """
-
-    def __init__(self, sc: Scenario, cal: WorkCalendar, first_day: int, last_day: int | None = None):
-        self.first = int(min(first_day, 0))
-        wd = tuple(sc.calendar.working_weekdays)
-        floor = cal.days + int(days_holding(sc.downstream.icpc.notice_working_days.value + 1, wd))
-        n = max(floor, int(last_day) if last_day is not None else floor) - self.first
-        first_date = cal.epoch + timedelta(days=self.first)
-        self.is_working = _working_days(first_date, n, tuple(sc.calendar.working_weekdays),
-                                        sc.calendar.bank_holidays)
-        self.before = np.concatenate(([0], np.cumsum(self.is_working)))
-        self.working = np.flatnonzero(self.is_working)
-        self.n = n
-
-    def _day(self, t: np.ndarray) -> np.ndarray:
-        return np.clip(np.floor(t / MIN_PER_DAY).astype(np.int64) - self.first, 0, self.n - 1)
-
-    def clock(self, t) -> np.ndarray:
-        t = np.asarray(t, dtype=float)
-        ok = np.isfinite(t)
-        tt = np.where(ok, t, 0.0)
-        i = self._day(tt)
-        w = self.before[i] * MIN_PER_DAY + np.where(
-            self.is_working[i], tt - (i + self.first) * MIN_PER_DAY, 0.0)
-        return np.where(ok, w, np.nan)
-
-    def at(self, w) -> np.ndarray:
-        w = np.asarray(w, dtype=float)
-        ok = np.isfinite(w)
-        ww = np.where(ok, w, 0.0)
-        k = np.clip(np.floor(ww / MIN_PER_DAY).astype(np.int64), 0, len(self.working) - 1)
-        t = (self.working[k] + self.first) * MIN_PER_DAY + (ww - k * MIN_PER_DAY)
-        return np.where(ok, t, np.nan)
-
-    def add(self, t, working_days) -> np.ndarray:
-        return self.at(self.clock(t) + np.asarray(working_days, dtype=float) * MIN_PER_DAY)
-
-    def days_between(self, t0, t1) -> np.ndarray:
-        t0, t1 = np.asarray(t0, dtype=float), np.asarray(t1, dtype=float)
-        ok = np.isfinite(t0) & np.isfinite(t1)
-        i0 = self._day(np.where(ok, t0, 0.0))
-        i1 = self._day(np.where(ok, t1, 0.0))
-        return np.where(ok, (self.before[i1 + 1] - self.before[i0 + 1]).astype(float), np.nan)
+    end = max(cal.days + int(days_holding(ds.icpc.notice_working_days.value + 1, wd)),
+              int(reach.max(initial=0.0)))
+    return first, end
 
 
 def elapsed_hours(kind: str, cal: WorkCalendar, clock: WorkClock, t0, t1) -> np.ndarray:

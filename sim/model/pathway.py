@@ -3,11 +3,11 @@
 `complete(res)` takes a replication's front-door result and adds, without changing anything the
 front door did:
 
-1. concerns: the contacts cut into sibling groups (sim/children.py);
+1. concerns: the contacts cut into sibling groups (sim/model/children.py);
 2. the warm start: `children.history_months` of concerns generated from rates, and any work
    the scenario declares open at the start (`backlog`);
 3. the pathway of every referred child: strategy meeting, S47 enquiry, conference, plan and
-   assessment, with their capacities and clocks (sim/downstream.py);
+   assessment, with their capacities and clocks (sim/model/downstream.py);
 4. families and children: who comes back, as what, and so which referrals are re-referrals.
 
 Because it depends only on the front-door result, the scenario and named random streams,
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import children as ch
-from sim.model.calendar import MIN_PER_DAY
+from sim.model.calendar import MIN_PER_DAY, WorkClock
 from sim.model.demand import STREAMS, stream_volume
 from sim.model.downstream import (
     IN_PROGRESS,
@@ -33,7 +33,6 @@ from sim.model.downstream import (
     S47_OPEN,
     WAITING,
     Cases,
-    WorkClock,
     clock_span,
     follow,
 )
@@ -154,7 +153,7 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     # 2. warm start: history and declared backlog
     hist = history(sc, res, streams["children.history"])
     nh = len(hist["time"])
-    clock = WorkClock(sc, cal, *clock_span(sc, cal, hist["time"], hist["u_path"]))
+    clock = cal.clock(*clock_span(sc, cal, hist["time"], hist["u_path"]))
     bw = backlog_work(sc, clock, streams["backlog.work"])
     nb = len(bw["kind"])
     nc = len(head)

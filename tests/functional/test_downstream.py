@@ -13,7 +13,7 @@ from sim.experiments.runner import RepOutput, replicate, run_replications
 from sim.measures.backlog import backlog_clearance
 from sim.measures.metrics import backlog_cleared_at, monthly
 from sim.model.calendar import WorkCalendar
-from sim.model.downstream import WorkClock, assessment_team, book, elapsed_hours
+from sim.model.downstream import assessment_team, book, elapsed_hours
 from sim.model.frontdoor import FrontDoorModel
 from sim.model.replication import simulate
 from sim.scenario.schema import Scenario
@@ -31,7 +31,7 @@ def minutes(when: datetime, epoch: date = EPOCH) -> float:
 @pytest.fixture(scope="module")
 def clock(baseline):
     cal = WorkCalendar(EPOCH, 400, 8.5, 17.0, (0, 1, 2, 3, 4), "england")
-    return cal, WorkClock(baseline, cal, -800)
+    return cal, cal.clock(-800, cal.days)
 
 
 # --- clocks across weekends and bank holidays -------------------------------------------------

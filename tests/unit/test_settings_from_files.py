@@ -9,8 +9,8 @@ import holidays
 import numpy as np
 import pytest
 
-from sim.model.calendar import MIN_PER_DAY, WorkCalendar
-from sim.model.downstream import WorkClock, clock_span, days_holding
+from sim.model.calendar import MIN_PER_DAY, WorkCalendar, days_holding
+from sim.model.downstream import clock_span
 from sim.model.pathway import backlog_work
 from sim.model.rng import PATHWAY_DRAWS
 from sim.model.sampling import draw_durations
@@ -66,7 +66,7 @@ def test_declared_work_is_no_older_than_its_setting(assess_age, s47_age):
                   "downstream": {"assessments": {"backlog_age_working_days": {"value": assess_age}},
                                  "s47": {"backlog_age_working_days": {"value": s47_age}}}})
     cal = _cal()
-    clock = WorkClock(sc, cal, *clock_span(sc, cal, np.zeros(0), np.zeros((0, len(PATHWAY_DRAWS)))))
+    clock = cal.clock(*clock_span(sc, cal, np.zeros(0), np.zeros((0, len(PATHWAY_DRAWS)))))
     bw = backlog_work(sc, clock, np.random.default_rng(7))
     for kind, col, age in ((2, "referred", assess_age), (3, "preset", s47_age)):
         t = bw[col][bw["kind"] == kind]
@@ -97,9 +97,9 @@ def test_the_clock_is_exact_wherever_the_pathway_reads_it():
     hist_time = -g.random(n) * 730 * MIN_PER_DAY
     u_path = g.random((n, len(PATHWAY_DRAWS)))
     u_path[:5, PATHWAY_DRAWS.index("assessment_work")] = 1 - 1e-9  # a few very long assessments
-    first, last = clock_span(sc, cal, hist_time, u_path)
-    clock = WorkClock(sc, cal, first, last)
-    wide = WorkClock(sc, cal, first - 500, last + 5000)
+    first, end = clock_span(sc, cal, hist_time, u_path)
+    clock = cal.clock(first, end)
+    wide = cal.clock(first - 500, end + 5000)
     asm = sc.downstream.assessments
     work = draw_durations(asm.work_hours, u_path[:, PATHWAY_DRAWS.index("assessment_work")])
     end, wide_end = (c.add(hist_time, work / asm.max_hours_per_day.value) for c in (clock, wide))
