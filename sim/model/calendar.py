@@ -201,7 +201,10 @@ class WorkClock:
         self.first = min(int(first_day), 0)
         end = max(int(end_day), cal.days)
         self.n = end - self.first
-        self.is_working = cal.working_days(self.first, end)
+        # the run's days are the office calendar's own mask; the days before and after it
+        # come from the same rule
+        self.is_working = np.concatenate((cal.working_days(self.first, 0), cal.is_working,
+                                          cal.working_days(cal.days, end)))
         self.before = np.concatenate(([0], np.cumsum(self.is_working)))
         self.working = np.flatnonzero(self.is_working)
 
