@@ -21,7 +21,7 @@ front door did:
   downstream shares), so children referred in July 2023 can have a referral in the previous 12
   months.
 
-Everything random comes from named streams (sim/rng.py): each simulated contact carries its own
+Everything random comes from named streams (sim/model/rng.py): each simulated contact carries its own
 draws (CHILD_DRAWS); the history has its own stream.
 """
 
@@ -36,7 +36,6 @@ from sim.scenario.schema import RETURN_CATEGORIES as CATEGORIES  # noqa: F401 - 
 
 MAX_SIBLINGS = 8  # children per family index block (concern sizes are at most 4)
 REREFERRAL_WINDOW_DAYS = 365  # "within 12 months of the previous referral"
-MIN_PER_DAY = 1440.0
 
 
 def sizes_from(u: np.ndarray, shares: dict[str, float]) -> np.ndarray:
