@@ -38,6 +38,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "pct_icpc_on_time": ("% of initial conferences held within 15 working days of the strategy meeting", "%"),
     "pct_icpc_to_cp_plan": ("% of initial conferences resulting in a child protection plan", "%"),
     "cp_plans": ("Children starting a child protection plan", "children"),
+    "pct_cp_plans_repeat": ("% of children starting a child protection plan who had been on one before", "%"),
     "assessments_completed": ("Child and family assessments completed", "children"),
     "pct_assessments_45d": ("% of assessments completed within 45 working days", "%"),
     "phone_contacts": ("Contacts by phone", "contacts"),
@@ -51,6 +52,12 @@ MEASURES: dict[str, tuple[str, str]] = {
     "info_advice": ("Contacts ending in information and advice", "contacts"),
     "early_help": ("Contacts ending in early help", "contacts"),
     "nfa": ("Contacts ending in no further action", "contacts"),
+    "referrals_to_s47": ("Referrals in the month whose child reached an S47 enquiry", "children"),
+    "pct_referrals_to_s47": ("% of the month's referrals whose child reached an S47 enquiry", "%"),
+    "referrals_to_cp_plan": ("Referrals in the month whose child reached a child protection plan",
+                             "children"),
+    "pct_referrals_to_cp_plan": ("% of the month's referrals whose child reached a child protection plan",
+                                 "%"),
 }
 POOL_LABELS = {"csw": "consultant social workers", "ps": "practice supervisors",
                "da_hub": "domestic abuse hub", "cotriage": "police co-triage"}
@@ -116,6 +123,7 @@ def monthly(res: RepResult) -> pd.DataFrame:
             (arrival < t1) & ~(decided < t1))
     for o in ("info_advice", "early_help", "nfa"):
         m[o] = _count(out == o, month, n)
+    m.update(_escalation(res.pathway, month, m["referrals"], n))
     m.update(_pool_measures(res, edges))
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
@@ -138,10 +146,28 @@ def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
     m["icpcs"] = _count(every, conf, n)
     m["pct_icpc_on_time"] = _pct(_count(col["icpc_on_time"], conf, n), m["icpcs"])
     m["pct_icpc_to_cp_plan"] = _pct(_count(col["cp_plan"] & np.isfinite(col["icpc"]), conf, n), m["icpcs"])
-    m["cp_plans"] = _count(every, _by_month(col["cp_plan_start"], edges), n)
+    started = _by_month(col["cp_plan_start"], edges)
+    m["cp_plans"] = _count(every, started, n)
+    m["pct_cp_plans_repeat"] = _pct(_count(pw["cp_plan_repeat"].to_numpy(), started, n), m["cp_plans"])
     done = _by_month(col["assessment_completed"], edges)
     m["assessments_completed"] = _count(every, done, n)
     m["pct_assessments_45d"] = _pct(_count(col["assessment_45d"], done, n), m["assessments_completed"])
+    return m
+
+
+def _escalation(pw, contact_month: np.ndarray, referrals: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Children escalating to statutory intervention, as the service's reviews count it: of the
+    referrals made in a month (by the contact's month, as `referrals`), those whose child went
+    on from that referral to an S47 enquiry and to a child protection plan, whenever within
+    the run (so the last months' shares are low: their enquiries and plans are still ahead)."""
+    run = pw["contact"].to_numpy() >= 0
+    which = pw["contact"].to_numpy()[run]
+    month = contact_month[which]
+    s47 = np.isfinite(pw["s47_start"].to_numpy(dtype=float)[run])
+    plan = np.isfinite(pw["cp_plan_start"].to_numpy(dtype=float)[run]) & pw["cp_plan"].to_numpy()[run]
+    m = {"referrals_to_s47": _count(s47, month, n), "referrals_to_cp_plan": _count(plan, month, n)}
+    m["pct_referrals_to_s47"] = _pct(m["referrals_to_s47"], referrals)
+    m["pct_referrals_to_cp_plan"] = _pct(m["referrals_to_cp_plan"], referrals)
     return m
 
 

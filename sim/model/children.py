@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from sim.scenario.schema import CONCERN_SIZES
 from sim.scenario.schema import RETURN_CATEGORIES as CATEGORIES  # noqa: F401 - index order of categories
@@ -142,3 +143,28 @@ def previous_referral_gap(child: np.ndarray, when: np.ndarray) -> np.ndarray:
     g[same] = w[same] - np.concatenate(([np.nan], w[:-1]))[same]
     gap[order] = g
     return gap
+
+
+def earlier_plan(child: np.ndarray, order: np.ndarray, plan_start: np.ndarray, when: np.ndarray
+                 ) -> np.ndarray:
+    """For each case (child, `order` time): whether an earlier case of the same child (earlier
+    by `order`, the referral time) had a child protection plan start before `when`.
+
+    `plan_start` is NaN for a case without a plan. A family's concerns follow one another
+    (a family comes back only after its episode ends), so an earlier referral's plan is the
+    child's history and a later one's is not.
+    """
+    n = len(child)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    idx = np.lexsort((order, child))
+    c = child[idx]
+    ps = np.where(np.isfinite(plan_start), plan_start, np.inf)[idx]
+    first = np.concatenate(([True], c[1:] != c[:-1]))
+    prev = np.concatenate(([np.inf], ps[:-1]))
+    prev[first] = np.inf  # nothing before a child's first case
+    group = np.cumsum(first)
+    earliest = pd.Series(prev).groupby(group).cummin().to_numpy()
+    out = np.empty(n, dtype=bool)
+    out[idx] = earliest < when[idx]
+    return out

@@ -31,6 +31,7 @@ those still open at the start join the capacity-bound queues (the warm start).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -119,7 +120,7 @@ class EvenSlots:
         """Index of day k's first slot (free or not) at or after r; counts[k] if none."""
         n = self.counts[k]
         est = (r - self.opens[k]) * n / self.day_length - 0.5
-        j = min(max(int(np.ceil(est)) if np.isfinite(est) else (n if est > 0 else 0), 0), n)
+        j = min(max(math.ceil(est) if math.isfinite(est) else (n if est > 0 else 0), 0), n)
         while j > 0 and self._time(k, j - 1) >= r:
             j -= 1
         while j < n and self._time(k, j) < r:
@@ -182,11 +183,12 @@ def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray,
     """
     slots = ListSlots(free) if isinstance(free, list) else free
     out = np.full(len(ready), np.nan)
+    ready_at, group_of = ready.tolist(), group.tolist()  # Python floats: the same values, faster to read
     booked: dict[int, float] = {}
     closes, n = cal.closes, len(slots)
     empty_below = 0
     for i in order.tolist():
-        r, g = ready[i], int(group[i])
+        r, g = ready_at[i], int(group_of[i])
         b = booked.get(g)
         if b is not None and b >= r:
             out[i] = b
@@ -269,74 +271,49 @@ class Cases:
         return len(self.kind)
 
 
-def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
-           streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
-    """Every stage's times for every case (NaN where a stage does not happen in the run)."""
-    ds = sc.downstream
-    sm, en, cf, asm = ds.strategy_meetings, ds.s47, ds.icpc, ds.assessments
+def with_odds(p: float, ratio: float, where: np.ndarray | None) -> np.ndarray | float:
+    """The probability p with its odds multiplied by `ratio` where `where` is true.
+
+    With no flags or a ratio of 1 it is p itself (not p recomputed through the odds, which
+    can differ in the last bit), so a scenario without history effects draws as before.
+    """
+    if where is None or ratio == 1.0:
+        return p
+    return np.where(where, ratio * p / (1.0 - p + ratio * p), p)
+
+
+def history_decisions(cases: Cases, sc: Scenario, prior_plan: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The draws a child's history can change: whether a strategy meeting is asked for, an S47
+    enquiry follows it and a conference follows that (each on the case's own uniform), before
+    the stages' other conditions. `prior_plan` flags the children who have been on a plan
+    before; with `children.history_effects` their odds are multiplied by its odds ratios."""
+    ds, fx = sc.downstream, sc.children.history_effects
+    flags = prior_plan if fx is not None else None
+    ud, up = cases.u_down, cases.u_path
+    return (ud[:, STRATEGY] < with_odds(ds.strategy_share_of_referrals.value,
+                                        fx.plan_strategy_odds.value if fx else 1.0, flags),
+            ud[:, S47] < with_odds(ds.s47_share_of_strategy.value,
+                                   fx.plan_s47_odds.value if fx else 1.0, flags),
+            up[:, PATHWAY_DRAWS.index("icpc")] < with_odds(ds.icpc.share_of_s47.value,
+                                                           fx.plan_icpc_odds.value if fx else 1.0, flags))
+
+
+ASSESSMENT_COLUMNS = ("assessment", "assessment_requested", "assessment_allocated",
+                      "assessment_completed", "assessment_45d", "assessment_outcome")
+
+
+def assessments(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
+                streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
+    """Every case's child and family assessment (ASSESSMENT_COLUMNS): requested at the referral
+    for a share of referrals, done by the capacity-bound assessment team."""
+    asm = sc.downstream.assessments
     n = len(cases)
-    kind, ud, up = cases.kind, cases.u_down, cases.u_path
+    kind, up, ref = cases.kind, cases.u_path, cases.referred
     col = PATHWAY_DRAWS.index
     nan = np.full(n, np.nan)
     ordinary = kind == REFERRAL
-    ref = cases.referred
     out: dict[str, np.ndarray] = {}
-
-    # strategy meeting --------------------------------------------------------------------
-    strat = ordinary & (ud[:, STRATEGY] < ds.strategy_share_of_referrals.value)
-    injury = strat & (up[:, col("injury")] < sm.injury_share.value)
-    lead = np.where(injury, draw_durations(sm.injury_lead_hours, ud[:, STRATEGY_DELAY]),
-                    draw_durations(ds.strategy_delay_hours, ud[:, STRATEGY_DELAY])) * 60.0
-    ready = ref + lead
-    meeting = np.where(strat & ((ref < 0) | injury), ready, nan)
-    slots = free_slots(pool_roster(sm.chairs, cal, streams["staffing.strategy_chairs"]),
-                       sm.meetings_per_chair_per_day.value, cal)
-    todo = np.flatnonzero(strat & (ref >= 0) & ~injury)
-    todo = todo[np.argsort(ref[todo], kind="stable")]
-    meeting[todo] = book(todo, ready, cases.concern, slots, cal)[todo]
-    s47_case = kind == S47_OPEN
-    meeting = np.where(s47_case, cases.preset, meeting)
-    meeting[~s47_case & (meeting > cal.horizon)] = np.nan  # not held within the run
-    target = np.where(injury, sm.injury_target_hours.value, sm.target_hours.value)
-    took = elapsed_hours(sm.clock, cal, clock, ref, meeting)
-    bound = np.full(n, np.nan)  # when a meeting waiting for a chair's slot could be held
-    bound[todo] = ready[todo]
-    out.update(strategy_requested=np.where(strat, ref, nan), injury=injury, strategy_meeting=meeting,
-               strategy_ready=bound,
-               strategy_on_time=strat & np.isfinite(meeting) & (took <= target + 1e-9))
-
-    # S47 enquiry, conference, plan -------------------------------------------------------
-    s47 = (strat & (ud[:, S47] < ds.s47_share_of_strategy.value)) | s47_case
-    start = np.where(s47_case, meeting, meeting + draw_durations(ds.s47_delay_hours, ud[:, S47_DELAY]) * 60)
-    start = np.where(s47 & ~(start > cal.horizon), start, nan)
-    end = np.where(s47_case, cases.preset_end,
-                   clock.add(start, draw_durations(en.working_days, up[:, col("s47_days")])))
-    end = np.where(s47 & (end <= cal.horizon), end, nan)  # NaN: not concluded within the run
-    icpc_wanted = s47 & (up[:, col("icpc")] < cf.share_of_s47.value)
-    request = np.where(icpc_wanted, end, nan)
-    c_ready = clock.add(request, cf.notice_working_days.value)
-    icpc = np.where(icpc_wanted & (request < 0), c_ready, nan)
-    conf = free_slots(pool_roster(cf.chairs, cal, streams["staffing.conference_chairs"]),
-                      cf.conferences_per_chair_per_day.value, cal)
-    todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
-    todo = todo[np.argsort(request[todo], kind="stable")]
-    icpc[todo] = book(todo, c_ready, cases.concern, conf, cal)[todo]
-    c_wait = np.full(n, np.nan)  # when a conference waiting for a chair's slot could be held
-    c_wait[todo] = c_ready[todo]
-    icpc[icpc > cal.horizon] = np.nan
-    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
-    on_plan = kind == ON_PLAN
-    plan_start = np.where(on_plan, cases.preset, np.where(plan, icpc, nan))
-    plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(
-        cf.plan_months, up[:, col("plan_months")]) * DAYS_PER_MONTH * MIN_PER_DAY)
-    out.update(s47_start=start, s47_end=end,
-               icpc_requested=request, icpc_ready=c_wait, icpc=icpc,
-               icpc_on_time=np.isfinite(icpc) & (clock.days_between(meeting, icpc)
-                                                 <= cf.target_working_days.value + 1e-9),
-               cp_plan=plan | on_plan, cp_plan_start=plan_start,
-               cp_plan_end=np.where(plan | on_plan, plan_end, nan))
-
-    # assessment ------------------------------------------------------------------------------
     waiting, in_prog = kind == WAITING, kind == IN_PROGRESS
     assess = (ordinary & (up[:, col("assessment")] < asm.share_of_referrals.value)) | waiting | in_prog
     work = draw_durations(asm.work_hours, up[:, col("assessment_work")])
@@ -368,6 +345,88 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
                assessment_45d=np.isfinite(completed) & (clock.days_between(ref, completed)
                                                          <= asm.target_working_days.value + 1e-9),
                assessment_outcome=np.where(assess, outcome, -1))
+    return out
+
+
+def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
+           streams: dict[str, np.random.Generator], prior_plan: np.ndarray | None = None,
+           assessed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Every stage's times for every case (NaN where a stage does not happen in the run).
+
+    `prior_plan` flags the cases whose child has been on a child protection plan before the
+    referral (`history_decisions`). `assessed`: the assessments of an earlier call on the same
+    cases (they do not depend on the history), to reuse.
+    """
+    ds = sc.downstream
+    wants_strategy, wants_s47, wants_icpc = history_decisions(cases, sc, prior_plan)
+    sm, en, cf, asm = ds.strategy_meetings, ds.s47, ds.icpc, ds.assessments
+    n = len(cases)
+    kind, ud, up = cases.kind, cases.u_down, cases.u_path
+    col = PATHWAY_DRAWS.index
+    nan = np.full(n, np.nan)
+    ordinary = kind == REFERRAL
+    ref = cases.referred
+    out: dict[str, np.ndarray] = {}
+
+    # strategy meeting --------------------------------------------------------------------
+    strat = ordinary & wants_strategy
+    injury = strat & (up[:, col("injury")] < sm.injury_share.value)
+    lead = np.where(injury, draw_durations(sm.injury_lead_hours, ud[:, STRATEGY_DELAY]),
+                    draw_durations(ds.strategy_delay_hours, ud[:, STRATEGY_DELAY])) * 60.0
+    ready = ref + lead
+    meeting = np.where(strat & ((ref < 0) | injury), ready, nan)
+    slots = free_slots(pool_roster(sm.chairs, cal, streams["staffing.strategy_chairs"]),
+                       sm.meetings_per_chair_per_day.value, cal)
+    todo = np.flatnonzero(strat & (ref >= 0) & ~injury)
+    todo = todo[np.argsort(ref[todo], kind="stable")]
+    meeting[todo] = book(todo, ready, cases.concern, slots, cal)[todo]
+    s47_case = kind == S47_OPEN
+    meeting = np.where(s47_case, cases.preset, meeting)
+    meeting[~s47_case & (meeting > cal.horizon)] = np.nan  # not held within the run
+    target = np.where(injury, sm.injury_target_hours.value, sm.target_hours.value)
+    took = elapsed_hours(sm.clock, cal, clock, ref, meeting)
+    bound = np.full(n, np.nan)  # when a meeting waiting for a chair's slot could be held
+    bound[todo] = ready[todo]
+    out.update(strategy_requested=np.where(strat, ref, nan), injury=injury, strategy_meeting=meeting,
+               strategy_ready=bound,
+               strategy_on_time=strat & np.isfinite(meeting) & (took <= target + 1e-9))
+
+    # S47 enquiry, conference, plan -------------------------------------------------------
+    s47 = (strat & wants_s47) | s47_case
+    start = np.where(s47_case, meeting, meeting + draw_durations(ds.s47_delay_hours, ud[:, S47_DELAY]) * 60)
+    start = np.where(s47 & ~(start > cal.horizon), start, nan)
+    end = np.where(s47_case, cases.preset_end,
+                   clock.add(start, draw_durations(en.working_days, up[:, col("s47_days")])))
+    end = np.where(s47 & (end <= cal.horizon), end, nan)  # NaN: not concluded within the run
+    icpc_wanted = s47 & wants_icpc
+    request = np.where(icpc_wanted, end, nan)
+    c_ready = clock.add(request, cf.notice_working_days.value)
+    icpc = np.where(icpc_wanted & (request < 0), c_ready, nan)
+    conf = free_slots(pool_roster(cf.chairs, cal, streams["staffing.conference_chairs"]),
+                      cf.conferences_per_chair_per_day.value, cal)
+    todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
+    todo = todo[np.argsort(request[todo], kind="stable")]
+    icpc[todo] = book(todo, c_ready, cases.concern, conf, cal)[todo]
+    c_wait = np.full(n, np.nan)  # when a conference waiting for a chair's slot could be held
+    c_wait[todo] = c_ready[todo]
+    icpc[icpc > cal.horizon] = np.nan
+    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
+    on_plan = kind == ON_PLAN
+    plan_start = np.where(on_plan, cases.preset, np.where(plan, icpc, nan))
+    plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(
+        cf.plan_months, up[:, col("plan_months")]) * DAYS_PER_MONTH * MIN_PER_DAY)
+    out.update(s47_start=start, s47_end=end,
+               icpc_requested=request, icpc_ready=c_wait, icpc=icpc,
+               icpc_on_time=np.isfinite(icpc) & (clock.days_between(meeting, icpc)
+                                                 <= cf.target_working_days.value + 1e-9),
+               cp_plan=plan | on_plan, cp_plan_start=plan_start,
+               cp_plan_end=np.where(plan | on_plan, plan_end, nan))
+
+    # assessment (the same whatever the child's history: computed once, `assessed`) ----------
+    a = assessed if assessed is not None else assessments(cases, sc, cal, clock, streams)
+    out.update({k: a[k] for k in ASSESSMENT_COLUMNS})
+    assess, completed = a["assessment"], a["assessment_completed"]
+    outcome = a["assessment_outcome"]  # -1 where none, only read where there is one
 
     # how the episode ends, and when (inf: still open at the end of the run) ------------------
     inf = np.full(n, np.inf)

@@ -8,7 +8,30 @@ front door did:
    the scenario declares open at the start (`backlog`);
 3. the pathway of every referred child: strategy meeting, S47 enquiry, conference, plan and
    assessment, with their capacities and clocks (sim/model/downstream.py);
-4. families and children: who comes back, as what, and so which referrals are re-referrals.
+4. families and children: who comes back, as what, and so which referrals are re-referrals;
+5. history that acts (`children.history_effects`): a child who has been on a child protection
+   plan is more likely to have a strategy meeting, an S47 enquiry and a conference again, and
+   a family coming back soon after an episode ends more often comes back as a referral.
+
+Why history is solved this way. The service acts on what it knows of a child: its own
+earlier plans (screening reads the family's history), not on a hidden level of need. So the
+history here is the child's record, built as families are linked, rather than a latent need
+drawn per family: a latent level would make children with a plan look alike without saying
+why, and could not be checked against anything the service reports, while "has been on a
+plan" is what the repeat-plan figure counts (seed 003 line 1624). The record, though, depends
+on who each concern is about, which depends on how earlier episodes ended; so the pathway and
+the families are solved together by rounds (`solve`) until the pathway's draws are those its
+own families give, exactly (a self-consistent answer, reached from the pathway blind to
+history). Linking referrals one at a time in time order would need the pathway's queues
+(chairs' slots, the assessment team) worked out one referral at a time too; the rounds keep
+them worked out for all referrals at once, and the assessments, which history does not
+change, are worked out once.
+
+How far back. The generated history reaches back `children.history_months`; the reported
+repeat share counts a plan at any time in a child's life. A family first seen in the model
+(its first concern, in the history or later) had a plan before with probability
+`history_effects.prior_plan_share`, one draw per family from its own stream
+("children.prior_plan"), and its children carry that record.
 
 Because it depends only on the front-door result, the scenario and named random streams,
 `complete(res, other_scenario)` gives the pathway another scenario would give on the same
@@ -18,6 +41,7 @@ front-door run (the calibration uses this for the downstream parameters).
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -35,6 +59,8 @@ from sim.model.downstream import (
     Cases,
     clock_span,
     follow,
+    history_decisions,
+    with_odds,
 )
 from sim.model.results import RepResult
 from sim.model.rng import CHILD_DRAWS, OTHER_STREAMS, PATHWAY_DRAWS, stream
@@ -47,6 +73,10 @@ OPEN = len(OUTCOMES)  # outcome code of a contact not decided when the run stops
 FD_CATEGORY = {OUTCOMES.index("info_advice"): 0, OUTCOMES.index("early_help"): 1,
                OUTCOMES.index("nfa"): 2}
 KID = {k: i for i, k in enumerate(CHILD_DRAWS)}
+PLAN_ODDS = ("plan_strategy_odds", "plan_s47_odds", "plan_icpc_odds")
+# Rounds of `solve` at most. The baseline settles in 5 to 9 rounds, and odds ratios of 4 (the
+# top of their ranges) in 8 to 11; cases a run leaves unsettled are flagged, not hidden.
+HISTORY_ROUNDS = 16
 BACKLOG_KINDS = (("assessments_waiting", WAITING), ("assessments_in_progress", IN_PROGRESS),
                  ("s47_in_progress", S47_OPEN), ("children_on_plans", ON_PLAN))
 
@@ -135,6 +165,109 @@ def backlog_work(sc: Scenario, clock: WorkClock, g: np.random.Generator) -> dict
             "u_down": u_down, "u_path": u_path, "u_kid": u_kid}
 
 
+@dataclass(frozen=True)
+class Families:
+    """What the linking of returns reads that does not depend on the pathway, per concern."""
+
+    t: np.ndarray  # first contact's arrival (history: its time; backlog: its referral)
+    cls: np.ndarray  # 1 referral, 0 another contact
+    fd_out: np.ndarray  # front-door outcome code (OPEN: not decided in the run)
+    cat0: np.ndarray  # return category by the front-door outcome (referrals: replaced by the pathway's)
+    end0: np.ndarray  # episode end by the front door alone (referrals: -inf, then the pathway's)
+    u_kid: np.ndarray  # (n, len(CHILD_DRAWS)) the concern's own draws
+
+
+def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) -> np.ndarray:
+    """Each concern's family (the index of the family's first concern), given the pathway.
+
+    A family comes back with the probability of how its episode ended, after a random gap,
+    as a referral or another contact (`ch.match_returns`). With `history_effects`, a family
+    coming back within `soon_return_days` of the end has its odds of coming back as a
+    referral multiplied by `soon_referral_odds`.
+    """
+    end = fam.end0.copy()
+    np.maximum.at(end, cases.concern, p["episode_end"])
+    cat = fam.cat0.copy()
+    cat[cases.concern] = p["category"]  # siblings share their draws, so their category
+    end[fam.fd_out == OPEN] = np.inf
+    u_kid, chs = fam.u_kid, sc.children
+    rs = chs.returns
+    p_back = np.array([rs[k].return_share.value for k in RETURN_CATEGORIES])[cat]
+    p_ref = np.array([rs[k].referral_share.value for k in RETURN_CATEGORIES])[cat]
+    gap = draw_durations(chs.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
+    back = (u_kid[:, KID["returns"]] < p_back) & np.isfinite(end)
+    due = np.where(back, end + gap, np.nan)
+    fx = chs.history_effects
+    if fx is not None:
+        p_ref = with_odds(p_ref, fx.soon_referral_odds.value, gap <= fx.soon_return_days.value * MIN_PER_DAY)
+    due_cls = (u_kid[:, KID["return_referral"]] < p_ref).astype(np.int64)
+    return ch.family_roots(ch.match_returns(fam.t, fam.cls, due, due_cls))
+
+
+def prior_plan_window(sc: Scenario, u_prior: np.ndarray, family: np.ndarray, concern: np.ndarray
+                      ) -> np.ndarray:
+    """Whether each case's family had been on a plan before the generated history (one draw per
+    family, from its first concern's uniform: `history_effects.prior_plan_share`)."""
+    fx = sc.children.history_effects
+    return u_prior[family[concern]] < (fx.prior_plan_share.value if fx is not None else 0.0)
+
+
+def prior_plan(sc: Scenario, u_prior: np.ndarray, family: np.ndarray, cases: Cases,
+               plan_start: np.ndarray) -> np.ndarray:
+    """Whether each case's child had been on a plan before its referral: before the history
+    window (its family's draw) or a plan of an earlier referral of the same child."""
+    child = family[cases.concern] * ch.MAX_SIBLINGS + np.minimum(cases.position, ch.MAX_SIBLINGS - 1)
+    return prior_plan_window(sc, u_prior, family, cases.concern) | ch.earlier_plan(
+        child, cases.referred, plan_start, cases.referred)
+
+
+def _acts(sc: Scenario) -> bool:
+    """Whether a child's earlier plan changes its pathway in this scenario."""
+    fx = sc.children.history_effects
+    return fx is not None and any(getattr(fx, k).value != 1.0 for k in PLAN_ODDS)
+
+
+def solve(cases: Cases, fam: Families, u_prior: np.ndarray, sc: Scenario, cal, clock: WorkClock,
+          seed: int, rep: int
+          ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int, np.ndarray]:
+    """The pathway and the families together: (pathway, family per concern, each case's
+    prior-plan flag by those families, rounds, cases whose draws the flag would still change).
+
+    Who a concern is about depends on how earlier episodes ended (returns), and with history
+    effects how an episode goes depends on who it is about, so the two are solved by rounds:
+    round 1 is the pathway blind to history and its families; each further round draws the
+    pathway again on the same random numbers (staff rosters too, from fresh streams) with
+    the prior-plan flags the last round's families give, and links the families again,
+    until the draws the pathway used (`history_decisions`) are those its families' flags
+    give (then pathway and families agree exactly), or HISTORY_ROUNDS (the cases that still
+    disagree are flagged `history_unsettled`).
+    A child's history reaches only backward in time, so each round settles a longer stretch
+    of the run from its start. Without history effects round 1 is the answer.
+    """
+    p = follow(cases, sc, cal, clock, _staffing(seed, rep))
+    family = link(p, fam, cases, sc)
+    flags = prior_plan(sc, u_prior, family, cases, p["cp_plan_start"])
+    if not _acts(sc):
+        return p, family, flags, 1, np.zeros(len(cases), dtype=bool)
+    drawn = history_decisions(cases, sc, None)
+    rounds = 1
+    while True:
+        wanted = history_decisions(cases, sc, flags)
+        differ = np.any([x != y for x, y in zip(wanted, drawn, strict=True)], axis=0)
+        if not differ.any() or rounds == HISTORY_ROUNDS:
+            return p, family, flags, rounds, differ
+        drawn = wanted
+        p = follow(cases, sc, cal, clock, _staffing(seed, rep), prior_plan=flags, assessed=p)
+        family = link(p, fam, cases, sc)
+        flags = prior_plan(sc, u_prior, family, cases, p["cp_plan_start"])
+        rounds += 1
+
+
+def _staffing(seed: int, rep: int) -> dict[str, np.random.Generator]:
+    """Fresh staff-roster streams, so every round of `solve` has the same rosters."""
+    return {name: stream(seed, rep, name) for name in OTHER_STREAMS if name.startswith("staffing.")}
+
+
 def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     """The front-door result with every referred child's pathway and every contact's child."""
     sc = sc or res.scenario
@@ -178,37 +311,31 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
         preset=np.concatenate((np.full(nhr, np.nan), bw["preset"], np.full(ncr, np.nan))),
         preset_end=np.concatenate((np.full(nhr, np.nan), bw["preset_end"], np.full(ncr, np.nan))),
     )
-    p = follow(cases, sc, cal, clock, streams)
-
-    # 4. families: concern-level times, kinds, episode ends and return draws
+    # 4. families: concern-level times, kinds, and the ends of the front door's episodes
     ntot = nh + nb + nc
     t = np.concatenate((hist["time"], bw["referred"], arrival[head]))
     fd_out = np.concatenate((hist["outcome"], np.full(nb, REF), out_code[head]))
     cls = (fd_out == REF).astype(np.int64)
-    cat = np.full(ntot, 2, dtype=np.int64)
+    cat0 = np.full(ntot, 2, dtype=np.int64)
     for o, k in FD_CATEGORY.items():
-        cat[fd_out == o] = k
-    end = np.where(fd_out == REF, -np.inf, t)
+        cat0[fd_out == o] = k
+    end0 = np.where(fd_out == REF, -np.inf, t)
     c_dec = np.where(np.isfinite(decided), decided, np.inf)
-    np.maximum.at(end, nh + nb + concern, np.where(out_code == REF, -np.inf, c_dec))
-    np.maximum.at(end, cases.concern, p["episode_end"])
-    cat[cases.concern] = p["category"]  # siblings share their draws, so their category
-    end[fd_out == OPEN] = np.inf
+    np.maximum.at(end0, nh + nb + concern, np.where(out_code == REF, -np.inf, c_dec))
     u_kid = np.concatenate((hist["u_kid"], bw["u_kid"], d["children"][head]))
-    rs = sc.children.returns
-    p_back = np.array([rs[k].return_share.value for k in RETURN_CATEGORIES])[cat]
-    p_ref = np.array([rs[k].referral_share.value for k in RETURN_CATEGORIES])[cat]
-    gap = draw_durations(sc.children.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
-    back = (u_kid[:, KID["returns"]] < p_back) & np.isfinite(end)
-    due = np.where(back, end + gap, np.nan)
-    due_cls = (u_kid[:, KID["return_referral"]] < p_ref).astype(np.int64)
-    pred = ch.match_returns(t, cls, due, due_cls)
-    family = ch.family_roots(pred)
+    fam = Families(t, cls, fd_out, cat0, end0, u_kid)
 
-    # 5. children and re-referrals
+    # 3-4. the pathway and the families, solved together when history acts (`solve`)
+    u_prior = streams["children.prior_plan"].random(ntot)
+    p, family, used, rounds, unsettled = solve(cases, fam, u_prior, sc, cal, clock, seed, rep)
+
+    # 5. children, re-referrals and repeat plans
     child = family[cases.concern] * ch.MAX_SIBLINGS + np.minimum(cases.position, ch.MAX_SIBLINGS - 1)
     gap_prev = ch.previous_referral_gap(child, cases.referred)
     rereferral = gap_prev <= ch.REREFERRAL_WINDOW_DAYS * MIN_PER_DAY
+    before = prior_plan_window(sc, u_prior, family, cases.concern)
+    repeat = p["cp_plan"] & (before | ch.earlier_plan(child, cases.referred, p["cp_plan_start"],
+                                                      p["cp_plan_start"]))
 
     contacts = c.copy(deep=False)
     cfam = family[nh + nb + concern]
@@ -226,6 +353,9 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     pathway = pd.DataFrame({"origin": origin, "kind": cases.kind, "contact": cases.contact,
                             "concern": cases.concern,
                             "family": family[cases.concern], "child": child, "referred": cases.referred,
-                            "previous_referral_gap": gap_prev, "rereferral_12m": rereferral, **p})
+                            "previous_referral_gap": gap_prev, "rereferral_12m": rereferral, **p,
+                            "prior_plan": used, "cp_plan_repeat": repeat,
+                            "history_rounds": np.full(len(cases), rounds, dtype=np.int64),
+                            "history_unsettled": unsettled})
     pathway["category"] = pd.Categorical.from_codes(pathway["category"].to_numpy(), RETURN_CATEGORIES)
     return dataclasses.replace(res, scenario=sc, contacts=contacts, pathway=pathway)

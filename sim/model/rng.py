@@ -28,7 +28,7 @@ CHILD_DRAWS = ("concern_size", "returns", "return_gap", "return_referral")
 # it is needed (`stream`), so the pathway can be recomputed for another scenario on the same
 # front-door run (used by the calibration) and gets the same numbers.
 OTHER_STREAMS = ("children.history", "backlog.contacts", "backlog.work", "staffing.strategy_chairs",
-                 "staffing.conference_chairs", "staffing.assessment_team")
+                 "staffing.conference_chairs", "staffing.assessment_team", "children.prior_plan")
 STREAM_NAMES: tuple[str, ...] = (
     *(f"{s}.{c}/{what}" for s, c in STREAMS for what in PER_STREAM),
     *(f"staffing.{pool}" for pool in POOLS),

@@ -268,11 +268,44 @@ class ReturnShares(Frozen):
     referral_share: ShareScalar
 
 
+class HistoryEffects(Frozen):
+    """How a family's earlier episodes change what happens to it next (sim/model/pathway.py)."""
+
+    prior_plan_share: ShareScalar = Field(
+        title="Families with a plan before the history window",
+        description="Share of families first seen in the model's history whose children had"
+                    " already been on a child protection plan before it.")
+    plan_strategy_odds: PositiveScalar = Field(
+        title="Strategy meeting odds after a plan",
+        description="Odds ratio of a strategy meeting for a referred child who has been on a"
+                    " child protection plan before.")
+    plan_s47_odds: PositiveScalar = Field(
+        title="S47 enquiry odds after a plan",
+        description="Odds ratio of an S47 enquiry after the strategy meeting for a child who has"
+                    " been on a plan before.")
+    plan_icpc_odds: PositiveScalar = Field(
+        title="Conference odds after a plan",
+        description="Odds ratio of an initial child protection conference after the S47 enquiry"
+                    " for a child who has been on a plan before.")
+    soon_return_days: PositiveScalar = Field(
+        title="A soon return",
+        description="Days from the end of an episode within which a family coming back counts"
+                    " as coming back soon.")
+    soon_referral_odds: PositiveScalar = Field(
+        title="Referral odds of a soon return",
+        description="Odds ratio that a family coming back soon comes back as a referral rather"
+                    " than another contact.")
+
+
 class Children(Frozen):
     history_months: PositiveScalar
     concern_size: Shares
     return_gap_days: Duration
     returns: dict[str, ReturnShares]
+    history_effects: HistoryEffects | None = Field(
+        default=None, title="Effects of a family's history",
+        description="How earlier episodes change the pathway and returns; none: the pathway"
+                    " ignores history.")
 
     @model_validator(mode="after")
     def _keys(self) -> Children:

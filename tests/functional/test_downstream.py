@@ -326,8 +326,13 @@ def test_downstream_changes_leave_the_front_door_alone(baseline):
     for col in ("arrival", "decided", "outcome", "concern"):
         assert a.contacts[col].equals(b.contacts[col])
     pa, pb = a.pathway, b.pathway
-    assert np.array_equal(pa["strategy_requested"].to_numpy(), pb["strategy_requested"].to_numpy(),
-                          equal_nan=True)
+    # who is asked for a strategy meeting is drawn, not set by capacity; capacity moves when
+    # episodes end, so who has been on a plan before (children.history_effects), and only
+    # those children's requests may differ
+    same = pa["prior_plan"].to_numpy() == pb["prior_plan"].to_numpy()
+    assert same.mean() > 0.9
+    assert np.array_equal(pa["strategy_requested"].to_numpy()[same],
+                          pb["strategy_requested"].to_numpy()[same], equal_nan=True)
     assert not np.array_equal(pa["strategy_meeting"].to_numpy(), pb["strategy_meeting"].to_numpy(),
                               equal_nan=True)
 

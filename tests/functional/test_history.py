@@ -1,0 +1,152 @@
+"""A family's history acts on what happens next (children.history_effects, sim/model/pathway.py).
+
+The effects are checked on common random numbers: one front-door run per replication, and
+the pathway and families completed for several scenarios on it (`complete`), so a
+difference between scenarios is the effect, not noise.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments.runner import events_table
+from sim.measures.metrics import monthly
+from sim.model.pathway import HISTORY_ROUNDS, complete
+from sim.model.replication import simulate
+from tests.helpers import assert_conserved, variant
+
+ODDS = ("plan_strategy_odds", "plan_s47_odds", "plan_icpc_odds")
+
+
+def effects(**values: float) -> dict:
+    """Overrides of children.history_effects (a value each, with a range that holds it)."""
+    return {"children": {"history_effects": {
+        k: {"value": v, "range": [0.0, 1.0 if k.endswith("share") else max(v, 1.0) * 2]}
+        for k, v in values.items()}}}
+
+
+@pytest.fixture(scope="module")
+def front_doors(baseline):
+    """Three replications' front-door runs of the baseline, to complete for each variant."""
+    return [simulate(baseline, seed=31, rep=r) for r in range(3)]
+
+
+def run_months(res) -> np.ndarray:
+    """Cases whose plan started in the reported months."""
+    sc, cal, pw = res.scenario, res.cal, res.pathway
+    t = pw["cp_plan_start"].to_numpy(dtype=float)
+    return pw["cp_plan"].to_numpy() & (t >= cal.minutes_at(sc.run.start)) & (
+        t < cal.minutes_at(sc.run.end) + 1440)
+
+
+def test_without_effects_the_pathway_is_the_history_blind_one(front_doors):
+    """Odds ratios of 1 (whatever the share with a plan before) and no history_effects block at
+    all give the same pathway, families and measures, bar the repeat-plan share."""
+    off = variant({"children": {"history_effects": None}})
+    ones = variant(effects(**dict.fromkeys((*ODDS, "soon_referral_odds"), 1.0)))
+    a, b = complete(front_doors[0], off), complete(front_doors[0], ones)
+    assert_conserved(a)
+    assert_conserved(b)
+    skip = {"prior_plan", "cp_plan_repeat"}
+    for col in a.pathway.columns.difference(list(skip)):
+        assert a.pathway[col].equals(b.pathway[col]), col
+    assert a.contacts.equals(b.contacts)
+    assert (b.pathway["history_rounds"] == 1).all()
+    ma, mb = monthly(a), monthly(b)
+    assert ma.drop(columns="pct_cp_plans_repeat").equals(mb.drop(columns="pct_cp_plans_repeat"))
+    assert (mb["pct_cp_plans_repeat"] > ma["pct_cp_plans_repeat"]).all()  # before the history window
+
+
+def test_more_weight_on_an_earlier_plan_means_more_repeat_plans(front_doors):
+    """Raising the odds ratios of a child who has been on a plan raises the children starting a
+    plan again (paired on the same front-door runs), and the plans and S47 enquiries with it."""
+    repeat, plans, s47 = [], [], []
+    for odds in (1.0, 2.0, 4.0):
+        sc = variant(effects(**dict.fromkeys(ODDS, odds)))
+        rs = [complete(r, sc) for r in front_doors]
+        for r in rs:
+            assert_conserved(r)
+            assert not r.pathway["history_unsettled"].any()
+        repeat.append(sum(int((r.pathway["cp_plan_repeat"].to_numpy() & run_months(r)).sum()) for r in rs))
+        plans.append(sum(int(run_months(r).sum()) for r in rs))
+        s47.append(sum(int(np.isfinite(r.pathway["s47_start"].to_numpy(dtype=float)).sum()) for r in rs))
+    assert repeat[0] < repeat[1] < repeat[2]
+    assert plans[0] < plans[1] < plans[2]
+    assert s47[0] < s47[1] < s47[2]
+
+
+def test_coming_back_soon_as_a_referral_raises_rereferrals(front_doors):
+    """Families coming back within soon_return_days more often as referrals: more referrals
+    within 12 months of the previous one, with the same front door (paired)."""
+    low, high = (variant(effects(soon_referral_odds=v)) for v in (1.0, 2.5))
+    got = []
+    for sc in (low, high):
+        got.append(sum(int(complete(r, sc).pathway["rereferral_12m"].sum()) for r in front_doors))
+    assert got[0] < got[1]
+
+
+def test_history_is_settled_and_the_flags_are_the_childs_history(front_doors):
+    """The pathway's draws agree with the families it makes (no case left unsettled), and a
+    case's prior-plan flag is exactly: an earlier referral of the same child started a plan
+    before this referral (with no families on a plan before the history window)."""
+    sc = variant(effects(prior_plan_share=0.0))
+    for fd in front_doors:
+        res = complete(fd, sc)
+        pw = res.pathway
+        assert not pw["history_unsettled"].any()
+        assert (pw["history_rounds"] < HISTORY_ROUNDS).all()
+        starts: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        for child, ref, start, plan in pw[["child", "referred", "cp_plan_start", "cp_plan"]].itertuples(
+                index=False):
+            if plan and np.isfinite(start):
+                starts[child].append((ref, start))
+        expected = [any(r0 < ref and s0 < ref for r0, s0 in starts.get(child, ()))
+                    for child, ref in pw[["child", "referred"]].itertuples(index=False)]
+        assert np.array_equal(pw["prior_plan"].to_numpy(), np.array(expected))
+
+
+def test_repeat_plan_share_is_counted_from_the_plans_themselves(front_doors):
+    """pct_cp_plans_repeat against a count from the pathway table: each month's plan starts
+    whose child had started an earlier plan (none before the history window) ..."""
+    sc = variant(effects(prior_plan_share=0.0))
+    res = complete(front_doors[1], sc)
+    pw = res.pathway
+    plans = pw[pw["cp_plan"] & np.isfinite(pw["cp_plan_start"].to_numpy(dtype=float))]
+    first = plans.groupby("child")["cp_plan_start"].transform("min")
+    repeat = plans["cp_plan_start"] > first
+    month = pd.DatetimeIndex(res.cal.to_datetime(plans["cp_plan_start"].to_numpy())).strftime("%Y-%m")
+    share = (100 * repeat.groupby(month).mean()).rename("independent")
+    m = monthly(res).set_index("month")["pct_cp_plans_repeat"]
+    both = pd.concat([m, share], axis=1, join="inner")
+    assert len(both) == len(m)
+    assert np.allclose(both["pct_cp_plans_repeat"], both["independent"])
+    # ... and with every family on a plan before the window, every plan is a repeat
+    every = monthly(complete(front_doors[1], variant(effects(prior_plan_share=1.0))))
+    assert (every["pct_cp_plans_repeat"] == 100).all()
+
+
+def test_escalation_measures_against_the_event_log(front_doors):
+    """Referrals reaching an S47 enquiry, per month of the referral, from the event log a user
+    reads; referrals reaching a plan from the pathway table joined on the contact."""
+    res = front_doors[2]
+    m = monthly(res).set_index("month")
+    ev = events_table(res)
+    refs = ev[ev["outcome"] == "referral"]
+    month = refs["arrival"].dt.strftime("%Y-%m")
+    s47 = refs["s47_start"].notna().groupby(month).sum()
+    assert np.array_equal(m["referrals_to_s47"].to_numpy(), s47.reindex(m.index, fill_value=0).to_numpy())
+    pw = res.pathway
+    planned = set(pw.loc[pw["cp_plan"] & (pw["contact"] >= 0), "contact"].tolist())
+    idx = res.contacts.index[(res.contacts["outcome"] == "referral")]
+    in_ev = ev.index[ev["outcome"] == "referral"]
+    rows = dict(zip(in_ev, idx[res.contacts.loc[idx, "arrival"].between(
+        res.cal.minutes_at(res.scenario.run.start),
+        res.cal.minutes_at(res.scenario.run.end) + 1440, inclusive="left")], strict=True))
+    plan = pd.Series([rows[i] in planned for i in in_ev], index=in_ev).groupby(month).sum()
+    assert np.array_equal(m["referrals_to_cp_plan"].to_numpy(),
+                          plan.reindex(m.index, fill_value=0).to_numpy())
+    assert np.allclose(m["pct_referrals_to_s47"], 100 * m["referrals_to_s47"] / m["referrals"])
