@@ -48,6 +48,11 @@ class Validation:
         v = self.cells[self.cells["measure"].isin(["contacts", "police_contacts"])]
         return float(v["abs_pct_error"].max())
 
+    @property
+    def history(self) -> pd.DataFrame:
+        """The figures the history effects must meet (`history_checks`)."""
+        return history_checks(self.results.monthly)
+
     def rise(self, measure: str, first: str, last: str) -> tuple[float, float]:
         """(simulated, reported) change in a measure between two months."""
         c = self.cells[self.cells["measure"] == measure].set_index("month")
@@ -81,6 +86,44 @@ def cells_table(monthly: pd.DataFrame, cfg: CalibrationConfig, band: float) -> p
     order = {m: i for i, m in enumerate(MEASURES)}
     return (pd.DataFrame(rows).sort_values(["measure", "month"], key=lambda s: s.map(order)
                                            if s.name == "measure" else s).reset_index(drop=True))
+
+
+# Figures the history effects must meet that are not monthly reported measures:
+# (what, how it is read from the monthly table, reported or national range, where from)
+HISTORY_CHECKS = (
+    ("Children starting a plan who had been on one before (%), each month",
+     "pct_cp_plans_repeat", (19.0, 29.0),
+     "24% (169 of 700) in the six months to April 2023 (seed 003 line 1624), give or take 5 points"),
+    ("Children starting a plan, a month", "cp_plans", (117.0, 117.0),
+     "700 in the six months to April 2023, 117 a month (seed 003 line 1624); a different period"),
+    ("S47 enquiries per referral", ("s47_enquiries", "referrals"), (0.30, 0.37),
+     "England 2017/18 to 2024/25 (docs/national_statistics.md section 2)"),
+    ("Conferences per S47 enquiry", ("icpcs", "s47_enquiries"), (0.30, 0.40),
+     "England 2017/18 to 2024/25 (docs/national_statistics.md section 2)"),
+)
+
+
+def history_checks(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The history figures beside what they are checked against: per month for the repeat-plan
+    share, otherwise over the run per replication; mean and 95% interval across replications."""
+    rows = []
+    for what, read, (lo, hi), source in HISTORY_CHECKS:
+        if isinstance(read, tuple):
+            per_rep = monthly.groupby("rep")[list(read)].sum()
+            groups = {"run": per_rep[read[0]] / per_rep[read[1]]}
+        elif read == "cp_plans":
+            groups = {"run": monthly.groupby("rep")[read].mean()}
+        else:
+            groups = {m: g[read] for m, g in monthly.groupby("month")}
+        for period, v in groups.items():
+            v = v.dropna().to_numpy(dtype=float)
+            mean = float(v.mean()) if len(v) else np.nan
+            half = (stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+                    if len(v) > 1 else np.nan)
+            rows.append({"check": what, "period": period, "mean": mean, "ci_low": mean - half,
+                         "ci_high": mean + half, "low": lo, "high": hi,
+                         "inside": bool(lo <= mean <= hi), "against": source})
+    return pd.DataFrame(rows)
 
 
 def fit_table(cells: pd.DataFrame) -> pd.DataFrame:

@@ -158,8 +158,9 @@ def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
 def _escalation(pw, contact_month: np.ndarray, referrals: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Children escalating to statutory intervention, as the service's reviews count it: of the
     referrals made in a month (by the contact's month, as `referrals`), those whose child went
-    on from that referral to an S47 enquiry and to a child protection plan, whenever within
-    the run (so the last months' shares are low: their enquiries and plans are still ahead)."""
+    on from that referral to an S47 enquiry and to a child protection plan, at any time up to
+    the end of the simulated horizon (the run's cool-down included; a scenario with a short
+    cool-down undercounts its last month, whose enquiries and plans are still ahead)."""
     run = pw["contact"].to_numpy() >= 0
     which = pw["contact"].to_numpy()[run]
     month = contact_month[which]

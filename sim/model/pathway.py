@@ -60,11 +60,11 @@ from sim.model.downstream import (
     clock_span,
     follow,
     history_decisions,
-    with_odds,
 )
 from sim.model.results import RepResult
 from sim.model.rng import CHILD_DRAWS, OTHER_STREAMS, PATHWAY_DRAWS, stream
 from sim.model.sampling import draw_durations, outcome_tables
+from sim.scenario.params import Duration
 from sim.scenario.schema import CHANNELS, OUTCOMES, RETURN_CATEGORIES, SOURCES, Scenario
 
 REF = OUTCOMES.index("referral")
@@ -77,6 +77,7 @@ PLAN_ODDS = ("plan_strategy_odds", "plan_s47_odds", "plan_icpc_odds")
 # Rounds of `solve` at most. The baseline settles in 5 to 9 rounds, and odds ratios of 4 (the
 # top of their ranges) in 8 to 11; cases a run leaves unsettled are flagged, not hidden.
 HISTORY_ROUNDS = 16
+SOON_GRID = 10_000  # quantiles of the return gap read to find the share of soon returns
 BACKLOG_KINDS = (("assessments_waiting", WAITING), ("assessments_in_progress", IN_PROGRESS),
                  ("s47_in_progress", S47_OPEN), ("children_on_plans", ON_PLAN))
 
@@ -175,6 +176,7 @@ class Families:
     cat0: np.ndarray  # return category by the front-door outcome (referrals: replaced by the pathway's)
     end0: np.ndarray  # episode end by the front door alone (referrals: -inf, then the pathway's)
     u_kid: np.ndarray  # (n, len(CHILD_DRAWS)) the concern's own draws
+    gap: np.ndarray  # minutes from the end of the concern's episode to its family's return, if it returns
 
 
 def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) -> np.ndarray:
@@ -182,8 +184,8 @@ def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) ->
 
     A family comes back with the probability of how its episode ended, after a random gap,
     as a referral or another contact (`ch.match_returns`). With `history_effects`, a family
-    coming back within `soon_return_days` of the end has its odds of coming back as a
-    referral multiplied by `soon_referral_odds`.
+    coming back within `soon_return_days` of the end is more likely to come back as a
+    referral than one coming back later (`soon_or_late`).
     """
     end = fam.end0.copy()
     np.maximum.at(end, cases.concern, p["episode_end"])
@@ -194,14 +196,33 @@ def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) ->
     rs = chs.returns
     p_back = np.array([rs[k].return_share.value for k in RETURN_CATEGORIES])[cat]
     p_ref = np.array([rs[k].referral_share.value for k in RETURN_CATEGORIES])[cat]
-    gap = draw_durations(chs.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
+    gap = fam.gap
     back = (u_kid[:, KID["returns"]] < p_back) & np.isfinite(end)
     due = np.where(back, end + gap, np.nan)
     fx = chs.history_effects
-    if fx is not None:
-        p_ref = with_odds(p_ref, fx.soon_referral_odds.value, gap <= fx.soon_return_days.value * MIN_PER_DAY)
+    if fx is not None and fx.soon_referral_odds.value != 1.0:
+        days = fx.soon_return_days.value
+        p_ref = soon_or_late(p_ref, fx.soon_referral_odds.value, gap <= days * MIN_PER_DAY,
+                             soon_share(chs.return_gap_days, days))
     due_cls = (u_kid[:, KID["return_referral"]] < p_ref).astype(np.int64)
     return ch.family_roots(ch.match_returns(fam.t, fam.cls, due, due_cls))
+
+
+def soon_share(gap: Duration, days: float) -> float:
+    """Share of return gaps of `days` or less (the gap distribution's quantiles on a fine grid)."""
+    grid = (np.arange(SOON_GRID) + 0.5) / SOON_GRID
+    return float(np.mean(draw_durations(gap, grid) <= days))
+
+
+def soon_or_late(p: np.ndarray, odds: float, soon: np.ndarray, share: float) -> np.ndarray:
+    """Each return's chance of being a referral: its category's share `p` with the odds
+    multiplied by `odds` for a soon return, and lowered for a later one so that, over the
+    gap distribution (`share` of returns soon), the category's share stays `p` (the shares
+    `children.returns` states, and that the calibration fitted, keep their meaning). Where
+    the soon returns alone would take more than `p`, the later ones take none."""
+    up = odds * p / (1.0 - p + odds * p)
+    late = np.clip((p - share * up) / (1.0 - share), 0.0, 1.0) if share < 1.0 else p
+    return np.where(soon, up, late)
 
 
 def prior_plan_window(sc: Scenario, u_prior: np.ndarray, family: np.ndarray, concern: np.ndarray
@@ -323,7 +344,8 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     c_dec = np.where(np.isfinite(decided), decided, np.inf)
     np.maximum.at(end0, nh + nb + concern, np.where(out_code == REF, -np.inf, c_dec))
     u_kid = np.concatenate((hist["u_kid"], bw["u_kid"], d["children"][head]))
-    fam = Families(t, cls, fd_out, cat0, end0, u_kid)
+    gap = draw_durations(sc.children.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
+    fam = Families(t, cls, fd_out, cat0, end0, u_kid, gap)
 
     # 3-4. the pathway and the families, solved together when history acts (`solve`)
     u_prior = streams["children.prior_plan"].random(ntot)

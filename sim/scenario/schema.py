@@ -294,7 +294,7 @@ class HistoryEffects(Frozen):
     soon_referral_odds: PositiveScalar = Field(
         title="Referral odds of a soon return",
         description="Odds ratio that a family coming back soon comes back as a referral rather"
-                    " than another contact.")
+                    " than another contact; later returns are lowered to keep the stated shares.")
 
 
 class Children(Frozen):

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from sim.experiments.runner import events_table
+from sim.experiments.validation import history_checks
 from sim.measures.metrics import monthly
-from sim.model.pathway import HISTORY_ROUNDS, complete
+from sim.model.pathway import HISTORY_ROUNDS, complete, soon_or_late, soon_share
 from sim.model.replication import simulate
 from tests.helpers import assert_conserved, variant
 
@@ -150,3 +151,33 @@ def test_escalation_measures_against_the_event_log(front_doors):
     assert np.array_equal(m["referrals_to_cp_plan"].to_numpy(),
                           plan.reindex(m.index, fill_value=0).to_numpy())
     assert np.allclose(m["pct_referrals_to_s47"], 100 * m["referrals_to_s47"] / m["referrals"])
+
+
+def test_history_checks_read_the_monthly_table():
+    """The validation's history checks on a small table worked out by hand: two replications,
+    two months."""
+    table = pd.DataFrame({"rep": [0, 0, 1, 1], "month": ["2023-07", "2023-08"] * 2,
+                          "pct_cp_plans_repeat": [20.0, 30.0, 22.0, 40.0],
+                          "cp_plans": [100.0, 110.0, 120.0, 130.0],
+                          "s47_enquiries": [30.0, 40.0, 35.0, 35.0], "referrals": [100.0] * 4,
+                          "icpcs": [12.0, 16.0, 14.0, 14.0]})
+    got = history_checks(table).set_index(["check", "period"])["mean"]
+    assert got[("Children starting a plan who had been on one before (%), each month", "2023-07")] == 21.0
+    assert got[("Children starting a plan who had been on one before (%), each month", "2023-08")] == 35.0
+    assert got[("Children starting a plan, a month", "run")] == 115.0
+    assert np.isclose(got[("S47 enquiries per referral", "run")], 0.35)
+    assert np.isclose(got[("Conferences per S47 enquiry", "run")], 0.4)
+
+
+def test_soon_returns_are_reweighted_around_the_stated_referral_shares(baseline):
+    """A soon return is more often a referral and a later one less often, and over the gap
+    distribution each category keeps the share `children.returns` states."""
+    p = np.array([0.3243, 0.454, 0.7782, 0.9079])
+    share = soon_share(baseline.children.return_gap_days, 90.0)
+    gaps = np.sort(np.random.default_rng(3).lognormal(np.log(150 / np.sqrt(1 + 1.2**2)),
+                                                      np.sqrt(np.log(1 + 1.2**2)), 200_000))
+    assert abs(share - np.mean(gaps <= 90.0)) < 0.01  # the baseline gap: lognormal, mean 150, cv 1.2
+    soon = soon_or_late(p, 1.5, np.ones(4, dtype=bool), share)
+    late = soon_or_late(p, 1.5, np.zeros(4, dtype=bool), share)
+    assert (soon > p).all() and (late < p).all()
+    assert np.allclose(share * soon + (1 - share) * late, p)
