@@ -118,12 +118,12 @@ class EvenSlots:
 
     def _first_at_or_after(self, k: int, r: float) -> int:
         """Index of day k's first slot (free or not) at or after r; counts[k] if none."""
-        n = self.counts[k]
-        est = (r - self.opens[k]) * n / self.day_length - 0.5
+        n, o, day = self.counts[k], self.opens[k], self.day_length
+        est = (r - o) * n / day - 0.5
         j = min(max(math.ceil(est) if math.isfinite(est) else (n if est > 0 else 0), 0), n)
-        while j > 0 and self._time(k, j - 1) >= r:
+        while j > 0 and o + (j - 1 + 0.5) * day / n >= r:  # the times `_time` gives
             j -= 1
-        while j < n and self._time(k, j) < r:
+        while j < n and o + (j + 0.5) * day / n < r:
             j += 1
         return j
 
@@ -186,7 +186,9 @@ def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray,
     ready_at, group_of = ready.tolist(), group.tolist()  # Python floats: the same values, faster to read
     booked: dict[int, float] = {}
     closes, n = cal.closes, len(slots)
-    empty_below = 0
+    empty_below = 0  # every day before it has no free slot (only a lower bound for the search)
+    while empty_below < n and slots.empty(empty_below):
+        empty_below += 1
     for i in order.tolist():
         r, g = ready_at[i], int(group_of[i])
         b = booked.get(g)
@@ -201,8 +203,9 @@ def book(order: np.ndarray, ready: np.ndarray, group: np.ndarray,
                 t = got
                 break
             k += 1
-        while empty_below < n and slots.empty(empty_below):
+        while k == empty_below < n and slots.empty(empty_below):  # only a take can fill a day
             empty_below += 1
+            k = empty_below
         out[i] = t
         if t == t:
             booked[g] = t
