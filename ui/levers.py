@@ -243,11 +243,11 @@ def ppn_and_cotriage(doc: dict) -> None:
         with cols[i % 2]:
             number(doc, ("ppn", k))
     st.divider()
-    on = toggle(doc, ("cotriage", "enabled"), "Police co-triage of non-domestic PPNs",
+    on = toggle(doc, ("cotriage", "enabled"), None,
                 "From its start date, non-domestic PPNs go to an officer and practice supervisor first.")
     start = date.fromisoformat(str(doc["cotriage"]["start"]["value"]))
-    got = st.date_input("Date police co-triage starts", value=start, key=key(("cotriage", "start", "value")),
-                        help=doc["cotriage"]["start"].get("source"))
+    got = st.date_input(params.label(("cotriage", "start")), value=start,
+                        key=key(("cotriage", "start", "value")), help=doc["cotriage"]["start"].get("source"))
     state.set_edit(("cotriage", "start", "value"), got.isoformat())
     st.caption(describe(doc["cotriage"]["start"]))
     end = date.fromisoformat(str(doc["run"]["end"]))

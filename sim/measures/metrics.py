@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.measures.intervals import t_critical
 from sim.model.results import RepResult
-from sim.scenario.schema import POOLS
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
 
 # Measures a user sees, with a plain-English label and unit; the order is the output order.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -52,8 +52,8 @@ MEASURES: dict[str, tuple[str, str]] = {
     "early_help": ("Contacts ending in early help", "contacts"),
     "nfa": ("Contacts ending in no further action", "contacts"),
 }
-POOL_LABELS = {"csw": "consultant social workers", "ps": "practice supervisors",
-               "da_hub": "domestic abuse hub", "cotriage": "police co-triage"}
+# each pool inside a sentence ("Utilisation of practice supervisors"), named in the schema
+POOL_LABELS = POOL_SHORT_NAMES
 for _p, _label in POOL_LABELS.items():
     MEASURES[f"util_{_p}"] = (f"Utilisation of {_label}", "% of on-duty office time")
     MEASURES[f"overtime_hours_{_p}"] = (f"Overtime worked by {_label}", "hours")
