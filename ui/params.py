@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from sim.experiments import documents
 from sim.scenario.paths import PathError, assign, get
-from sim.scenario.schema import (
-    ASSESSMENT_OUTCOME_NAMES,
-    CHANNEL_NAMES,
-    CONCERN_SIZE_NAMES,
-    OUTCOME_NAMES,
-    POOL_NAMES,
-    SOURCE_NAMES,
-    WRITTEN_STREAM_NAMES,
-    Scenario,
-    setting_title,
-)
+from sim.scenario.schema import POOL_NAMES, SOURCE_NAMES, WRITTEN_STREAM_NAMES, setting_title
 
 Path_ = tuple[str, ...]
 
@@ -35,22 +26,10 @@ Path_ = tuple[str, ...]
 ROLES = POOL_NAMES
 SOURCES = SOURCE_NAMES
 STREAMS = WRITTEN_STREAM_NAMES
-# names of the keys of any shares, for a value shown without its path ("phone 0.05, email 0.03")
-SHARE_KEY_NAMES = {**CHANNEL_NAMES, **SOURCE_NAMES, **OUTCOME_NAMES, **ASSESSMENT_OUTCOME_NAMES,
-                   **CONCERN_SIZE_NAMES}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# the headings of the scenario's blocks, in the schema's order
-GROUPS = {name: str(info.title) for name, info in Scenario.model_fields.items()
-          if name not in ("name", "description")}
-
-SETTING_UNITS = {("calendar", "working_weekdays"): "days", ("run", "seed"): "number",
-                 ("run", "reps"): "replications", ("abandonment", "max_attempts"): "calls",
-                 ("service", "ps_priority"): "order", ("calendar", "bank_holidays"): "calendar",
-                 ("run", "start"): "date", ("run", "end"): "date"}
-
-
-def _human(word: str) -> str:
-    return word.replace("_", " ")
+WEEKDAYS = documents.WEEKDAYS
+SHARE_KEY_NAMES = documents.SHARE_KEY_NAMES
+GROUPS = documents.GROUPS
+SETTING_UNITS = documents.SETTING_UNITS
 
 
 def label(path: Path_) -> str:
@@ -174,65 +153,10 @@ def changes(original: Mapping, edited: Mapping) -> pd.DataFrame:
 # the assumptions table
 
 
-def walk(doc: Mapping, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    """Every setting: each sourced parameter once (not its parts), and every other leaf."""
-    for key, val in doc.items():
-        p = (*path, key)
-        if p in (("name",), ("description",)):
-            continue
-        if isinstance(val, Mapping) and "provenance" in val:
-            yield p, val
-        elif isinstance(val, Mapping) and "distribution" in val:
-            yield (*p, "distribution"), val["distribution"]
-            yield from walk({k: v for k, v in val.items() if k != "distribution"}, p)
-        elif isinstance(val, Mapping):
-            yield from walk(val, p)
-        else:
-            yield p, val
-
-
-def _num(v: Any) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
-
-
-def _value_of(node: Any) -> str:
-    if not isinstance(node, Mapping):
-        if isinstance(node, list | tuple):
-            return ", ".join(_num(v) for v in node)
-        return _num(node)
-    val = node.get("value")
-    if isinstance(val, Mapping) and "default" in node:
-        months = "; ".join(f"{m}: {_num(v)}" for m, v in sorted(val.items()))
-        return f"{_num(node['default'])} in any month not listed" + (f"; {months}" if months else "")
-    if isinstance(val, Mapping):
-        return ", ".join(f"{SHARE_KEY_NAMES.get(k, _human(k))} {_num(v)}" for k, v in val.items())
-    if isinstance(val, list | tuple):
-        return ", ".join(_num(v) for v in val)
-    return _num(val)
-
-
-def _range_of(node: Any) -> str:
-    if not isinstance(node, Mapping) or "range" not in node:
-        return ""
-    rng = node["range"]
-    if isinstance(rng, Mapping):
-        return ", ".join(f"{SHARE_KEY_NAMES.get(k, _human(k))} {_num(lo)} to {_num(hi)}"
-                         for k, (lo, hi) in rng.items())
-    return f"{_num(rng[0])} to {_num(rng[1])}"
-
-
-def _special_value(path: Path_, node: Any) -> str:
-    if path == ("calendar", "working_weekdays"):
-        return ", ".join(WEEKDAYS[d] for d in node if 0 <= d < 7)
-    if path == ("run", "seed"):
-        return str(node)
-    return _value_of(node)
+# one definition of a setting's value, range and row, shared with docs/model.md 3.3
+walk = documents.settings
+_value_of = documents.value_text
+_range_of = documents.range_text
 
 
 PROVENANCE_WORDS = {
@@ -246,18 +170,4 @@ PROVENANCE_WORDS = {
 
 def assumptions(doc: Mapping) -> pd.DataFrame:
     """One row per setting: plain-English name, value, unit, plausible range, provenance, source."""
-    rows = []
-    for path, node in walk(doc):
-        sourced = isinstance(node, Mapping)
-        rows.append({
-            "group": GROUPS.get(path[0], _human(path[0]).capitalize()),
-            "setting": label(path),
-            "value": _special_value(path, node),
-            "unit": node.get("unit", "") if sourced else SETTING_UNITS.get(path, ""),
-            "plausible range": _range_of(node),
-            "provenance": node.get("provenance", "") if sourced else "setting",
-            "source": node.get("source", "") if sourced else "",
-            "note": node.get("note", "") if sourced else "",
-            "path": ".".join(path),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(documents.parameter_rows(doc))

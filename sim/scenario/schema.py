@@ -563,17 +563,11 @@ def _human(word: str) -> str:
     return word.replace("_", " ")
 
 
-def setting_title(path: Sequence[str]) -> str:
-    """The plain-English name of the setting at `path` in a scenario document, from the titles.
-
-    A field's title names it (the blocks around it are headings, not part of the name); a part
-    of a staff pool, arrival profile or return, or of a random duration, is named after its
-    whole; an entry of a mapping or a share by its key set's names. A path the schema does not
-    know is named by its words, so a label never fails.
-    """
+def _named(path: Sequence[str]) -> tuple[str, str]:
+    """The title and description of the setting at `path` (see `setting_title`)."""
     p = tuple(str(x) for x in path)
     node: Any = Scenario
-    text = ""
+    text = description = ""
     names: Mapping[str, str] = {}
     each: str | None = None
     share_names: Mapping[str, str] = {}
@@ -598,12 +592,29 @@ def setting_title(path: Sequence[str]) -> str:
             title = info.title or _human(seg)
         part = node is Duration or node in _PART_MODELS or info.title is None
         text = f"{text}: {title}" if part and text else title
+        if info.title is not None:
+            description = info.description or ""
         names = extra.get("key_names", {})  # type: ignore[assignment]
         each = extra.get("each")  # type: ignore[assignment]
         share_names = extra.get("share_names", {})  # type: ignore[assignment]
         node = _unwrapped(info.annotation)
-    return text
+    return text, description
 
+
+def setting_title(path: Sequence[str]) -> str:
+    """The plain-English name of the setting at `path` in a scenario document, from the titles.
+
+    A field's title names it (the blocks around it are headings, not part of the name); a part
+    of a staff pool, arrival profile or return, or of a random duration, is named after its
+    whole; an entry of a mapping or a share by its key set's names. A path the schema does not
+    know is named by its words, so a label never fails.
+    """
+    return _named(path)[0]
+
+
+def setting_description(path: Sequence[str]) -> str:
+    """What the setting at `path` means, in a sentence ("" where its title says it all)."""
+    return _named(path)[1]
 
 def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
     if set(got) != set(expected):
