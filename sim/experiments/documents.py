@@ -182,7 +182,7 @@ _SETTING_REF = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
 
 
 def _setting_ref(doc: Mapping, path: str) -> str:
-    """A setting named in a measure's definition: the baseline's value and the setting's path."""
+    """A setting named in a measure's definition: its path and the baseline's value."""
     node = get(doc, tuple(path.split(".")))
     value = node.get("value") if isinstance(node, Mapping) else node
     if path.endswith("_hour") and isinstance(value, int | float):
@@ -191,7 +191,7 @@ def _setting_ref(doc: Mapping, path: str) -> str:
         text = f"`{value}`"
     else:
         text = number_text(value)
-    return f"{text} (the baseline's `{path}`)"
+    return f"`{path}` = {text}"
 
 
 def measure_definitions(doc: Mapping) -> str:
@@ -207,7 +207,8 @@ def measure_definitions(doc: Mapping) -> str:
              for prefix, (label, unit, text) in POOL_MEASURES.items()]
     pools = ", ".join(f"`{p}` ({name})" for p, name in POOL_LABELS.items())
     return "\n".join([*_table(["measure", "label", "unit", "exact definition"], body), "",
-                      f"Pools (`<pool>`): {pools}."])
+                      f"Pools (`<pool>`): {pools}. In a definition, `a.b.c` = v is a scenario setting the"
+                      " measure depends on, with its value in the baseline."])
 
 
 SECTIONS: dict[str, Callable[[Mapping], str]] = {"measures": measure_definitions,

@@ -55,7 +55,7 @@ MEASURES: dict[str, tuple[str, str]] = {
 }
 # Exactly what each measure counts, as computed below (docs/model.md 2.6 is written from these by
 # `python -m sim docs`). `{a.b.c}` names a scenario setting; the document shows its path and the
-# baseline's value, so a definition never states a number the scenario may change.
+# baseline's value, so a definition never states as fixed a number the scenario may change.
 DEFINITIONS: dict[str, str] = {
     "contacts": "contacts arriving in the month (all sources and channels, including those the EDT decides)",
     "police_contacts":
@@ -76,8 +76,8 @@ DEFINITIONS: dict[str, str] = {
         " each), from referrals decided at any time, warm-up and history included",
     "pct_strategy_on_time":
         "100 x (meetings held in the month within {downstream.strategy_meetings.target_hours} hours of"
-        " the referral decision, {downstream.strategy_meetings.injury_target_hours} for injuries, on the"
-        " clock {downstream.strategy_meetings.clock}) / `strategy_meetings`",
+        " the referral decision ({downstream.strategy_meetings.injury_target_hours} for injuries), counted"
+        " on the clock {downstream.strategy_meetings.clock}) / `strategy_meetings`",
     "s47_enquiries": "S47 enquiries **started** in the month, one per child",
     "pct_strategy_to_s47":
         "100 x (meetings held in the month whose S47 enquiry starts before the run stops, run-on"
@@ -124,7 +124,8 @@ POOL_MEASURES: dict[str, tuple[str, str, str]] = {
               " runs to the end of the run), clipped to the month; overtime (as in"
               " `overtime_hours_<pool>`) is subtracted, so only work in office hours counts and a pool"
               " working flat out shows 100%. On-duty = sum over working days opening in the month of"
-              " (staff on duty x minutes from {calendar.office_open_hour} to {calendar.office_close_hour})."
+              " (staff on duty x office minutes of the day, {calendar.office_open_hour} to"
+              " {calendar.office_close_hour})."
               " Blank when no one is on duty."),
     "overtime_hours_": ("Overtime worked by {pool}", "hours",
                         "hours of task time after the office closes ({calendar.office_close_hour}) on the"
