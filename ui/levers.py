@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.scenario.paths import PathError, get
+from sim.scenario.schema import DURATION_PART_NAMES
 from ui import params, state
 from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
@@ -117,12 +118,12 @@ def duration(doc: dict, node_path: Path_, label: str | None = None) -> None:
     st.markdown(f"**{label or params.label(node_path)}**")
     c1, c2 = st.columns(2)
     with c1:
-        number(doc, (*node_path, "mean"), "Average")
+        number(doc, (*node_path, "mean"), cap(DURATION_PART_NAMES["mean"]))
     with c2:
         if node["distribution"] == "exponential":
             st.caption("Variability: fixed (coefficient of variation 1) for this random shape.")
         else:
-            number(doc, (*node_path, "cv"), "Variability (coefficient of variation)")
+            number(doc, (*node_path, "cv"), cap(DURATION_PART_NAMES["cv"]))
 
 
 def shares(doc: dict, node_path: Path_, rest: str, label: str | None = None) -> None:
