@@ -329,16 +329,30 @@ class PPNQuality(Frozen):
         "Quality of police protection notices", "0 is an unusable notice, 1 a fully triaged one."
     )
     reference_quality: ShareScalar = setting(
-        "PPN quality that the screening time and outcome shares describe"
+        "PPN quality that the screening time and outcome shares describe",
+        "The file's PPN screening times and outcome shares hold at this quality; at another quality"
+        " they are scaled by the settings below.",
     )
     effort_at_zero_quality: PositiveScalar = setting(
-        "Screening effort for an unusable PPN", "A multiple of the standard screening time."
+        "Screening effort for an unusable PPN",
+        "Relative screening effort at quality 0; effort runs in a straight line to the effort at"
+        " quality 1, and PPN screening times are scaled by the effort at the scenario's quality over"
+        " the effort at the reference quality.",
     )
     effort_at_full_quality: PositiveScalar = setting(
-        "Screening effort for a fully triaged PPN", "A multiple of the standard screening time."
+        "Screening effort for a fully triaged PPN",
+        "Relative screening effort at quality 1 (see the effort for an unusable PPN).",
     )
-    info_advice_effect: ShareScalar = setting("How far better PPNs cut information-and-advice outcomes")
-    referral_effect: ShareScalar = setting("How far better PPNs cut referrals made to be safe")
+    info_advice_effect: ShareScalar = setting(
+        "How far better PPNs cut information-and-advice outcomes",
+        "For each unit of quality above the reference, the PPN share ending in information and advice"
+        " falls by this fraction of itself; the difference ends in no further action.",
+    )
+    referral_effect: ShareScalar = setting(
+        "How far better PPNs cut referrals made to be safe",
+        "For each unit of quality above the reference, the PPN share ending in referral falls by this"
+        " fraction of itself; the difference ends in no further action.",
+    )
 
 
 class Abandonment(Frozen):
@@ -354,7 +368,10 @@ class DomesticAbuseHub(Frozen):
 
 
 class CoTriage(Frozen):
-    enabled: Bool = setting("Police co-triage of non-domestic PPNs")
+    enabled: Bool = setting(
+        "Police co-triage of non-domestic PPNs",
+        "From its start date, non-domestic PPNs go to an officer and practice supervisor first.",
+    )
     start: DateParam = setting("Date police co-triage starts")
     minutes: Duration = setting("Length of a police co-triage discussion")
     closed_share: ShareScalar = setting("Share of advice or no-action PPNs settled at co-triage")
@@ -362,7 +379,10 @@ class CoTriage(Frozen):
         "Screening effort still needed after co-triage",
         "A share of the standard screening effort of a PPN that co-triage did not settle.",
     )
-    supervisors_from_ps_pool: Bool = setting("Co-triage supervisors come from the practice supervisors")
+    supervisors_from_ps_pool: Bool = setting(
+        "Co-triage supervisors come from the practice supervisors",
+        "If so, each co-triage pair on duty takes one practice supervisor off screening that day.",
+    )
 
 
 class Outcomes(Frozen):
@@ -374,7 +394,8 @@ class Outcomes(Frozen):
         share_names=OUTCOME_NAMES,
     )
     conversation_referral_ratio: PositiveScalar = setting(
-        "Chance of referral after a conversation, relative to the same contact written"
+        "Chance of referral after a conversation, relative to the same contact written",
+        "A phone contact's share ending in referral is the same contact's written share times this.",
     )
 
     @model_validator(mode="after")
@@ -615,6 +636,7 @@ def setting_title(path: Sequence[str]) -> str:
 def setting_description(path: Sequence[str]) -> str:
     """What the setting at `path` means, in a sentence ("" where its title says it all)."""
     return _named(path)[1]
+
 
 def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
     if set(got) != set(expected):
