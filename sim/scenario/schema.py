@@ -97,6 +97,13 @@ POOL_WORK_TEXT = {
     "da_hub": "domestic-abuse PPNs",
     "cotriage": "police co-triage",
 }
+# a pool's establishment, as the number a user turns ("what would it take?" levers)
+POOL_POST_NAMES = {
+    "csw": "consultant social worker posts",
+    "ps": "practice supervisor posts screening",
+    "da_hub": "domestic abuse hub social worker posts",
+    "cotriage": "police co-triage officer and supervisor pairs",
+}
 PS_TASKS = ("direction", "ppn", "email")
 PS_TASK_NAMES = {"direction": "direction", "ppn": "ppn", "email": "email"}
 ASSESSMENT_OUTCOMES = ("closed", "early_help", "child_in_need")

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
+from sim.experiments.levers import LEVERS
 from sim.measures.metrics import MEASURES, POOL_LABELS
 from sim.scenario import schema
 from sim.scenario.loading import load
@@ -113,7 +114,8 @@ def test_labels_of_settable_paths_are_unique(doc):
     (schema.ARRIVAL_PROFILES, schema.ARRIVAL_PROFILE_NAMES), (schema.OUTCOMES, schema.OUTCOME_NAMES),
     (schema.WRITTEN_STREAMS, schema.WRITTEN_STREAM_NAMES), (schema.POOLS, schema.POOL_NAMES),
     (schema.POOLS, schema.POOL_SHORT_NAMES), (schema.POOLS, schema.POOL_WORK_NAMES),
-    (schema.POOLS, schema.POOL_WORK_TEXT), (schema.PS_TASKS, schema.PS_TASK_NAMES),
+    (schema.POOLS, schema.POOL_WORK_TEXT), (schema.POOLS, schema.POOL_POST_NAMES),
+    (schema.PS_TASKS, schema.PS_TASK_NAMES),
     (schema.ASSESSMENT_OUTCOMES, schema.ASSESSMENT_OUTCOME_NAMES),
     (schema.CONCERN_SIZES, schema.CONCERN_SIZE_NAMES),
     (schema.RETURN_CATEGORIES, schema.RETURN_CATEGORY_NAMES),
@@ -154,3 +156,4 @@ def test_pool_names_are_shared():
     assert charts.POOL_WORK is schema.POOL_WORK_NAMES
     assert MEASURES["util_ps"][0] == f"Utilisation of {schema.POOL_SHORT_NAMES['ps']}"
     assert params.ROLES is schema.POOL_NAMES
+    assert LEVERS["csw_posts"].label == schema.POOL_POST_NAMES["csw"]
