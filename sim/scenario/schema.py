@@ -5,6 +5,10 @@ Every block is a frozen pydantic model; every number a parameter type of sim.sce
 half-builds a scenario: it either returns a `Scenario` or raises `ScenarioError` with one line
 naming the field, the value and what is allowed (`validate`). Reading files is in
 sim.scenario.loading.
+
+It is also the one place a setting is named for people: each field's title (and description
+where useful), and the names of each fixed key set beside its tuple, are what the app, the
+command line and docs/model.md show (`setting_title`; `python -m sim docs`).
 """
 
 from __future__ import annotations
