@@ -285,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--months", type=_positive, default=12)
     b.add_argument("--compare", type=Path, metavar="OTHER.yaml",
                    help="also time a 20-replication paired comparison of 6 months against OTHER")
+    d = sub.add_parser("docs", help="rewrite the generated sections of docs/model.md (parameter table,"
+                       " measure definitions) from the code and the baseline scenario")
+    d.add_argument("--check", action="store_true", help="write nothing; exit 1 with one line naming"
+                   " each section that differs from what the code writes, 0 when it is current")
+    d.add_argument("--file", type=Path, default=None, metavar="FILE.md",
+                   help="the document (default docs/model.md of the project)")
     for command in sub.choices.values():  # --verbose after the command works too
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks and detail")
@@ -814,6 +820,31 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C so that nothing is left half-done."""
 
 
+def cmd_docs(args) -> int:
+    from sim.experiments import documents
+
+    path = args.file or documents.MODEL_DOC
+    try:
+        if args.check:
+            stale = documents.check(path)
+            if stale:
+                names = ", ".join(f"'{name}'" for name in stale)
+                print(_one_line(f"{path}: generated section{'s' if len(stale) > 1 else ''} {names}"
+                                " differ from what the code writes (python -m sim docs rewrites them)"),
+                      file=sys.stderr)
+                return 1
+            print(_one_line(f"{path}: generated sections are current"))
+            return EXIT_OK
+        changed = documents.write(path)
+    except documents.DocumentError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise InputError(f"{path}: cannot be read or written ({why})") from None
+    print(_one_line(f"{path}: rewrote {', '.join(changed)}" if changed else f"{path}: already current"))
+    return EXIT_OK
+
+
 def _on_sigterm(signum, frame) -> NoReturn:
     raise _Terminated()
 
@@ -821,7 +852,7 @@ def _on_sigterm(signum, frame) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
-                "sensitivity": cmd_sensitivity}
+                "sensitivity": cmd_sensitivity, "docs": cmd_docs}
     in_main = threading.current_thread() is threading.main_thread()
     args: argparse.Namespace | None = None
     previous_term = None

@@ -13,17 +13,15 @@ import numpy as np
 import pandas as pd
 
 from sim.measures.metrics import MEASURES
+from sim.scenario.schema import POOL_WORK_NAMES, POOL_WORK_TEXT
 
 # Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
              "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 SERIES = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion", "sky", "black")]
-POOL_WORK = {"csw": "Phone calls (consultant social workers)",
-             "ps": "Emails, PPNs, direction (practice supervisors)",
-             "da_hub": "Domestic-abuse PPNs (domestic abuse hub)",
-             "cotriage": "Police co-triage of other PPNs"}
-POOL_TEXT = {"csw": "phone calls", "ps": "emails, PPN screening and management direction",
-             "da_hub": "domestic-abuse PPNs", "cotriage": "police co-triage"}
+# the work of each pool, as a chart legend and inside a sentence (named in sim.scenario.schema)
+POOL_WORK = POOL_WORK_NAMES
+POOL_TEXT = POOL_WORK_TEXT
 MODEL = "Model average"
 BAND = "Model 95% interval"
 REPORTED = "Reported"

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.scenario.paths import PathError, get
+from sim.scenario.schema import DURATION_PART_NAMES
 from ui import params, state
 from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
@@ -117,12 +118,12 @@ def duration(doc: dict, node_path: Path_, label: str | None = None) -> None:
     st.markdown(f"**{label or params.label(node_path)}**")
     c1, c2 = st.columns(2)
     with c1:
-        number(doc, (*node_path, "mean"), "Average")
+        number(doc, (*node_path, "mean"), cap(DURATION_PART_NAMES["mean"]))
     with c2:
         if node["distribution"] == "exponential":
             st.caption("Variability: fixed (coefficient of variation 1) for this random shape.")
         else:
-            number(doc, (*node_path, "cv"), "Variability (coefficient of variation)")
+            number(doc, (*node_path, "cv"), cap(DURATION_PART_NAMES["cv"]))
 
 
 def shares(doc: dict, node_path: Path_, rest: str, label: str | None = None) -> None:
@@ -243,11 +244,11 @@ def ppn_and_cotriage(doc: dict) -> None:
         with cols[i % 2]:
             number(doc, ("ppn", k))
     st.divider()
-    on = toggle(doc, ("cotriage", "enabled"), "Police co-triage of non-domestic PPNs",
+    on = toggle(doc, ("cotriage", "enabled"), None,
                 "From its start date, non-domestic PPNs go to an officer and practice supervisor first.")
     start = date.fromisoformat(str(doc["cotriage"]["start"]["value"]))
-    got = st.date_input("Date police co-triage starts", value=start, key=key(("cotriage", "start", "value")),
-                        help=doc["cotriage"]["start"].get("source"))
+    got = st.date_input(params.label(("cotriage", "start")), value=start,
+                        key=key(("cotriage", "start", "value")), help=doc["cotriage"]["start"].get("source"))
     state.set_edit(("cotriage", "start", "value"), got.isoformat())
     st.caption(describe(doc["cotriage"]["start"]))
     end = date.fromisoformat(str(doc["run"]["end"]))

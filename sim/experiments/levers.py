@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.scenario.paths import Path, get, with_values
-from sim.scenario.schema import PARTNER_SOURCES, Scenario
+from sim.scenario.schema import PARTNER_SOURCES, POOL_POST_NAMES, Scenario
 
 Edits = dict[Path, Any]
 
@@ -76,13 +76,13 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
           "1.0 is no effect; 0.5 would halve referrals from conversations, beyond the 30% the"
           " approach promises",
           lambda sc: sc.outcomes.conversation_referral_ratio.value, _conversation),
-    Lever("csw_posts", "consultant social worker posts", "posts", 6.0, 20.0, +1,
+    Lever("csw_posts", POOL_POST_NAMES["csw"], "posts", 6.0, 20.0, +1,
           "the baseline's plausible range for the posts",
           lambda sc: sc.staff["csw"].establishment.default, _posts("csw")),
-    Lever("ps_posts", "practice supervisor posts screening", "posts", 4.0, 14.0, +1,
+    Lever("ps_posts", POOL_POST_NAMES["ps"], "posts", 4.0, 14.0, +1,
           "the baseline's plausible range for the posts",
           lambda sc: sc.staff["ps"].establishment.default, _posts("ps")),
-    Lever("cotriage_pairs", "police co-triage officer and supervisor pairs", "pairs", 0.0, 3.0, +1,
+    Lever("cotriage_pairs", POOL_POST_NAMES["cotriage"], "pairs", 0.0, 3.0, +1,
           "none to three pairs (one is reported from January 2024)",
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
           _cotriage),

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from sim.measures.intervals import t_critical
+from sim.model.children import REREFERRAL_WINDOW_DAYS
 from sim.model.results import RepResult
-from sim.scenario.schema import POOLS
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
 
 # Measures a user sees, with a plain-English label and unit; the order is the output order.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -52,14 +53,99 @@ MEASURES: dict[str, tuple[str, str]] = {
     "early_help": ("Contacts ending in early help", "contacts"),
     "nfa": ("Contacts ending in no further action", "contacts"),
 }
-POOL_LABELS = {"csw": "consultant social workers", "ps": "practice supervisors",
-               "da_hub": "domestic abuse hub", "cotriage": "police co-triage"}
+# Exactly what each measure counts, as computed below (docs/model.md 2.6 is written from these by
+# `python -m sim docs`). `{a.b.c}` names a scenario setting; the document shows its path and the
+# baseline's value, so a definition never states as fixed a number the scenario may change.
+DEFINITIONS: dict[str, str] = {
+    "contacts": "contacts arriving in the month (all sources and channels, including those the EDT decides)",
+    "police_contacts":
+        "contacts arriving in the month from the police (PPNs of both kinds, police phone calls and emails)",
+    "police_info_advice": "police contacts arriving in the month whose outcome is I&A",
+    "pct_police_info_advice": "100 x `police_info_advice` / `police_contacts`",
+    "referrals": "contacts arriving in the month whose outcome is referral",
+    "pct_contacts_to_referral": "100 x `referrals` / `contacts`",
+    "pct_completed_within_1wd":
+        "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
+        " / `contacts`; open contacts count as not completed; EDT contacts count as completed",
+    "pct_rereferral_12m":
+        "100 x (referrals counted in `referrals` whose child's previous referral, in the run or the"
+        f" generated history, was decided at most {REREFERRAL_WINDOW_DAYS} days before this one's"
+        " decision) / `referrals`",
+    "strategy_meetings":
+        "strategy meetings **held** in the month, one per child (siblings at one meeting count once"
+        " each), from referrals decided at any time, warm-up and history included",
+    "pct_strategy_on_time":
+        "100 x (meetings held in the month within {downstream.strategy_meetings.target_hours} hours of"
+        " the referral decision ({downstream.strategy_meetings.injury_target_hours} for injuries), counted"
+        " on the clock {downstream.strategy_meetings.clock}) / `strategy_meetings`",
+    "s47_enquiries": "S47 enquiries **started** in the month, one per child",
+    "pct_strategy_to_s47":
+        "100 x (meetings held in the month whose S47 enquiry starts before the run stops, run-on"
+        " included) / `strategy_meetings`",
+    "icpcs": "initial child protection conferences **held** in the month, one per child",
+    "pct_icpc_on_time":
+        "100 x (conferences held in the month no more than {downstream.icpc.target_working_days} working"
+        " days after the day of the child's strategy meeting) / `icpcs`",
+    "pct_icpc_to_cp_plan":
+        "100 x (conferences held in the month that start a child protection plan) / `icpcs`",
+    "cp_plans": "children starting a child protection plan in the month",
+    "assessments_completed": "child and family assessments **completed** in the month, one per child",
+    "pct_assessments_45d":
+        "100 x (assessments completed in the month no more than"
+        " {downstream.assessments.target_working_days} working days after the day of the referral"
+        " decision) / `assessments_completed`",
+    "phone_contacts":
+        "contacts arriving in the month by phone, their **original** channel (a caller who gave up and"
+        " emailed stays a phone contact)",
+    "email_contacts": "contacts arriving in the month by email (their original channel)",
+    "ppn_contacts": "domestic plus non-domestic PPNs arriving in the month",
+    "edt_contacts": "contacts arriving in the month decided by the EDT (urgent, out of office hours)",
+    "abandoned_calls":
+        "abandoned call attempts, summed over contacts arriving in the month (a contact can add up to"
+        " {abandonment.max_attempts})",
+    "pct_calls_abandoned":
+        "100 x `abandoned_calls` / call attempts, both summed over contacts arriving in the month (every"
+        " call-back is an attempt)",
+    "calls_switched_to_email": "contacts arriving in the month whose caller gave up and emailed",
+    "open_at_month_end":
+        "contacts that arrived before midnight at the end of the month (warm-up and work open at the"
+        " start included) and were not decided before then: a stock, not counted by arrival",
+    "info_advice": "contacts arriving in the month whose outcome is I&A",
+    "early_help": "contacts arriving in the month whose outcome is early help",
+    "nfa": "contacts arriving in the month whose outcome is NFA",
+}
+# each pool inside a sentence ("Utilisation of practice supervisors"), named in the schema
+POOL_LABELS = POOL_SHORT_NAMES
+# The measures of each pool: key prefix -> label (of "{pool}"), unit, definition.
+POOL_MEASURES: dict[str, tuple[str, str, str]] = {
+    "util_": ("Utilisation of {pool}", "% of on-duty office time",
+              "100 x (busy minutes in the month - overtime minutes in the month) / on-duty office minutes"
+              " in the month. Busy = time from start to end of tasks (a task still running at the end"
+              " runs to the end of the run), clipped to the month; overtime (as in"
+              " `overtime_hours_<pool>`) is subtracted, so only work in office hours counts and a pool"
+              " working flat out shows 100%. On-duty = sum over working days opening in the month of"
+              " (staff on duty x office minutes of the day, {calendar.office_open_hour} to"
+              " {calendar.office_close_hour})."
+              " Blank when no one is on duty."),
+    "overtime_hours_": ("Overtime worked by {pool}", "hours",
+                        "hours of task time after the office closes ({calendar.office_close_hour}) on the"
+                        " day each task started (to the task's end, however long), counted in the month"
+                        " it was worked"),
+    "queue_": ("Average queue for {pool}", "items waiting",
+               "time-averaged number of tasks waiting, over every minute of the month (nights and"
+               " weekends included): sum of each task's waiting time inside the month / minutes in the"
+               " month. Abandoned calls count until they hang up; domestic PPNs held for the DRAM are"
+               " not in the DA hub queue."),
+    "wait_hours_": ("Average wait for {pool}", "working hours",
+                    "mean office-hours time (hours) from joining the queue to starting work, over tasks"
+                    " that joined in the month **and were started**. Abandoned call attempts and tasks"
+                    " never started are left out, so this understates what callers experience; each"
+                    " call-back is a new task. PS waits pool direction, PPN and email tasks."),
+}
 for _p, _label in POOL_LABELS.items():
-    MEASURES[f"util_{_p}"] = (f"Utilisation of {_label}", "% of on-duty office time")
-    MEASURES[f"overtime_hours_{_p}"] = (f"Overtime worked by {_label}", "hours")
-    MEASURES[f"queue_{_p}"] = (f"Average queue for {_label}", "items waiting")
-    MEASURES[f"wait_hours_{_p}"] = (f"Average wait for {_label}", "working hours")
-
+    for _prefix, (_name, _unit, _definition) in POOL_MEASURES.items():
+        MEASURES[f"{_prefix}{_p}"] = (_name.format(pool=_label), _unit)
+        DEFINITIONS[f"{_prefix}{_p}"] = _definition
 
 def _by_month(times: np.ndarray, edges: list[tuple[str, float, float]]) -> np.ndarray:
     """Index of the month each time falls in (-1 outside the reported months)."""

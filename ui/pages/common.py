@@ -115,7 +115,8 @@ def sidebar(doc: dict, sc: Scenario | None, err: str | None) -> str:
         st.number_input("Replications", min_value=2, max_value=runs.MAX_REPS, step=1, key="reps",
                         help="Each replication is one run of the period with its own random chance. More"
                              " replications give narrower intervals and take longer.")
-        st.number_input("Random number seed", min_value=0, max_value=state.MAX_SEED, step=1, key="seed",
+        st.number_input(params.label(("run", "seed")), min_value=0, max_value=state.MAX_SEED, step=1,
+                        key="seed",
                         help="The same seed gives the same answer; scenarios are compared on the same seed.")
         if sc is not None:
             secs = estimate(sc, int(ss.reps))
