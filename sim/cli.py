@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="time one 12-month replication against bare SimPy M/M/c")
     b.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
-    b.add_argument("--repeats", type=_positive, default=3)
+    b.add_argument("--repeats", type=_positive, default=5)
     b.add_argument("--months", type=_positive, default=12)
     b.add_argument("--compare", type=Path, metavar="OTHER.yaml",
                    help="also time a 20-replication paired comparison of 6 months against OTHER")
