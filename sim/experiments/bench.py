@@ -8,8 +8,10 @@ comparison runs in a process pool, so it is timed on the wall clock, as a user w
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -86,10 +88,6 @@ def bench_compare(first: Scenario, second: Scenario, reps: int = 20, months: int
     timed in this process just before, so the ratio says how far the comparison is from the
     cost of bare SimPy on this machine now.
     """
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-
     workers = workers or os.cpu_count() or 1
     start = pd.Timestamp(first.run.start)
     end = (start + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date()

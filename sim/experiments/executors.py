@@ -360,7 +360,7 @@ def _starting() -> Iterator[None]:
 
 
 def _connect(address: str):
-    from distributed import Client
+    from distributed import Client  # Dask loads only when a run asks for it (a second of start-up)
 
     check_scheduler_address(address)
     try:
@@ -402,7 +402,7 @@ def open_executor(kind: str = "process", workers: int | None = None,
                     client = _connect(scheduler)
                     where = scheduler
                 else:
-                    from distributed import Client, LocalCluster
+                    from distributed import Client, LocalCluster  # only when asked for, as above
 
                     with _starting():
                         cluster = LocalCluster(

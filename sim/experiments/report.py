@@ -26,10 +26,10 @@ BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#999999"
 
 
 def figure(cells: pd.DataFrame, measure: str, path: Path, holdout: tuple[str, ...]) -> None:
-    import matplotlib
+    import matplotlib  # here, not at the top: about 0.5 s of start-up that only figures need
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after choosing the file-only backend, so no display is sought
 
     c = cells[cells["measure"] == measure].sort_values("month")
     x = range(len(c))

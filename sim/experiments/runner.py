@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from sim.experiments.executors import SerialExecutor, end_workers, terminate_pool
 from sim.measures.backlog import BacklogClearance, backlog_clearance
 from sim.measures.backlog import ranges as _ranges
-from sim.scenario.schema import POOLS, Scenario, ScenarioError, StaffPool
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS, Scenario, ScenarioError, StaffPool
 
 if TYPE_CHECKING:  # the model and measures are imported where used: `check` stays quick
     from sim.model.results import RepResult, Saturation
@@ -142,7 +142,7 @@ def events_table(res: RepResult) -> pd.DataFrame:
 
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
     """One line per saturated queue across replications: which, how large, from when."""
-    from sim.measures.metrics import POOL_LABELS
+    # where used: `check` stays quick (top of module)
     from sim.model.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
 
     lines = []
@@ -150,7 +150,7 @@ def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[
         hits = [s for s in found if s.pool == pool]
         waiting = sorted(s.waiting for s in hits)
         size = f"{waiting[0]:,}" if waiting[0] == waiting[-1] else f"{waiting[0]:,} to {waiting[-1]:,}"
-        label = (f"{POOL_LABELS[pool]} ({pool})" if pool in POOL_LABELS
+        label = (f"{POOL_SHORT_NAMES[pool]} ({pool})" if pool in POOL_SHORT_NAMES
                  else TEAM_LABELS.get(pool, pool))
         lines.append(
             f"saturated: the {label} queue held {size} items at the end of the period, more than"
@@ -218,7 +218,7 @@ def _expected_contacts(scenario: Scenario, first: date, last: date) -> float:
 def estimate_workload(scenario: Scenario) -> Workload:
     """The work one replication of `scenario` makes, with its estimated memory and time (the
     costs measured above); for a scenario check_workload has not refused for its span."""
-    from sim.model.children import history_days
+    from sim.model.children import history_days  # where used: `check` stays quick (top of module)
 
     run, bl = scenario.run, scenario.backlog
     first = run.start - timedelta(days=int(round(run.warmup_days.value)))
@@ -330,6 +330,7 @@ def preload() -> None:
 
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
+    # where used: `check` stays quick (top of module)
     from sim.measures.metrics import backlog_cleared_at, monthly
     from sim.model.downstream import saturation as downstream_saturation
     from sim.model.replication import simulate
@@ -485,7 +486,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     ordered = [outputs[r] for r in sorted(outputs)]
     if not ordered:
         raise AllReplicationsFailed(failures)
-    from sim.measures.metrics import summarise
+    from sim.measures.metrics import summarise  # where used: `check` stays quick (top of module)
 
     monthly_all = pd.concat([o.monthly for o in ordered], ignore_index=True)
     events = None

@@ -160,6 +160,7 @@ def sobol(scenario: Scenario, params: Sequence[Judged], n: int = 32, seed: int |
           measures: Sequence[str] = DEFAULT_MEASURES, executor: Executor | None = None,
           progress: Callable[[Iterable], Iterable] | None = None) -> pd.DataFrame:
     """First-order and total Sobol indices over `params` (each uniform on its range)."""
+    # here, not at the top: SALib brings scipy, seconds of start-up that only Sobol needs
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
