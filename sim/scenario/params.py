@@ -87,8 +87,7 @@ class Monthly(_Sourced):
     range: tuple[Num, Num]
     steps: dict[str, Num] = Field(default_factory=dict)
     # the steps as sorted month numbers (year * 12 + month - 1) and their values, for `at`
-    _step_months: tuple[int, ...] = PrivateAttr(default=())
-    _step_values: tuple[float, ...] = PrivateAttr(default=())
+    _step_table: tuple[tuple[int, ...], tuple[float, ...]] = PrivateAttr(default=((), ()))
 
     @field_validator("value", "steps", mode="before")
     @classmethod
@@ -127,8 +126,7 @@ class Monthly(_Sourced):
         if not lo <= self.default <= hi:
             raise ValueError(f"default {self.default} is outside its plausible range [{lo}, {hi}]")
         ordered = sorted(self.steps.items())
-        self._step_months = tuple(_month_number(k) for k, _ in ordered)
-        self._step_values = tuple(v for _, v in ordered)
+        self._step_table = (tuple(_month_number(k) for k, _ in ordered), tuple(v for _, v in ordered))
         return self
 
     def at(self, year: int, month: int) -> float:
@@ -136,10 +134,12 @@ class Monthly(_Sourced):
         own = self.value.get(f"{year:04d}-{month:02d}")
         if own is not None:
             return own
-        if not self._step_months:
+        if not self.steps:  # a field, read faster than the private lookup below
             return self.default
-        i = bisect.bisect_right(self._step_months, year * 12 + month - 1)
-        return self._step_values[i - 1] if i else self.default
+        # read from the private store directly: pydantic's attribute path for it is slow
+        months, values = self.__pydantic_private__["_step_table"]
+        i = bisect.bisect_right(months, year * 12 + month - 1)
+        return values[i - 1] if i else self.default
 
     def levels(self) -> list[float]:
         """Every value the setting can take in some month (default, single months and steps)."""
