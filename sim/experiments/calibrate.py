@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -32,7 +33,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import optimize
 
@@ -386,16 +386,50 @@ def _put(doc: dict, path: str, node: dict) -> None:
     doc[last] = node
 
 
-class _OverlayDumper(yaml.SafeDumper):
-    """Block style, long texts folded (`>-`) so the overlay reads at 100 columns."""
+WIDTH = 100  # the overlay reads at 100 columns, as the hand-edited scenario files do
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}  # never written plain
 
 
-def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = ">" if len(text) > 60 and "\n" not in text else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+def _scalar(v: Any) -> str:
+    """One number or text as YAML (a text in double quotes, JSON's escapes being YAML's too)."""
+    if isinstance(v, bool) or v is None:  # pragma: no cover - a fit writes numbers and texts
+        raise TypeError(f"not a calibrated number or text: {v!r}")
+    if isinstance(v, int | float):
+        return repr(v)
+    if re.fullmatch(r"[a-z]+", v) and v not in _YAML_WORDS:
+        return v  # a one-word text such as a provenance reads plain
+    return json.dumps(v, ensure_ascii=False)
 
 
-_OverlayDumper.add_representer(str, _text)
+def _folds(text: str) -> bool:
+    """Whether a text reads back unchanged as a folded block (`>-`) of its words."""
+    return (bool(text) and text == text.strip() and "  " not in text
+            and all(c.isprintable() for c in text))
+
+
+def _lines(node: dict, indent: str = "") -> list[str]:
+    """A mapping as block YAML: nested mappings as blocks, a mapping of numbers (shares) on
+    one line, a long text folded at word boundaries."""
+    out = []
+    for key, v in node.items():
+        head = f"{indent}{key}:"
+        if isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
+            out.append(f"{head} {{{', '.join(f'{k}: {_scalar(x)}' for k, x in v.items())}}}")
+        elif isinstance(v, dict):
+            out += [head, *_lines(v, indent + "  ")]
+        elif isinstance(v, str) and len(head) + 1 + len(_scalar(v)) > WIDTH and _folds(v):
+            out.append(f"{head} >-")
+            line = ""
+            for word in v.split(" "):
+                if line and len(indent) + 2 + len(line) + 1 + len(word) > WIDTH:
+                    out.append(f"{indent}  {line}")
+                    line = word
+                else:
+                    line = f"{line} {word}" if line else word
+            out.append(f"{indent}  {line}")
+        else:
+            out.append(f"{head} {_scalar(v)}")
+    return out
 
 
 def overlay_text(entries: dict, scenario_name: str, when: date, months: tuple[str, ...]) -> str:
@@ -407,9 +441,7 @@ def overlay_text(entries: dict, scenario_name: str, when: date, months: tuple[st
         "# \"calibrated\", the source naming the calibration and a note with what it replaced.\n"
         f"# {scenario_name} extends this file and states the rest of each setting (unit, range).\n"
         f"# Edit {scenario_name}, not this file: the next calibration rewrites it.\n")
-    body = yaml.dump(entries, Dumper=_OverlayDumper, sort_keys=False, width=96, allow_unicode=True,
-                     default_flow_style=False)
-    return header + body
+    return header + "\n".join(_lines(entries)) + "\n"
 
 
 def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
