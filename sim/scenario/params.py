@@ -141,6 +141,14 @@ class Monthly(_Sourced):
         i = bisect.bisect_right(months, year * 12 + month - 1)
         return values[i - 1] if i else self.default
 
+    def change_months(self) -> list[str]:
+        """The months at which the value can differ from the month before: each month named in
+        `value` or `steps` and the month after each `value` month (where the level around it
+        returns). A check over every month needs only these, the month before the first of
+        them, and `default`."""
+        after = [_month_key(_month_number(k) + 1) for k in self.value]
+        return sorted({*self.value, *self.steps, *after})
+
     def levels(self) -> list[float]:
         """Every value the setting can take in some month (default, single months and steps)."""
         return [self.default, *self.value.values(), *self.steps.values()]
@@ -149,6 +157,11 @@ class Monthly(_Sourced):
 def _month_number(key: str) -> int:
     """'YYYY-MM' as a count of months (year * 12 + month - 1), so months order and subtract."""
     return int(key[:4]) * 12 + int(key[5:7]) - 1
+
+
+def _month_key(number: int) -> str:
+    """A count of months (year * 12 + month - 1) as 'YYYY-MM'."""
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def month_value(node: Mapping, month: str, own: bool = True) -> float:

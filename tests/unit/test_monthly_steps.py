@@ -198,3 +198,19 @@ def test_an_uploaded_scenario_may_give_steps():
     sc = loads('extends: baseline\nname: upload\nstaff:\n  csw:\n    establishment:\n'
                '      steps: {"2023-08": 10}\n', "upload.yaml")
     assert sc.staff["csw"].establishment.at(2023, 12) == 10
+
+
+@pytest.mark.parametrize("fields", [
+    {},
+    {"value": {"2023-12": 3}},
+    {"steps": {"2023-08": 3, "2024-02": 5}, "value": {"2023-08": 4, "2023-12": 6, "2022-01": 1}},
+])
+def test_the_change_months_are_where_the_value_can_change(fields):
+    """A check at the change months (and the default) sees every value any month takes, and
+    between two change months the value does not change."""
+    posts = _monthly(**fields)
+    change = {(int(k[:4]), int(k[5:])) for k in posts.change_months()}
+    assert all(posts.at(*ym) == posts.at(*prev) for prev, ym in itertools.pairwise(MONTHS)
+               if ym not in change)
+    assert {posts.at(*ym) for ym in MONTHS} <= {posts.default} | {posts.at(*ym) for ym in change}
+    assert ("2024-01" in posts.change_months()) == ("2023-12" in posts.value)  # December to January
