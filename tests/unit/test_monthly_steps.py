@@ -214,3 +214,13 @@ def test_the_change_months_are_where_the_value_can_change(fields):
                if ym not in change)
     assert {posts.at(*ym) for ym in MONTHS} <= {posts.default} | {posts.at(*ym) for ym in change}
     assert ("2024-01" in posts.change_months()) == ("2023-12" in posts.value)  # December to January
+
+
+@pytest.mark.xfail(strict=True, reason="sim/scenario/schema.py Demand._consistent still checks only the"
+                   " months listed in value; it should check Monthly.change_months() of both settings")
+def test_police_contacts_above_all_contacts_in_a_step_month_are_refused():
+    doc = load(BASELINE).model_dump(mode="python")
+    doc["demand"]["contacts_monthly"]["steps"] = {"2024-01": 1600}
+    doc["demand"]["police_monthly"]["steps"] = {"2024-01": 1900}
+    with pytest.raises(ScenarioError, match="police_monthly 1900.0 for 2024-01 is more than"):
+        with_values(doc, {})
