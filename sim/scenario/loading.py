@@ -205,5 +205,9 @@ def load(path: str | Path) -> Scenario:
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
     origin = str(path)
+    if path.name.endswith(OVERLAY_SUFFIX):
+        of = path.name.removesuffix(OVERLAY_SUFFIX) + ".yaml"
+        raise ScenarioError(f"{path}: a calibration overlay (the settings `python -m sim calibrate`"
+                            f" fitted, which {of} extends), not a scenario on its own; give {of}")
     doc = read_document(read_text(path, origin), origin, path.parent, (str(path.parent / path.name),))
     return validate(doc, origin)

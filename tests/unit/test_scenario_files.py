@@ -13,6 +13,7 @@ from sim.experiments.calibrate import CONFIG, load_config
 from sim.scenario import safe_yaml
 from sim.scenario.loading import LIBRARY, OVERLAY_SUFFIX, OVERLAYS, library_files, load, loads
 from sim.scenario.paths import get
+from sim.scenario.schema import ScenarioError
 from tests.helpers import BASELINE
 
 PARSERS = [pytest.param(yaml.SafeLoader, id="pure-python")]
@@ -140,3 +141,10 @@ def test_a_calibrated_folder_that_is_a_symlink_is_passed_over(tmp_path):
     (here / "baseline.yaml").write_bytes(BASELINE.read_bytes())
     os.symlink(elsewhere, here / OVERLAYS)
     assert load(here / "baseline.yaml") == load(BASELINE)  # the library's overlay, not the linked one
+
+
+def test_the_overlay_named_as_a_scenario_says_which_file_to_give():
+    with pytest.raises(ScenarioError) as err:
+        load(OVERLAY_FILES[0])
+    msg = str(err.value)
+    assert "\n" not in msg and "calibration overlay" in msg and "give baseline.yaml" in msg
