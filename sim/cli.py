@@ -231,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to July-September 2023 and"
-                         " write them into the scenario file")
+                         " write them into the scenario's calibration overlay"
+                         " (scenarios/calibrated/baseline.calibrated.yaml; the scenario file is not"
+                         " rewritten)")
     cal.add_argument("--config", type=Path, default=None, help="calibration settings (default"
                      " calibration/calibration.yaml)")
     cal.add_argument("--max-evaluations", type=_positive, help="optimiser budget")

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sim.scenario.params import month_value
 from sim.scenario.paths import PathError, get
 from sim.scenario.schema import DURATION_PART_NAMES
 from ui import params, state
@@ -166,7 +167,7 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
     for node_path, col, percent in columns:
         node = get(doc, node_path)
         k = 100.0 if percent else 1.0
-        data[col] = [k * node["value"].get(m, node["default"]) for m in months]
+        data[col] = [k * month_value(node, m) for m in months]
         lo, hi = node["range"]
         config[col] = st.column_config.NumberColumn(col, min_value=k * lo, max_value=k * hi,
                                                     step=1.0 if percent or hi > 50 else 0.5,
@@ -183,9 +184,9 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             v = round(float(v) / k, 6)
-            if params.same(v, node["value"].get(m, node["default"])):
+            if params.same(v, month_value(node, m)):
                 continue  # unchanged: the file's entry (even one equal to the default) stays
-            if params.same(v, node["default"]):
+            if params.same(v, month_value(node, m, own=False)):  # the step or default around it
                 values.pop(m, None)
             else:
                 values[m] = v

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments import documents
+from sim.scenario.params import month_value
 from sim.scenario.paths import PathError, assign, get
 from sim.scenario.schema import POOL_NAMES, SOURCE_NAMES, WRITTEN_STREAM_NAMES, setting_title
 
@@ -106,11 +107,12 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
         if path[-1] == SCALE and not same(value, 1.0):
             node["default"] = round(node["default"] * value, 6)
             node["value"] = {m: round(v * value, 6) for m, v in node["value"].items()}
+            node["steps"] = {m: round(v * value, 6) for m, v in (node.get("steps") or {}).items()}
             _mark(doc, original, node_path, f"x{value:g} of the file's values")
         elif path[-1] == SUMMER and not same(value, 0.0):
             months = [m for m in run_months(doc) if m[5:] in ("07", "08")]
             node["value"] = {**node["value"],
-                             **{m: round(node["value"].get(m, node["default"]) + value, 6)
+                             **{m: round(month_value(node, m) + value, 6)
                                 for m in months}}
             _mark(doc, original, node_path, f"+{value:g} in July and August")
     return doc

@@ -43,7 +43,8 @@ def _widened(rng: tuple[float, float], v: float) -> tuple[float, float]:
 def _posts(pool: str) -> Callable[[Mapping, float], Edits]:
     def edits(doc: Mapping, v: float) -> Edits:
         est = ("staff", pool, "establishment")
-        return {(*est, "value"): {m: v for m in get(doc, (*est, "value"))}, (*est, "default"): v,
+        return {(*est, "value"): {m: v for m in get(doc, (*est, "value"))},
+                (*est, "steps"): {m: v for m in get(doc, (*est, "steps"))}, (*est, "default"): v,
                 (*est, "range"): _widened(get(doc, (*est, "range")), v)}
     return edits
 

@@ -248,7 +248,7 @@ def estimate_workload(scenario: Scenario) -> Workload:
     }
     for path, pool in _walk_pools(scenario, ""):
         est = pool.establishment
-        posts = max([est.default, est.range[1], *est.value.values()])
+        posts = max([*est.levels(), est.range[1]])
         parts_mb[f"{path}.establishment"] = (f"rosters of up to {posts:,.0f} posts",
                                              posts * working_days * BYTES_PER_POST_DAY / 2**20)
     parts_s = {
@@ -283,7 +283,7 @@ def _check_workload(scenario: Scenario, reps: int) -> None:
             f" {FIRST_YEAR} to {LAST_YEAR}, the years the calendar covers")
     for path, pool in _walk_pools(scenario, ""):
         est = pool.establishment
-        most = max([est.default, est.range[1], *est.value.values()])
+        most = max([*est.levels(), est.range[1]])
         if most > MAX_POSTS_PER_POOL:
             raise ScenarioError(
                 f"{path}.establishment: up to {most:,.0f} posts (value, default or range); the"

@@ -54,9 +54,11 @@ class Judged:
             return {(*self.path, "value"): end}
         if self.kind == "monthly":
             old, (lo, hi) = node["default"], node["range"]
-            return {(*self.path, "value"): {m: (float(np.clip(v * end / old, lo, hi)) if old else end)
-                                            for m, v in node["value"].items()},
-                    (*self.path, "default"): end}
+
+            def scaled(months: Mapping[str, float]) -> dict[str, float]:
+                return {m: (float(np.clip(v * end / old, lo, hi)) if old else end) for m, v in months.items()}
+            return {(*self.path, "value"): scaled(node["value"]),
+                    (*self.path, "steps"): scaled(node.get("steps") or {}), (*self.path, "default"): end}
         vals = node["value"]
         rest = 1.0 - vals[self.share]
         out = {k: (v * (1.0 - end) / rest if rest > 0 else (1 - end) / (len(vals) - 1))

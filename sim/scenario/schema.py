@@ -291,7 +291,7 @@ class Demand(Frozen):
         _same_keys("partner_sources", self.partner_sources.value, PARTNER_SOURCES)
         _same_keys("partner_phone_share", self.partner_phone_share, PARTNER_SOURCES)
         _same_keys("profiles", self.profiles, ARRIVAL_PROFILES)
-        months = set(self.contacts_monthly.value) | set(self.police_monthly.value)
+        months = set(self.contacts_monthly.change_months()) | set(self.police_monthly.change_months())
         for m in sorted(months):
             y, mo = int(m[:4]), int(m[5:])
             total, police = self.contacts_monthly.at(y, mo), self.police_monthly.at(y, mo)

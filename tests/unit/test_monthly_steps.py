@@ -216,8 +216,6 @@ def test_the_change_months_are_where_the_value_can_change(fields):
     assert ("2024-01" in posts.change_months()) == ("2023-12" in posts.value)  # December to January
 
 
-@pytest.mark.xfail(strict=True, reason="sim/scenario/schema.py Demand._consistent still checks only the"
-                   " months listed in value; it should check Monthly.change_months() of both settings")
 def test_police_contacts_above_all_contacts_in_a_step_month_are_refused():
     doc = load(BASELINE).model_dump(mode="python")
     doc["demand"]["contacts_monthly"]["steps"] = {"2024-01": 1600}
