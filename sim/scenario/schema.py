@@ -202,9 +202,12 @@ class RunSettings(Frozen):
         "Run-on simulated after the last reported day",
         "Days simulated after the last reported day so work arriving late in the period can finish.",
     )
-    seed: Int = setting("Random number seed", "The same seed gives the same numbers, run after run.")
+    seed: Int = setting("Random number seed", "The same seed gives the same numbers, run after run.",
+                        ge=0, le=2**63 - 1)
     reps: Int = setting(
-        "Replications suggested by the file", "How many runs with different random numbers the file suggests."
+        "Replications suggested by the file",
+        "How many runs with different random numbers the file suggests.",
+        ge=1, le=MAX_REPS,
     )
     saturation_queue_days: PositiveScalar = setting(
         "Queue size at the end that counts as saturated",
@@ -224,7 +227,8 @@ class CalendarSettings(Frozen):
     office_open_hour: HourScalar = setting("Office opens")
     office_close_hour: HourScalar = setting("Office closes")
     working_weekdays: tuple[Int, ...] = setting(
-        "Working days of the week", "Days of the week the office is open, 0 (Monday) to 6 (Sunday)."
+        "Working days of the week", "Days of the week the office is open, 0 (Monday) to 6 (Sunday).",
+        min_length=1, max_length=7,
     )
     bank_holidays: Literal["england", "none"] = setting("Bank holidays observed")
 
