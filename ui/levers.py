@@ -26,8 +26,11 @@ GROUPS = ("Demand and channel mix", "PPN quality and police co-triage", "Staffin
 
 
 def key(path: Path_) -> str:
-    """The widget key of a lever: its path, so tests and sessions can name it."""
-    return state.LEVER_PREFIX + ".".join(path)
+    """The widget key of a lever: the generation of the scenario worked on, then the lever's path.
+
+    A new generation (a load, an upload, an undo) gives every lever a new widget, so a value the
+    browser still holds for the old one can never come back as a change (ui/state.py)."""
+    return f"{state.LEVER_PREFIX}{state.work().gen}:" + ".".join(path)
 
 
 def _short(text: str, n: int = 170) -> str:
@@ -172,7 +175,7 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
                                                     step=1.0 if percent or hi > 50 else 0.5,
                                                     format="%.1f", help=node.get("unit"))
     frame = pd.DataFrame(data, index=pd.Index(list(months), name="Month"))
-    edited = st.data_editor(frame, key=state.LEVER_PREFIX + table_key, column_config=config,
+    edited = st.data_editor(frame, key=key((table_key,)), column_config=config,
                             width="stretch", num_rows="fixed")
     st.caption(note)
     for node_path, col, percent in columns:
@@ -194,7 +197,7 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
 
 def scale(doc: dict, node_path: Path_, label: str) -> None:
     """Change every month of a monthly count by a percentage (e.g. a 33% fall in police contacts)."""
-    current = st.session_state.edits.get((*node_path, params.SCALE), 1.0)
+    current = state.edits().get((*node_path, params.SCALE), 1.0)
     got = st.slider(label, min_value=-60, max_value=60, value=round(100 * (current - 1.0)), step=1,
                     format="%+d%%", key=key((*node_path, params.SCALE)),
                     help="Applied on top of the month-by-month figures below.")
@@ -281,7 +284,7 @@ def staffing(doc: dict) -> None:
             number(doc, (*base, "productive_share"), "Time on front-door work", percent=True)
         with c3:
             number(doc, (*base, "leave_rate"), "Days on annual leave", field="default", percent=True)
-            summer = st.session_state.edits.get((*base, "leave_rate", params.SUMMER), 0.0)
+            summer = state.edits().get((*base, "leave_rate", params.SUMMER), 0.0)
             got = st.slider("Extra leave in July and August (percentage points)", 0, 15,
                             value=round(100 * summer), step=1, key=key((*base, "leave_rate", params.SUMMER)),
                             help="The summer pattern: added to the leave share in July and August.")
@@ -354,7 +357,8 @@ def run_period(doc: dict) -> None:
 
 def render_all(doc: dict) -> None:
     """Every lever group, each on its own tab."""
-    tabs = st.tabs(list(GROUPS))
+    # tracked state (a key and on_change), so the open tab survives every rerun; all tabs still run
+    tabs = st.tabs(list(GROUPS), key="lever_groups", on_change="rerun")
     for tab, fn in zip(tabs, (demand, ppn_and_cotriage, staffing, office_hours, task_times, outcome_shares,
                               run_period), strict=True):
         with tab:

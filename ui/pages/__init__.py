@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ui.pages.assumptions import assumptions_page
-from ui.pages.common import PAGES, sidebar
+from ui.pages.common import PAGES, sidebar_nav, sidebar_status
 from ui.pages.compare import compare_page
 from ui.pages.downloads import downloads_page
 from ui.pages.results import results_page
@@ -21,4 +21,4 @@ DRAW: dict[str, Callable[[], None]] = {
     "Results": results_page, "Change the scenario": levers_page, "Compare and target": compare_page,
     "Assumptions": assumptions_page, "Downloads": downloads_page,
 }
-__all__ = ["DRAW", "PAGES", "sidebar"]
+__all__ = ["DRAW", "PAGES", "sidebar_nav", "sidebar_status"]

@@ -8,17 +8,18 @@ import time
 import pandas as pd
 import streamlit as st
 
-from sim.experiments.compare import PERIOD
+from sim.experiments.compare import PERIOD, aligned
 from sim.measures.metrics import MEASURES
-from sim.scenario.loading import load
-from sim.scenario.schema import ScenarioError, validate
+from sim.scenario.schema import Scenario, validate
 from ui import charts, excel, experiments, runs, state
 from ui.charts import fmt
 from ui.pages.common import (
     COMPARE_MEASURES,
     chart_block,
     estimate,
-    save_current,
+    inactive_levers,
+    period_words,
+    period_words_doc,
 )
 
 
@@ -41,6 +42,56 @@ def _compare_summary(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _on_remove(index: int) -> None:
+    st.session_state.saved_message = state.remove_saved(index)
+
+
+def _on_open(index: int) -> None:
+    ss = st.session_state
+    state.open_saved(index)
+    ss.saved_message = f"Now working on a copy of '{state.work().name}' (Change the scenario page)."
+
+
+def _on_add_library() -> None:
+    ss = st.session_state
+    ss.saved_message = " ".join(state.add_library(f) for f in ss.library_add)
+    ss.library_add = []
+
+
+def saved_panel() -> None:
+    """The saved scenarios, each with its source, months and changes, to rename, open or remove."""
+    ss = st.session_state
+    saved = state.saved()
+    st.markdown(f"**Saved for comparison ({len(saved)})**")
+    if not saved:
+        st.caption("None yet.")
+    for i, e in enumerate(saved):
+        chg = e.changes()
+        n = len(chg)
+        with st.expander(f"{e.name}: from {e.source}, {period_words_doc(e.original)}, "
+                         + (f"{n} change{'s' if n != 1 else ''}" if n else "unchanged")):
+            if n:
+                st.dataframe(chg, hide_index=True, width="stretch")
+            c1, c2, c3 = st.columns([3, 1, 1])
+            with c1:
+                st.text_input("Name", value=e.name, max_chars=80, key=f"rename_saved:{i}:{e.gen}",
+                              on_change=_rename_from, args=(i, e.gen))
+            with c2:
+                st.button("Work on a copy", key=f"open_saved:{i}:{e.gen}", on_click=_on_open, args=(i,),
+                          help="Load a copy of this one, with its changes, into Change the scenario.")
+            with c3:
+                st.button("Remove", key=f"remove_saved:{i}:{e.gen}", on_click=_on_remove, args=(i,))
+    if ss.get("saved_message"):
+        st.caption(ss.saved_message)
+
+
+def _rename_from(index: int, gen: int) -> None:
+    ss = st.session_state
+    key = f"rename_saved:{index}:{gen}"
+    ss.saved_message = state.rename_saved(index, ss[key])
+    ss[key] = state.saved()[index].name  # a refused name does not stay in the box
+
+
 def compare_page() -> None:
     ss = st.session_state
     st.title("Compare scenarios")
@@ -52,37 +103,42 @@ def compare_page() -> None:
     c1, c2 = st.columns(2)
     with c1:
         if st.button(f"Save the current scenario ('{doc['name']}')", disabled=sc is None, key="save_here"):
-            st.session_state.save_message = save_current(doc)
+            ss.save_message = state.save_work()
         if ss.get("save_message"):
             st.caption(ss.save_message)
     with c2:
         files = state.scenario_files()
-        pick = st.multiselect("Add scenarios from the library", list(files), key="library_add")
-        if st.button("Add", key="add_library", disabled=not pick):
-            for f in pick:
-                try:
-                    d = load(files[f]).model_dump(mode="json")
-                except ScenarioError as exc:
-                    st.error(str(exc))
-                    continue
-                st.caption(save_current(d))
-    saved: dict = ss.saved
+        st.multiselect("Add scenarios from the library", list(files), key="library_add")
+        st.button("Add", key="add_library", disabled=not ss.get("library_add"), on_click=_on_add_library)
+    saved_panel()
+    saved = state.saved()
     if len(saved) < 2:
         st.info("Save at least two scenarios to compare them: for example the baseline and a copy with two"
                 " fewer consultant social workers (change it on the Change the scenario page, give it a new"
                 " name, and save it).")
     else:
-        names = list(saved)
+        names = [e.name for e in saved]
+        by_name = {e.name: e for e in saved}
+        if ss.get("compare_ref") not in names:
+            ss.compare_ref = names[0]
         ref = st.selectbox("Compare against (the reference)", names, key="compare_ref")
+        seen = ss.get("compare_seen", set())  # a newly saved scenario joins the comparison
+        ss.compare_others = [n for n in [*ss.get("compare_others", []), *(n for n in names if n not in seen)]
+                             if n in names and n != ref]
+        ss.compare_seen = set(names)
         others = st.multiselect("Scenarios to compare with it", [n for n in names if n != ref],
-                                default=[n for n in names if n != ref], key="compare_others")
+                                key="compare_others")
         chosen = [ref, *others]
-        scs = [validate(saved[n], n) for n in chosen]
+        scs = [validate(by_name[n].doc(), n) for n in chosen]
+        shifted = alignment_words(scs)
         reps, seed = int(ss.reps), int(ss.seed)
-        todo = [s for s in scs if runs.cached(s, seed, reps) is None]
+        todo = [s for s in aligned(scs) if runs.cached(s, seed, reps) is None]
         secs = sum(estimate(s, reps) for s in todo)
-        st.caption(f"{len(chosen)} scenarios, {reps} replications each, seed {seed}: "
+        st.caption(f"{len(chosen)} scenarios, {reps} replications each, seed {seed}, compared on"
+                   f" {period_words(scs[0])}: "
                    + (f"{runs.say_seconds(secs)} to run {len(todo)} of them." if todo else "all ready."))
+        if shifted:
+            st.warning(shifted)
         ok = True
         if secs > runs.LONG_RUN_SECONDS:
             st.warning(f"This comparison will take {runs.say_seconds(secs)}; lower the replications in the"
@@ -96,10 +152,15 @@ def compare_page() -> None:
                              text=f"Scenario {i + 1} of {n} ('{chosen[i]}'): replication {done} of {total}")
 
             t0 = time.perf_counter()
-            table, _ = runs.compare(scs, seed, reps, step)
+            table, results = runs.compare(scs, seed, reps, step)
             bar.empty()
             ss.comparison = {"table": table, "names": chosen, "reps": reps, "seed": seed,
-                             "seconds": time.perf_counter() - t0}
+                             "seconds": time.perf_counter() - t0, "period": period_words(scs[0]),
+                             "aligned": shifted,
+                             "keys": [runs.run_key(r.scenario, seed, reps) for r in results],
+                             "sources": {n: by_name[n].source for n in chosen},
+                             "changes": {n: by_name[n].changes() for n in chosen},
+                             "inactive": [x for r in results for x in inactive_levers(r.scenario)]}
     comp = ss.comparison
     if comp is not None:
         show_comparison(comp)
@@ -107,10 +168,28 @@ def compare_page() -> None:
     experiments.target_section(sc)
 
 
+def alignment_words(scs: list[Scenario]) -> str:
+    """What `aligned` (the command line's rule) does to these scenarios' periods, in words; "" if nothing."""
+    ref = scs[0]
+    moved = [s for s in scs[1:] if (s.run.start, s.run.end) != (ref.run.start, ref.run.end)]
+    if not moved:
+        return ""
+    parts = [f"'{s.name}' ({period_words(s)} in its file)" for s in moved]
+    return (f"Not every scenario covers the same months. As `python -m sim compare` does, each is run on the"
+            f" reference's months, {period_words(ref)} ({ref.run.start:%d %b %Y} to {ref.run.end:%d %b %Y}),"
+            f" so that the months pair up: " + "; ".join(parts) + ". Its figures here are therefore not its"
+            " file's own period.")
+
+
 def show_comparison(comp: dict) -> None:
     table, names = comp["table"], comp["names"]
-    st.subheader("Paired differences")
-    st.caption(f"{comp['reps']} replications each, seed {comp['seed']}, in {comp['seconds']:.1f} seconds."
+    st.subheader(f"Paired differences, {comp['period']}")
+    for line in comp.get("inactive", []):
+        st.warning(line)
+    if comp.get("aligned"):
+        st.caption(comp["aligned"])
+    st.caption(f"Months compared: {comp['period']}. {comp['reps']} replications each, seed {comp['seed']},"
+               f" in {comp['seconds']:.1f} seconds."
                f" Each cell: the scenario's monthly average, then its difference from '{names[0]}' with the"
                " 95% interval in brackets (percentage measures differ in percentage points).")
     st.dataframe(_compare_summary(table, names), hide_index=True, width="stretch")
