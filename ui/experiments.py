@@ -270,8 +270,9 @@ def show_target(run: TargetRun) -> None:
     (st.success if res.met else st.warning)(res.message())
     when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
     st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
-               f" {run.seed}; answered {when}. The search's own answer is the value where the one-sided 95%"
-               " bound crosses the goal, interpolated between the values tried.")
+               f" {run.seed}; answered {when}. The search's own answer is the value where the 95% interval's"
+               " near end (its low end for a goal to reach, its high end for one to stay under) crosses the"
+               " goal, interpolated between the values tried.")
     measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
     unit = MEASURES[t.measure][1]
     if t.relative_to:

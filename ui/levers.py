@@ -8,6 +8,7 @@ scenario's own plausible ranges, which the scenario schema also enforces.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -16,8 +17,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sim.scenario.loading import load
 from sim.scenario.paths import PathError, get
-from sim.scenario.schema import DURATION_PART_NAMES
+from sim.scenario.schema import DURATION_PART_NAMES, ScenarioError
 from ui import params, state
 from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
@@ -50,9 +52,9 @@ def describe(node: dict, percent: bool = False) -> str:
         parts.append(f"provenance: {params.PROVENANCE_WORDS.get(prov, prov)}")
     text = " · ".join(parts)
     if node.get("source"):
-        text += f" — {_short(node['source'])}"
+        text += f" — {_short(params.plain_source(node['source']))}"
     if node.get("note"):
-        text += f" ({_short(node['note'], 80)})"
+        text += f" ({_short(params.plain_source(node['note']), 80)})"
     return text
 
 
@@ -96,13 +98,46 @@ def number(doc: dict, node_path: Path_, label: str | None = None, field: str = "
     step = _step(lo, hi, percent)
     lab = label or params.label(node_path)
     kwargs: dict[str, Any] = {"min_value": lo * k, "max_value": hi * k, "value": v * k, "step": step,
-                              "key": key((*node_path, field)), "help": node.get("source") or None}
+                              "key": key((*node_path, field)),
+                              "help": params.plain_source(node.get("source") or "") or None}
     if slider:
         got = st.slider(lab + (" (%)" if percent else ""), format="%.0f%%" if percent else None, **kwargs)
     else:
         got = st.number_input(lab + (" (%)" if percent else ""), format=_fmt_for(step, v * k), **kwargs)
     state.set_edit((*node_path, field), round(float(got) / k, 6))
     st.caption(describe(node, percent))
+    for line in beyond_range(node_path, field, lo, hi, k):
+        st.caption(line)
+
+
+@functools.lru_cache(maxsize=1)
+def _library_docs() -> tuple[tuple[str, dict], ...]:
+    """Every library scenario as a document, read once (the library does not change while the app runs)."""
+    out = []
+    for name, path in state.scenario_files().items():
+        try:
+            out.append((name, load(path).model_dump(mode="json")))
+        except ScenarioError:
+            continue
+    return tuple(out)
+
+
+def beyond_range(node_path: Path_, field: str, lo: float, hi: float, k: float = 1.0) -> list[str]:
+    """Library scenarios that set this lever outside the box's range, with the range they give it,
+    so a reader sees why the box stops where it does and where to go beyond it."""
+    out = []
+    for name, doc in _library_docs():
+        node = _node(doc, node_path)
+        if not isinstance(node, dict) or not isinstance(node.get(field), int | float):
+            continue
+        v = float(node[field])
+        if lo - 1e-9 <= v <= hi + 1e-9:
+            continue
+        rlo, rhi = node["range"]
+        out.append(f"This box allows {k * lo:g} to {k * hi:g}, this scenario's plausible range. {name} sets"
+                   f" {k * v:g}, with its own range {k * rlo:g} to {k * rhi:g} and its own reason: load it"
+                   " (above) to go beyond.")
+    return out
 
 
 def toggle(doc: dict, path: Path_, label: str | None = None, help_text: str | None = None) -> bool:
@@ -221,8 +256,9 @@ def demand(doc: dict) -> None:
                      [(("demand", "contacts_monthly"), "All contacts", False),
                       (("demand", "police_monthly"), "Police contacts", False)],
                      params.reported_months(doc),
-                     "Reported figures (seed 003) for July to December 2023; months outside the table"
-                     " (warm-up and run-on) take the average. " + describe(doc["demand"]["contacts_monthly"]))
+                     "Reported figures (the Trust's report for July to December 2023); months outside the"
+                     " table (warm-up and run-on) take the average. "
+                     + describe(doc["demand"]["contacts_monthly"]))
         number(doc, ("demand", "contacts_monthly"), "All contacts in any month not listed", field="default")
         number(doc, ("demand", "police_monthly"), "Police contacts in any month not listed", field="default")
     st.markdown("**Share of each partner's contacts made by phone** (the rest email)")
@@ -251,7 +287,8 @@ def ppn_and_cotriage(doc: dict) -> None:
                 "From its start date, non-domestic PPNs go to an officer and practice supervisor first.")
     start = date.fromisoformat(str(doc["cotriage"]["start"]["value"]))
     got = st.date_input(params.label(("cotriage", "start")), value=start,
-                        key=key(("cotriage", "start", "value")), help=doc["cotriage"]["start"].get("source"))
+                        key=key(("cotriage", "start", "value")),
+                        help=params.plain_source(doc["cotriage"]["start"].get("source") or "") or None)
     state.set_edit(("cotriage", "start", "value"), got.isoformat())
     st.caption(describe(doc["cotriage"]["start"]))
     end = date.fromisoformat(str(doc["run"]["end"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,7 +124,7 @@ def _mark(doc: dict, original: Mapping, path: Path_, old: Any) -> None:
     node = get(doc, parent)
     was = get(original, parent).get("provenance")
     if isinstance(old, dict):
-        old = json.dumps(old)
+        old = json.dumps(old) if old else "none listed"
     prior = node.get("note", "")
     change = f"changed in the app (file: {old}, {was})"
     node["note"] = change if not prior or "changed in the app" in prior else f"{change}; {prior}"
@@ -170,4 +171,19 @@ PROVENANCE_WORDS = {
 
 def assumptions(doc: Mapping) -> pd.DataFrame:
     """One row per setting: plain-English name, value, unit, plausible range, provenance, source."""
-    return pd.DataFrame(documents.parameter_rows(doc))
+    table = pd.DataFrame(documents.parameter_rows(doc))
+    for col in ("source", "note"):
+        if col in table:
+            table[col] = table[col].map(lambda v: plain_source(v) if isinstance(v, str) else v)
+    return table
+
+
+# The public documents the scenario files cite by their number in shared/seeds/, named as a
+# reader knows them (the files' own comments say which is which).
+SEED_DOCUMENTS = {"003": "the Trust's report for July to December 2023"}
+_SEED = re.compile(r"\bseeds? (\d{3})\b")
+
+
+def plain_source(text: str) -> str:
+    """A source as a reader can follow it: "seed 003" becomes the document's name."""
+    return _SEED.sub(lambda m: SEED_DOCUMENTS.get(m.group(1), f"public document {m.group(1)}"), text)

@@ -203,6 +203,34 @@ def parse_upload(name: str, data: bytes) -> Scenario:
         raise ScenarioError(f"{origin}: cannot be read ({type(exc).__name__})") from None
 
 
+# The validator's own phrases, as a service manager would say them (the field is named before them).
+PLAIN_PHRASES = (
+    (re.compile(r"Input should be a valid dictionary(?: or instance of \w+)?"),
+     "must be a group of settings (indented lines under its name), not a single value"),
+    (re.compile(r"Input should be a valid integer(?:, got a number with a fractional part)?"),
+     "must be a whole number written in digits only (such as 20230701), with no decimal point or"
+     " exponent"),
+    (re.compile(r"Input should be a valid number(?:, unable to parse string as a number)?"),
+     "must be a number"),
+    (re.compile(r"Input should be a valid boolean(?:, unable to interpret input)?"), "must be true or false"),
+    (re.compile(r"Input should be a valid date(?: or datetime)?(?:, [^;]*)?"),
+     "must be a date written as YYYY-MM-DD"),
+    (re.compile(r"Input should be a valid string"), "must be text"),
+    (re.compile(r"Input should be a valid list"), "must be a list"),
+    (re.compile(r"Input should be (greater|less) than( or equal to)? "),
+     lambda m: f"must be {m.group(1)} than{m.group(2) or ''} "),
+    (re.compile(r"Field required"), "is missing"),
+    (re.compile(r"Extra inputs are not permitted"), "is not a setting a scenario can have"),
+)
+
+
+def plain_error(message: str) -> str:
+    """A refusal in the words of the page: the validator's phrases replaced by plain ones."""
+    for pattern, words in PLAIN_PHRASES:
+        message = pattern.sub(words, message)
+    return message
+
+
 def upload_name(name: str) -> str:
     """The uploaded file's name as it may be shown: its last part, printable, at most 80 characters."""
     base = re.split(r"[\\/]", name or "")[-1]
@@ -215,7 +243,7 @@ def accept_upload(name: str, data: bytes) -> str | None:
     try:
         sc = parse_upload(name, data)
     except ScenarioError as exc:
-        return str(exc)
+        return plain_error(str(exc))
     _set_work(_entry(sc.model_dump(mode="json"), f"{upload_name(name)}{UPLOADED}"))
     return None
 
@@ -266,7 +294,7 @@ def current() -> tuple[dict, Scenario | None, str | None]:
     try:
         return doc, validate(doc, "edited scenario"), None
     except ScenarioError as exc:
-        return doc, None, str(exc)
+        return doc, None, plain_error(str(exc))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -141,6 +141,18 @@ def test_an_edited_baseline_cannot_be_saved_as_baseline_and_the_library_one_can_
     alone = run_replications(load(LIBRARY / "baseline.yaml"), reps=int(at.session_state.reps),
                              seed=int(at.session_state.seed))
     assert base["mean"] == pytest.approx(alone.monthly["pct_completed_within_1wd"].mean(), rel=1e-9)
+    # overtime in the team's hours a month and per post, the posts read from the baseline file
+    node = baseline_doc()["staff"]["csw"]["establishment"]
+    posts = sum(node["value"].get(f"2023-{m:02d}", node["default"]) for m in range(7, 13)) / 6
+    over = table[(table["scenario"] == "baseline") & (table["measure"] == "overtime_hours_csw")
+                 & (table["month"] == "all months")].iloc[0]["mean"]
+    board = next(d.value for d in at.dataframe if "measure" in d.value.columns
+                 and "baseline" in d.value.columns)
+    rows = board.set_index("measure")
+    team = rows.loc["Overtime worked by consultant social workers"]
+    assert team["unit"] == "hours a month, the whole team"
+    per = rows.loc["Overtime worked by consultant social workers, per post"]
+    assert per["unit"] == "hours a month per post" and per["baseline"].startswith(f"{over / posts:,.2f} ")
 
 
 def test_a_saved_scenario_can_be_renamed_and_removed() -> None:

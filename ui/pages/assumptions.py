@@ -74,7 +74,7 @@ def fit_section(ran: state.Ran | None) -> None:
     report = state.ROOT / "calibration" / "report.md"
     if report.is_file():
         with st.expander("The calibration report"):
-            st.markdown(report.read_text(encoding="utf-8")[:20_000])
+            st.markdown(params.plain_source(report.read_text(encoding="utf-8")[:20_000]))
 
 
 # ---------------------------------------------------------------------------------------------

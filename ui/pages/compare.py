@@ -12,7 +12,7 @@ from sim.experiments.compare import PERIOD, aligned
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import Scenario, validate
 from ui import charts, excel, experiments, runs, state
-from ui.charts import fmt
+from ui.charts import POST_HOURS, fmt, unit_of
 from ui.pages.common import (
     COMPARE_MEASURES,
     chart_block,
@@ -23,14 +23,24 @@ from ui.pages.common import (
 )
 
 
-def _compare_summary(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+def posts_in_period(sc: Scenario) -> dict[str, float]:
+    """Each role's established posts, averaged over the reported months (for overtime per post)."""
+    months = pd.period_range(pd.Timestamp(sc.run.start), pd.Timestamp(sc.run.end), freq="M")
+    return {pool: float(sum(staff.establishment.at(p.year, p.month) for p in months) / len(months))
+            for pool, staff in sc.staff.items()}
+
+
+def _compare_summary(table: pd.DataFrame, names: list[str],
+                     posts: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """The board table: each measure's average over the months compared, and each scenario's
+    paired difference from the reference with its 95% interval; overtime also per post."""
     t = table[table["month"] == PERIOD]
     rows = []
     for m in COMPARE_MEASURES:
         r = t[t["measure"] == m]
         if r.empty:
             continue
-        label, unit = MEASURES[m]
+        label, unit = MEASURES[m][0], unit_of(m)
         row = {"measure": label, "unit": unit}
         for x in r.itertuples():
             if x.scenario == names[0]:
@@ -39,6 +49,14 @@ def _compare_summary(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                 row[x.scenario] = (f"{fmt(x.mean, unit)}: {x.diff_from_first:+,.2f}"
                                    f" ({x.diff_ci_low:+,.2f} to {x.diff_ci_high:+,.2f})")
         rows.append(row)
+        pool = m.removeprefix("overtime_hours_")
+        if m.startswith("overtime_hours_") and posts:
+            per = {"measure": f"{label}, per post", "unit": POST_HOURS}
+            for x in r.itertuples():
+                n = posts.get(x.scenario, {}).get(pool)
+                per[x.scenario] = (f"{x.mean / n:,.2f} (95% interval {x.ci_low / n:,.2f} to"
+                                   f" {x.ci_high / n:,.2f}; {n:g} posts)" if n else "not available")
+            rows.append(per)
     return pd.DataFrame(rows)
 
 
@@ -157,6 +175,7 @@ def compare_page() -> None:
             ss.comparison = {"table": table, "names": chosen, "reps": reps, "seed": seed,
                              "seconds": time.perf_counter() - t0, "period": period_words(scs[0]),
                              "aligned": shifted,
+                             "posts": {r.scenario.name: posts_in_period(r.scenario) for r in results},
                              "keys": [runs.run_key(r.scenario, seed, reps) for r in results],
                              "sources": {n: by_name[n].source for n in chosen},
                              "changes": {n: by_name[n].changes() for n in chosen},
@@ -192,7 +211,10 @@ def show_comparison(comp: dict) -> None:
                f" in {comp['seconds']:.1f} seconds."
                f" Each cell: the scenario's monthly average, then its difference from '{names[0]}' with the"
                " 95% interval in brackets (percentage measures differ in percentage points).")
-    st.dataframe(_compare_summary(table, names), hide_index=True, width="stretch")
+    st.dataframe(_compare_summary(table, names, comp.get("posts")), hide_index=True, width="stretch")
+    st.caption("Overtime is the whole team's hours worked after the office closes, in an average month;"
+               " the per-post rows divide each scenario's figure by its own established posts (so a team"
+               " with fewer posts can show less overtime in all and more per post).")
     label_to_key = {MEASURES[m][0]: m for m in COMPARE_MEASURES}
     pick = st.selectbox("Measure to chart", list(label_to_key), key="compare_measure")
     m = label_to_key[pick]
