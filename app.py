@@ -20,8 +20,8 @@ def main() -> None:
 
     state.init()
     experiments.keep_choices()
-    page, status = pages.sidebar_nav()
-    pages.DRAW[page]()
+    page, status = pages.navigation()
+    page.run()
     pages.sidebar_status(status)  # after the page: its name and changes are this rerun's, never the last
 
 

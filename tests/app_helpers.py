@@ -15,6 +15,7 @@ os.environ.setdefault("FRONT_DOOR_WORKERS", "1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from tests.helpers import ROOT, baseline_doc  # noqa: E402
+from ui.pages import FILES  # noqa: E402
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -28,7 +29,8 @@ def open_app() -> AppTest:
 
 
 def go(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
+    """Open a page as the sidebar's navigation does (st.navigation runs the page's file)."""
+    at.switch_page(FILES[page]).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

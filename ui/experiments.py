@@ -197,6 +197,7 @@ def target_text(t: Target) -> str:
             " with 95% confidence.")
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the comparison above it
 def target_section(sc: Scenario | None) -> None:
     """The target finder's form, its time estimate, progress, and the answer."""
     ss = st.session_state
@@ -383,6 +384,7 @@ def run_sensitivity(sc: Scenario, seed: int, reps: int, names: list[str],
     return table, seconds, len(todo), skipped
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the assumptions table above
 def sensitivity_section(sc: Scenario | None) -> None:
     """Choose measures and assumptions, see the time it will take, run, and draw a tornado per measure."""
     ss = st.session_state

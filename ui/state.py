@@ -125,7 +125,6 @@ def init() -> None:
         ss.work = _entry(load(BASELINE).model_dump(mode="json"), BASELINE.name)
         ss.reps = default_reps(ss.work.original)
         ss.seed = min(int(ss.work.original["run"]["seed"]), MAX_SEED)
-        ss.page = "Results"
         ss.saved = []
         ss.ran = None
         ss.comparison = None

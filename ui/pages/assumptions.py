@@ -79,3 +79,8 @@ def fit_section(ran: state.Ran | None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # downloads
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    assumptions_page()

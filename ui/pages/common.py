@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.navigation.page import StreamlitPage
 
 from sim.experiments.compare import paired_differences
 from sim.experiments.runner import RunResults
@@ -16,6 +17,13 @@ from ui import charts, excel, params, runs, state
 from ui.charts import fmt
 
 PAGES = ("Results", "Change the scenario", "Compare and target", "Assumptions", "Downloads")
+# each page's file (relative to app.py) and icon, for st.navigation
+FILES = {"Results": "ui/pages/results.py", "Change the scenario": "ui/pages/scenario.py",
+         "Compare and target": "ui/pages/compare.py", "Assumptions": "ui/pages/assumptions.py",
+         "Downloads": "ui/pages/downloads.py"}
+ICONS = {"Results": ":material/monitoring:", "Change the scenario": ":material/tune:",
+         "Compare and target": ":material/compare_arrows:", "Assumptions": ":material/fact_check:",
+         "Downloads": ":material/download:"}
 REPORTED_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
                      "contacts", "police_contacts", "pct_strategy_to_s47", "police_info_advice")
 HEADLINES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
@@ -129,14 +137,14 @@ def run_controls(sc: Scenario | None, doc: dict, where: str, label: str = "Run t
         st.rerun()
 
 
-def sidebar_nav() -> tuple[str, DeltaGenerator]:
-    """The page choice, and a place below it for the scenario and run settings, which are
-    filled in after the page has drawn (and so after its levers have recorded their changes)."""
+def navigation() -> tuple[StreamlitPage, DeltaGenerator]:
+    """The pages (st.navigation, one st.Page a file), and a place below them in the sidebar for
+    the scenario and run settings, filled in after the page has drawn (so after its levers have
+    recorded their changes)."""
+    nav = st.navigation([st.Page(FILES[t], title=t, icon=ICONS[t], default=t == "Results") for t in PAGES])
     with st.sidebar:
-        st.title("Front door simulator")
-        page = st.radio("Page", PAGES, key="page")
         st.divider()
-        return page, st.container()
+        return nav, st.container()
 
 
 def sidebar_status(box: DeltaGenerator) -> None:

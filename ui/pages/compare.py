@@ -232,3 +232,8 @@ def show_comparison(comp: dict) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # assumptions
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    compare_page()

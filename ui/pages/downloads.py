@@ -89,3 +89,8 @@ def downloads_page() -> None:
         st.download_button("The current scenario (YAML)", state.to_yaml(doc).encode("utf-8"),
                            file_name=f"{slug(doc['name'])}.yaml", mime="application/x-yaml",
                            key="dl:yaml_downloads", on_click="ignore")
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    downloads_page()

@@ -44,3 +44,8 @@ def results_page() -> None:
                      "Run the current scenario" if old is not None else "Run this scenario")
         return
     show_results(ran)
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    results_page()

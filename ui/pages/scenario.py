@@ -109,7 +109,13 @@ def levers_page() -> None:
         run_controls(sc, doc, "levers")
     ran = current_ran(sc)
     if sc is not None and ran is not None:
-        st.success(f"Results for '{sc.name}' ({period_words_doc(doc)}) are on the Results page.")
+        st.success(f"Results for '{sc.name}' are on the Results page. Months reported:"
+                   f" {period_words_doc(doc)}.")
         flag_inactive(sc)
         backlog_line(ran.res)
         headline(ran)
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    levers_page()
