@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -18,6 +19,7 @@ from sim.experiments.runner import run_replications
 from sim.scenario.loading import load
 from tests.app_helpers import go, lever, open_app, set_lever
 from tests.helpers import ROOT, baseline_doc
+from ui.pages.downloads import file_name
 
 LIBRARY = ROOT / "scenarios"
 QUALITY = "ppn.quality.value"
@@ -241,3 +243,35 @@ def test_the_workbook_says_what_was_run_with_numbers_as_numbers() -> None:
 def test_library_files_exist_for_these_tests() -> None:
     for name in ("baseline.yaml", "baseline_2024.yaml", "ppn_quality.yaml", "staffing_plus2.yaml"):
         assert Path(LIBRARY / name).is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# fault 4: a click swallowed
+
+
+def test_the_run_button_is_there_before_the_first_edit_and_one_click_runs_it() -> None:
+    at = go(open_app(), "Change the scenario")
+    button = at.button(key="run:levers")
+    assert button.disabled  # the baseline's results are ready: the button waits, in its place
+    set_lever(at, PS_POSTS, 11)  # a value no other test runs, so its results are not cached yet
+    assert not at.button(key="run:levers").disabled
+    at.button(key="run:levers").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    ran = at.session_state.ran
+    assert ran.res.scenario.staff["ps"].establishment.default == 11
+    assert "1 change made here" in sidebar_text(at)
+
+
+def test_downloads_say_whose_results_they_hold() -> None:
+    at = go(open_app(), "Downloads")
+    reps, seed = int(at.session_state.reps), baseline_doc()["run"]["seed"]
+    labels = [b.label for b in at.get("download_button")]
+    assert any("Excel workbook" in lab for lab in labels)
+    assert any("July to December 2023 (6 months)" in m.value and f"{reps} replications" in m.value
+               and f"seed {seed}" in m.value for m in at.markdown)
+
+
+def test_a_download_file_is_named_for_its_results() -> None:
+    ran = SimpleNamespace(res=SimpleNamespace(scenario=load(LIBRARY / "baseline.yaml"), reps=7, seed=11))
+    # baseline.yaml reports July to December 2023
+    assert file_name(ran, "summary", "csv") == "summary_baseline_2023-07_to_2023-12_7reps_seed11.csv"

@@ -143,7 +143,6 @@ def navigation() -> tuple[StreamlitPage, DeltaGenerator]:
     recorded their changes)."""
     nav = st.navigation([st.Page(FILES[t], title=t, icon=ICONS[t], default=t == "Results") for t in PAGES])
     with st.sidebar:
-        st.divider()
         return nav, st.container()
 
 

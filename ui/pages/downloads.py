@@ -28,6 +28,13 @@ def run_facts(ran: state.Ran) -> dict[str, object]:
     return facts
 
 
+def file_name(ran: state.Ran, what: str, ext: str) -> str:
+    """A download's name says whose results it holds: scenario, months, replications and seed."""
+    sc = ran.res.scenario
+    return (f"{what}_{slug(sc.name)}_{sc.run.start:%Y-%m}_to_{sc.run.end:%Y-%m}_{ran.res.reps}reps"
+            f"_seed{ran.res.seed}.{ext}")
+
+
 def matching_comparison(ran: state.Ran) -> dict | None:
     """The session's comparison if it holds these very results (same scenario, seed, replications)."""
     comp = st.session_state.comparison
@@ -62,7 +69,7 @@ def downloads_page() -> None:
                 assumptions)
             st.session_state.xlsx_sig = sig
         st.download_button("Excel workbook: inputs, monthly, summary, comparison, assumptions",
-                           st.session_state.xlsx, file_name=f"front_door_{slug(ran.res.scenario.name)}.xlsx",
+                           st.session_state.xlsx, file_name=file_name(ran, "front_door", "xlsx"),
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            key="dl:xlsx", type="primary", on_click="ignore")
         if st.session_state.comparison is not None and comp is None:
@@ -70,10 +77,12 @@ def downloads_page() -> None:
                        " run on these results (another scenario version, seed or number of replications).")
         st.markdown("**CSV files**")
         st.download_button("Monthly measures, every replication (monthly.csv)",
-                           excel.csv_bytes(excel.monthly_table(ran.res)), file_name="monthly.csv",
+                           excel.csv_bytes(excel.monthly_table(ran.res)),
+                           file_name=file_name(ran, "monthly", "csv"),
                            mime="text/csv", key="dl:monthly", on_click="ignore")
         st.download_button("Summary with 95% intervals and reported figures (summary.csv)",
-                           excel.csv_bytes(excel.summary_table(ran.res, obs)), file_name="summary.csv",
+                           excel.csv_bytes(excel.summary_table(ran.res, obs)),
+                           file_name=file_name(ran, "summary", "csv"),
                            mime="text/csv", key="dl:summary", on_click="ignore")
     whole = st.session_state.comparison
     if whole is not None:
