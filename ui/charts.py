@@ -267,6 +267,48 @@ def difference_chart(table: pd.DataFrame, measure: str, reference: str
                                     "diff_ci_high": "95% interval high"}), text
 
 
+def difference_by_month_chart(table: pd.DataFrame, measure: str, reference: str
+                              ) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """Each scenario's paired difference from the reference month by month, with its 95% band, so
+    a dip in one month (a summer, a vacancy) is seen rather than averaged away."""
+    label, unit = MEASURES[measure][0], unit_of(measure)
+    unit_d = "percentage points" if unit.startswith("%") else unit
+    d = table[(table["measure"] == measure) & (table["month"] != "all months")
+              & (table["scenario"] != reference)][["scenario", "month", "diff_from_first", "diff_ci_low",
+                                                   "diff_ci_high"]]
+    data = _months(d)
+    order = list(dict.fromkeys(d["scenario"]))
+    colour = alt.Color("scenario:N", title=None, sort=order, legend=alt.Legend(**{**LEGEND, "columns": 1}),
+                       scale=alt.Scale(domain=order, range=SERIES[: len(order)] or SERIES[:1]))
+    x = alt.X("month_start:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))
+    tip = [alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("month:N", title="Month"),
+           alt.Tooltip("diff_from_first:Q", title="Difference", format="+,.2f"),
+           alt.Tooltip("diff_ci_low:Q", title="95% interval from", format="+,.2f"),
+           alt.Tooltip("diff_ci_high:Q", title="95% interval to", format="+,.2f")]
+    base = alt.Chart(data).encode(x=x, color=colour, tooltip=tip)
+    y_title = f"difference ({unit_d})"
+    chart = alt.layer(
+        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=OKABE_ITO["black"], strokeDash=[4, 4]).encode(
+            y="y:Q"),
+        base.mark_area(opacity=0.2).encode(y=alt.Y("diff_ci_low:Q", title=y_title,
+                                                   axis=alt.Axis(format="+,.3~g")), y2="diff_ci_high:Q"),
+        base.mark_line(point=True, strokeWidth=2.5).encode(y="diff_from_first:Q"),
+    ).properties(title=_title(f"{label}: difference from '{reference}', month by month",
+                              f"{unit_d}; band: 95% interval of the paired difference"), height=320)
+    parts = []
+    for s in order:
+        v = d[d["scenario"] == s].sort_values("month")
+        if len(v):
+            lo, hi = v.loc[v["diff_from_first"].idxmin()], v.loc[v["diff_from_first"].idxmax()]
+            parts.append(f"'{s}' from {lo['diff_from_first']:+,.2f} ({month_name(lo['month'])}) to"
+                         f" {hi['diff_from_first']:+,.2f} ({month_name(hi['month'])})")
+    text = (f"{label}, difference from '{reference}' by month in {unit_d}: " + "; ".join(parts) + "."
+            if parts else "No scenario to compare.")
+    table_out = d.rename(columns={"diff_from_first": f"difference ({unit_d})",
+                                  "diff_ci_low": "95% interval low", "diff_ci_high": "95% interval high"})
+    return chart, table_out, text
+
+
 def tornado_chart(data: pd.DataFrame, title: str, unit: str, reps: int,
                   top: int = 15) -> tuple[alt.Chart, pd.DataFrame, str]:
     """One measure's tornado: for each setting, the result at the low and the high end of its range.

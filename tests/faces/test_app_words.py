@@ -114,3 +114,15 @@ def test_the_difference_chart_keeps_every_label_and_an_all_zero_axis_reads_as_nu
 def test_overtime_is_the_whole_teams_hours_in_a_month() -> None:
     assert charts.unit_of("overtime_hours_csw") == "hours a month, the whole team"
     assert MEASURES["overtime_hours_csw"][1] == "hours"  # the model's own unit, which the app explains
+
+
+def test_the_month_by_month_difference_chart_shows_a_dip_in_its_month() -> None:
+    months = [f"2023-{m:02d}" for m in range(7, 13)]
+    diffs = [1.0, -4.0, 1.0, 1.0, 1.0, 1.0]  # a dip in August
+    rows = [{"scenario": s, "measure": "referrals", "month": mo,
+             "diff_from_first": d if s != "baseline" else 0.0,
+             "diff_ci_low": d - 0.5, "diff_ci_high": d + 0.5}
+            for s in ("baseline", "summer") for mo, d in zip(months, diffs, strict=True)]
+    chart, data, text = charts.difference_by_month_chart(pd.DataFrame(rows), "referrals", "baseline")
+    assert sorted(data["month"]) == months and set(data["scenario"]) == {"summer"}
+    assert "'summer' from -4.00 (August 2023) to +1.00" in text

@@ -218,7 +218,11 @@ def show_comparison(comp: dict) -> None:
     label_to_key = {MEASURES[m][0]: m for m in COMPARE_MEASURES}
     pick = st.selectbox("Measure to chart", list(label_to_key), key="compare_measure")
     m = label_to_key[pick]
-    chart_block(*charts.difference_chart(table, m, names[0]), name=f"difference_{m}")
+    c1, c2 = st.columns([3, 2])
+    with c1:  # month by month first, so a summer dip is not averaged away
+        chart_block(*charts.difference_by_month_chart(table, m, names[0]), name=f"difference_by_month_{m}")
+    with c2:
+        chart_block(*charts.difference_chart(table, m, names[0]), name=f"difference_{m}")
     by_month = table[(table["measure"] == m) & (table["month"] != PERIOD)]
     with st.expander("By month"):
         st.dataframe(by_month[["scenario", "month", "mean", "ci_low", "ci_high", "diff_from_first",
