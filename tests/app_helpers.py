@@ -46,7 +46,7 @@ def lever(at: AppTest, dotted: str) -> str:
 
     Found among the widgets on the page (not rebuilt from the app's own rule), so a test of
     the keys' generations still finds the lever whatever the rule."""
-    found = [w.key for kind in ("number_input", "text_input", "slider", "toggle", "date_input")
+    found = [w.key for kind in ("number_input", "text_input", "slider", "toggle", "date_input", "selectbox")
              for w in getattr(at, kind) if isinstance(getattr(w, "key", None), str)
              and re.fullmatch(rf"lever:(\d+:)?{re.escape(dotted)}", w.key)]
     assert len(found) == 1, (dotted, found)

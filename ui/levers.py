@@ -326,6 +326,7 @@ def staffing(doc: dict) -> None:
                             value=round(100 * summer), step=1, key=key((*base, "leave_rate", params.SUMMER)),
                             help="The summer pattern: added to the leave share in July and August.")
             state.set_edit((*base, "leave_rate", params.SUMMER), round(got / 100.0, 4))
+        posts_change(doc, pool)
         with st.expander(f"{ROLES[pool]}: month by month"):
             months_table(doc, f"staff.{pool}.months",
                          [((*base, "establishment"), "Posts", False),
@@ -334,6 +335,39 @@ def staffing(doc: dict) -> None:
                          params.reported_months(doc),
                          "Months of the run; the warm-up months before them take the values above. Extra"
                          " summer leave is added on top of this table.")
+
+
+def posts_change(doc: dict, pool: str) -> None:
+    """Staffing as a manager says it: "+/- N whole posts of this role from month X (to month Y)"."""
+    path = ("staff", pool, "establishment", params.POSTS)
+    months = params.reported_months(doc)
+    if not months:
+        return
+    now = state.edits().get(path) or {"change": 0, "from": months[0], "to": months[-1]}
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        change = st.number_input(f"{ROLES[pool]}: whole posts to add (or take away, as a minus)",
+                                 min_value=-20, max_value=20, value=int(now["change"]), step=1,
+                                 key=key(path + ("change",)),
+                                 help="Added to the posts of every month from the first month chosen to the"
+                                      " last, on top of the month-by-month table below.")
+    with c2:
+        first = months.index(now["from"]) if now["from"] in months else 0
+        start = st.selectbox("From month", months, index=first, format_func=month_words,
+                             key=key(path + ("from",)))
+    with c3:
+        last = months.index(now["to"]) if now["to"] in months else len(months) - 1
+        end = st.selectbox("To month (inclusive)", months, index=last, format_func=month_words,
+                           key=key(path + ("to",)))
+    state.set_edit(path, {"change": int(change), "from": start, "to": end})
+    if change and start > end:
+        st.warning(f"The first month ({month_words(start)}) is after the last ({month_words(end)}): no month"
+                   " is changed.")
+
+
+def month_words(month: str) -> str:
+    """'2023-08' as 'August 2023'."""
+    return f"{date.fromisoformat(month + '-01'):%B %Y}"
 
 
 def office_hours(doc: dict) -> None:

@@ -56,6 +56,8 @@ def sourced_parent(doc: Mapping, path: Path_) -> Path_ | None:
 
 SCALE = "*scale"      # multiply a monthly count (default and every listed month) by a factor
 SUMMER = "*summer"    # add to a monthly share in July and August of every year in the run
+POSTS = "*posts"      # whole posts added to (or taken from) a role from one month to another:
+                      # {"change": -2, "from": "2023-08", "to": "2023-12"}
 
 
 def run_months(doc: Mapping) -> list[str]:
@@ -87,7 +89,7 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
     doc = copy.deepcopy(dict(original))
     special = []
     for path, value in edits.items():
-        if path[-1] in (SCALE, SUMMER):
+        if path[-1] in (SCALE, SUMMER, POSTS):
             special.append((path, value))
             continue
         try:
@@ -114,7 +116,20 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
                              **{m: round(node["value"].get(m, node["default"]) + value, 6)
                                 for m in months}}
             _mark(doc, original, node_path, f"+{value:g} in July and August")
+        elif path[-1] == POSTS and not posts_unchanged(value):
+            months = [m for m in reported_months(doc) if value["from"] <= m <= value["to"]]
+            node["value"] = {**node["value"],
+                             **{m: round(node["value"].get(m, node["default"]) + value["change"], 6)
+                                for m in months}}
+            _mark(doc, original, node_path,
+                  f"{value['change']:+g} posts from {value['from']} to {value['to']}")
     return doc
+
+
+def posts_unchanged(value: Any) -> bool:
+    """A "whole posts from month X to month Y" change that changes nothing (no posts, or no months)."""
+    return (not isinstance(value, Mapping) or same(value.get("change", 0), 0)
+            or value.get("from", "") > value.get("to", ""))
 
 
 def _mark(doc: dict, original: Mapping, path: Path_, old: Any) -> None:

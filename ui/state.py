@@ -263,6 +263,8 @@ def set_edit(path: params.Path_, value: Any, entry: Entry | None = None) -> None
         same = params.same(value, 1.0)
     elif path[-1] == params.SUMMER:
         same = params.same(value, 0.0)
+    elif path[-1] == params.POSTS:
+        same = params.posts_unchanged(value)
     if same:
         entry.edits.pop(path, None)
     else:
@@ -281,10 +283,11 @@ def current_doc() -> dict:
 
 
 def plain_doc() -> dict:
-    """The document with edits but without the "% change" and "summer" adjustments on top."""
+    """The document with edits but without the adjustments on top ("% change", "summer", "whole
+    posts from a month"), which the levers show as themselves rather than in the month tables."""
     w = work()
     return params.apply_edits(w.original, {k: v for k, v in w.edits.items()
-                                           if k[-1] not in (params.SCALE, params.SUMMER)})
+                                           if k[-1] not in (params.SCALE, params.SUMMER, params.POSTS)})
 
 
 def current() -> tuple[dict, Scenario | None, str | None]:

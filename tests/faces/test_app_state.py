@@ -275,3 +275,25 @@ def test_a_download_file_is_named_for_its_results() -> None:
     ran = SimpleNamespace(res=SimpleNamespace(scenario=load(LIBRARY / "baseline.yaml"), reps=7, seed=11))
     # baseline.yaml reports July to December 2023
     assert file_name(ran, "summary", "csv") == "summary_baseline_2023-07_to_2023-12_7reps_seed11.csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# staffing as a manager says it
+
+
+def test_whole_posts_from_a_month_change_those_months_only() -> None:
+    at = go(open_app(), "Change the scenario")
+    posts = "staff.csw.establishment.*posts"
+    at.number_input(key=lever(at, f"{posts}.change")).set_value(-2).run()
+    at.selectbox(key=lever(at, f"{posts}.from")).set_value("2023-09").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("cannot be run" in e.value for e in at.error), [e.value for e in at.error]
+    node = baseline_doc()["staff"]["csw"]["establishment"]
+    got = at.session_state.work.doc()["staff"]["csw"]["establishment"]
+    for m in (f"2023-{k:02d}" for k in range(7, 13)):
+        file_value = node["value"].get(m, node["default"])
+        expected = file_value - 2 if m >= "2023-09" else file_value
+        assert got["value"].get(m, got["default"]) == pytest.approx(expected), m
+    assert got["default"] == node["default"]  # warm-up months keep the file's posts
+    assert changes_listed(at) == ["Consultant social workers: posts"]
+    assert "1 change made here" in sidebar_text(at)
