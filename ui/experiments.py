@@ -197,6 +197,7 @@ def target_text(t: Target) -> str:
             " with 95% confidence.")
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the comparison above it
 def target_section(sc: Scenario | None) -> None:
     """The target finder's form, its time estimate, progress, and the answer."""
     ss = st.session_state
@@ -270,8 +271,9 @@ def show_target(run: TargetRun) -> None:
     (st.success if res.met else st.warning)(res.message())
     when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
     st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
-               f" {run.seed}; answered {when}. The search's own answer is the value where the one-sided 95%"
-               " bound crosses the goal, interpolated between the values tried.")
+               f" {run.seed}; answered {when}. The search's own answer is the value where the 95% interval's"
+               " near end (its low end for a goal to reach, its high end for one to stay under) crosses the"
+               " goal, interpolated between the values tried.")
     measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
     unit = MEASURES[t.measure][1]
     if t.relative_to:
@@ -382,6 +384,7 @@ def run_sensitivity(sc: Scenario, seed: int, reps: int, names: list[str],
     return table, seconds, len(todo), skipped
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the assumptions table above
 def sensitivity_section(sc: Scenario | None) -> None:
     """Choose measures and assumptions, see the time it will take, run, and draw a tornado per measure."""
     ss = st.session_state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,6 +57,8 @@ def sourced_parent(doc: Mapping, path: Path_) -> Path_ | None:
 
 SCALE = "*scale"      # multiply a monthly count (default and every listed month) by a factor
 SUMMER = "*summer"    # add to a monthly share in July and August of every year in the run
+POSTS = "*posts"      # whole posts added to (or taken from) a role from one month to another:
+                      # {"change": -2, "from": "2023-08", "to": "2023-12"}
 
 
 def run_months(doc: Mapping) -> list[str]:
@@ -87,7 +90,7 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
     doc = copy.deepcopy(dict(original))
     special = []
     for path, value in edits.items():
-        if path[-1] in (SCALE, SUMMER):
+        if path[-1] in (SCALE, SUMMER, POSTS):
             special.append((path, value))
             continue
         try:
@@ -115,7 +118,20 @@ def apply_edits(original: Mapping, edits: Mapping[Path_, Any]) -> dict:
                              **{m: round(month_value(node, m) + value, 6)
                                 for m in months}}
             _mark(doc, original, node_path, f"+{value:g} in July and August")
+        elif path[-1] == POSTS and not posts_unchanged(value):
+            months = [m for m in reported_months(doc) if value["from"] <= m <= value["to"]]
+            node["value"] = {**node["value"],
+                             **{m: round(month_value(node, m) + value["change"], 6)
+                                for m in months}}
+            _mark(doc, original, node_path,
+                  f"{value['change']:+g} posts from {value['from']} to {value['to']}")
     return doc
+
+
+def posts_unchanged(value: Any) -> bool:
+    """A "whole posts from month X to month Y" change that changes nothing (no posts, or no months)."""
+    return (not isinstance(value, Mapping) or same(value.get("change", 0), 0)
+            or value.get("from", "") > value.get("to", ""))
 
 
 def _mark(doc: dict, original: Mapping, path: Path_, old: Any) -> None:
@@ -125,7 +141,7 @@ def _mark(doc: dict, original: Mapping, path: Path_, old: Any) -> None:
     node = get(doc, parent)
     was = get(original, parent).get("provenance")
     if isinstance(old, dict):
-        old = json.dumps(old)
+        old = json.dumps(old) if old else "none listed"
     prior = node.get("note", "")
     change = f"changed in the app (file: {old}, {was})"
     node["note"] = change if not prior or "changed in the app" in prior else f"{change}; {prior}"
@@ -172,4 +188,19 @@ PROVENANCE_WORDS = {
 
 def assumptions(doc: Mapping) -> pd.DataFrame:
     """One row per setting: plain-English name, value, unit, plausible range, provenance, source."""
-    return pd.DataFrame(documents.parameter_rows(doc))
+    table = pd.DataFrame(documents.parameter_rows(doc))
+    for col in ("source", "note"):
+        if col in table:
+            table[col] = table[col].map(lambda v: plain_source(v) if isinstance(v, str) else v)
+    return table
+
+
+# The public documents the scenario files cite by their number in shared/seeds/, named as a
+# reader knows them (the files' own comments say which is which).
+SEED_DOCUMENTS = {"003": "the Trust's report for July to December 2023"}
+_SEED = re.compile(r"\bseeds? (\d{3})\b")
+
+
+def plain_source(text: str) -> str:
+    """A source as a reader can follow it: "seed 003" becomes the document's name."""
+    return _SEED.sub(lambda m: SEED_DOCUMENTS.get(m.group(1), f"public document {m.group(1)}"), text)

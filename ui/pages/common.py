@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.navigation.page import StreamlitPage
 
 from sim.experiments.compare import paired_differences
 from sim.experiments.runner import RunResults
@@ -15,6 +17,13 @@ from ui import charts, excel, params, runs, state
 from ui.charts import fmt
 
 PAGES = ("Results", "Change the scenario", "Compare and target", "Assumptions", "Downloads")
+# each page's file (relative to app.py) and icon, for st.navigation
+FILES = {"Results": "ui/pages/results.py", "Change the scenario": "ui/pages/scenario.py",
+         "Compare and target": "ui/pages/compare.py", "Assumptions": "ui/pages/assumptions.py",
+         "Downloads": "ui/pages/downloads.py"}
+ICONS = {"Results": ":material/monitoring:", "Change the scenario": ":material/tune:",
+         "Compare and target": ":material/compare_arrows:", "Assumptions": ":material/fact_check:",
+         "Downloads": ":material/download:"}
 REPORTED_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
                      "contacts", "police_contacts", "pct_strategy_to_s47", "police_info_advice")
 HEADLINES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
@@ -60,61 +69,101 @@ def estimate(sc: Scenario, reps: int) -> float:
 
 def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
     """Run (or fetch from the cache) with a progress bar, and keep the result in the session."""
-    bar = st.progress(0.0, text=f"Running {reps} replications of '{sc.name}'…")
+    with st.status(f"Running {reps} replications of '{sc.name}' ({period_words(sc)})…",
+                   expanded=True) as box:
+        bar = st.progress(0.0, text="Starting…")
 
-    def step(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Replication {done} of {total} finished")
+        def step(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Replication {done} of {total} finished")
 
-    try:
-        res, seconds, hit = runs.run(sc, seed, reps, step)
-    except RuntimeError as exc:  # every replication failed: say so, keep the page
-        bar.empty()
-        st.error(f"The run failed: {exc}")
-        return None
-    bar.empty()
-    ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit,
-                    params.changes(st.session_state.original, doc))
+        try:
+            res, seconds, hit = runs.run(sc, seed, reps, step)
+        except RuntimeError as exc:  # every replication failed: say so, keep the page
+            box.update(label="The run failed", state="error")
+            st.error(f"The run failed: {exc}")
+            return None
+        box.update(label=f"{reps} replications of '{sc.name}' finished", state="complete", expanded=False)
+    w = state.work()
+    ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit, params.changes(w.original, doc),
+                    w.source)
     st.session_state.ran = ran
     return ran
 
 
-def run_controls(sc: Scenario | None, doc: dict, where: str, label: str = "Run this scenario") -> None:
-    """The estimate, a guard against long runs, and the Run button."""
+def current_ran(sc: Scenario | None) -> state.Ran | None:
+    """The session's results if they are the current scenario's with the current settings, else None.
+
+    A finished run of exactly this scenario, seed and replications in the shared cache counts too
+    (another page or session ran it), so the answer never depends on which page asked."""
+    ss = st.session_state
     if sc is None:
+        return None
+    reps, seed = int(ss.reps), int(ss.seed)
+    key = runs.run_key(sc, seed, reps)
+    ran: state.Ran | None = ss.ran
+    if ran is not None and ran.key == key:
+        return ran
+    hit = runs.cached(sc, seed, reps)
+    if hit is None:
+        return None
+    w = state.work()
+    doc = w.doc()
+    ss.ran = state.Ran(key, hit, doc, 0.0, True, params.changes(w.original, doc), w.source)
+    return ss.ran
+
+
+def run_controls(sc: Scenario | None, doc: dict, where: str, label: str = "Run this scenario") -> None:
+    """The estimate, a guard against long runs, and the Run button.
+
+    The button is always drawn in the same place (disabled once the results are ready), so a
+    click that arrives while the page redraws after an edit still lands on it."""
+    if sc is None:
+        st.button(label, type="primary", key=f"run:{where}", disabled=True)
         return
     ss = st.session_state
     reps, seed = int(ss.reps), int(ss.seed)
-    if runs.cached(sc, seed, reps) is not None:
-        st.caption(f"Results for this scenario with {reps} replications and seed {seed} are ready.")
-        return
-    secs = estimate(sc, reps)
-    long = secs > runs.LONG_RUN_SECONDS
-    st.caption(f"{reps} replications will take {runs.say_seconds(secs)} on this machine.")
-    ok = True
-    if long:
-        st.warning(f"This run will take {runs.say_seconds(secs)}. Lower the number of replications in the"
-                   " sidebar for a quicker first look, or confirm below.")
-        ok = st.checkbox("Yes, run it anyway", key=f"confirm_long:{where}")
+    ready = runs.cached(sc, seed, reps) is not None
+    ok = not ready
+    if ready:
+        st.caption(f"Results for '{sc.name}' with {reps} replications and seed {seed} are ready.")
+    else:
+        secs = estimate(sc, reps)
+        st.caption(f"{reps} replications will take {runs.say_seconds(secs)} on this machine.")
+        if secs > runs.LONG_RUN_SECONDS:
+            st.warning(f"This run will take {runs.say_seconds(secs)}. Lower the number of replications in"
+                       " the sidebar for a quicker first look, or confirm below.")
+            ok = st.checkbox("Yes, run it anyway", key=f"confirm_long:{where}")
     if st.button(label, type="primary", key=f"run:{where}", disabled=not ok) and run_now(sc, doc, seed, reps):
         st.rerun()
 
 
-def sidebar(doc: dict, sc: Scenario | None, err: str | None) -> str:
-    """Page choice, the scenario in use, and the run settings shared by every page."""
-    ss = st.session_state
+def navigation() -> tuple[StreamlitPage, DeltaGenerator]:
+    """The pages (st.navigation, one st.Page a file), and a place below them in the sidebar for
+    the scenario and run settings, filled in after the page has drawn (so after its levers have
+    recorded their changes)."""
+    nav = st.navigation([st.Page(FILES[t], title=t, icon=ICONS[t], default=t == "Results") for t in PAGES])
     with st.sidebar:
-        st.title("Front door simulator")
-        page = st.radio("Page", PAGES, key="page")
-        st.divider()
+        return nav, st.container()
+
+
+def sidebar_status(box: DeltaGenerator) -> None:
+    """The scenario worked on, its changes and the run settings, as they stand after this rerun."""
+    ss = st.session_state
+    doc, sc, err = state.current()
+    w = state.work()
+    n = len(w.changes())
+    with box:
         st.markdown(f"**Scenario:** {doc['name']}")
-        n = len(ss.edits)
-        made = f"; {n} change{'s' if n != 1 else ''} made here" if n else ""
-        st.caption(f"Loaded from {ss.source}{made}")
+        made = f"; {n} change{'s' if n != 1 else ''} made here" if n else "; no changes"
+        st.caption(f"Loaded from {w.source}{made}. Period: {period_words_doc(doc)}.")
         if err:
             st.error("The changed scenario cannot be run: see Change the scenario.")
+        if ss.saved:
+            st.caption(f"Saved for comparison: {', '.join(e.name for e in ss.saved)}.")
         st.number_input("Replications", min_value=2, max_value=runs.MAX_REPS, step=1, key="reps",
                         help="Each replication is one run of the period with its own random chance. More"
-                             " replications give narrower intervals and take longer.")
+                             " replications give narrower intervals and take longer. A scenario file"
+                             " suggests its own number (its run.reps), which the command line uses too.")
         st.number_input(params.label(("run", "seed")), min_value=0, max_value=state.MAX_SEED, step=1,
                         key="seed",
                         help="The same seed gives the same answer; scenarios are compared on the same seed.")
@@ -122,7 +171,44 @@ def sidebar(doc: dict, sc: Scenario | None, err: str | None) -> str:
             secs = estimate(sc, int(ss.reps))
             st.caption(f"A run takes {runs.say_seconds(secs)} ({runs.WORKERS} worker"
                        f"{'s' if runs.WORKERS > 1 else ''}).")
-    return page
+
+
+def period_words_doc(doc: dict) -> str:
+    """The reported months of a scenario document, in words."""
+    return months_words(params.reported_months(doc))
+
+
+def period_words(sc: Scenario) -> str:
+    return months_words(params.reported_months({"run": {"start": str(sc.run.start), "end": str(sc.run.end)}}))
+
+
+def months_words(months: list[str]) -> str:
+    """'July to December 2023 (6 months)'; a run shorter than a month by its days elsewhere."""
+    if not months:
+        return "no months"
+    first, last = pd.Timestamp(f"{months[0]}-01"), pd.Timestamp(f"{months[-1]}-01")
+    n = len(months)
+    count = f"{n} month{'s' if n != 1 else ''}"
+    if n == 1:
+        return f"{first:%B %Y} (1 month)"
+    if first.year == last.year:
+        return f"{first:%B} to {last:%B %Y} ({count})"
+    return f"{first:%B %Y} to {last:%B %Y} ({count})"
+
+
+def inactive_levers(sc: Scenario) -> list[str]:
+    """Levers switched on that cannot act within the reported period, each in one sentence."""
+    out = []
+    if sc.cotriage.enabled and sc.cotriage.start.value > sc.run.end:
+        out.append(f"Police co-triage is switched on but starts on {sc.cotriage.start.value:%d %B %Y}, after"
+                   f" the period ends ({sc.run.end:%d %B %Y}): it changes nothing in these results. Move its"
+                   " start into the period or extend the period (Run period tab).")
+    return out
+
+
+def flag_inactive(sc: Scenario) -> None:
+    for line in inactive_levers(sc):
+        st.warning(line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,9 +269,13 @@ def backlog_line(res: RunResults) -> None:
 def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
     when = "from the cache, at once" if ran.from_cache else f"in {ran.seconds:.1f} seconds"
-    st.subheader(f"Results: {sc.name}")
-    st.caption(f"{res.reps} replications, seed {res.seed}, {sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y};"
-               f" answered {when}. Figures are averages over replications; bands are 95% intervals.")
+    st.subheader(f"Results: {sc.name}, {period_words(sc)}")
+    n = len(ran.changes)
+    st.caption(f"Months reported: {period_words(sc)} ({sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y});"
+               f" {res.reps} replications, seed {res.seed}; from {ran.source or 'the scenario'}"
+               + (f" with {n} change{'s' if n != 1 else ''}" if n else ", unchanged")
+               + f"; answered {when}. Figures are averages over replications; bands are 95% intervals.")
+    flag_inactive(sc)
     for w in res.warnings:
         st.warning(w)
     for _, f in res.failures:
@@ -194,7 +284,7 @@ def show_results(ran: state.Ran) -> None:
     headline(ran)
     obs = observed_monthly()
     tabs = st.tabs(["Against the reported figures", "Queues and waits", "Staff utilisation and overtime",
-                    "From contacts to outcomes", "All measures"])
+                    "From contacts to outcomes", "All measures"], key="result_tabs", on_change="rerun")
     with tabs[0]:
         st.markdown("The model's monthly figures (line, with its 95% band) beside what the service reported"
                     " (diamonds).")
@@ -249,16 +339,6 @@ def show_results(ran: state.Ran) -> None:
 def slug(name: str) -> str:
     keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in name.strip().lower())
     return keep.strip("_") or "scenario"
-
-
-def save_current(doc: dict) -> str:
-    saved: dict = st.session_state.saved
-    name = doc["name"]
-    if name in saved and saved[name] != doc:
-        return (f"A different scenario is already saved as '{name}': give this one another name above"
-                " and save again.")
-    saved[name] = doc
-    return f"Saved '{name}' for comparison ({len(saved)} saved)."
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import params, runs, state
+from ui import state
 from ui.pages.common import (
     about,
+    current_ran,
+    flag_inactive,
     run_controls,
     run_now,
     show_results,
@@ -23,26 +25,27 @@ def results_page() -> None:
     if err:
         st.error(err)
     reps, seed = int(ss.reps), int(ss.seed)
+    ran = current_ran(sc)
+    if ran is None and sc is not None and not ss.get("auto_ran"):
+        ss.auto_ran = True   # only a session's very first answer comes without asking
+        ran = run_now(sc, doc, seed, reps)
     if ss.ran is not None:
-        ss.auto_ran = True  # only a session's very first answer comes without asking
-    if sc is not None:
-        hit = runs.cached(sc, seed, reps)
-        if hit is not None and (ss.ran is None or ss.ran.key != runs.run_key(sc, seed, reps)):
-            ss.ran = state.Ran(runs.run_key(sc, seed, reps), hit, doc, 0.0, True,
-                               params.changes(ss.original, doc))
-        elif hit is None and not ss.get("auto_ran"):
-            ss.auto_ran = True   # the first answer comes without asking
-            run_now(sc, doc, seed, reps)
-    ran: state.Ran | None = ss.ran
-    if ran is not None and sc is not None and ran.key != runs.run_key(sc, seed, reps):
-        st.info(f"The scenario or run settings have changed since these results were run (for"
-                f" '{ran.res.scenario.name}'). Run the current scenario to update them.")
-        run_controls(sc, doc, "results", "Run the current scenario")
-    elif ran is None:
-        run_controls(sc, doc, "results")
-    if ran is not None:
-        show_results(ran)
+        ss.auto_ran = True
+    if ran is None:
+        old: state.Ran | None = ss.ran
+        if old is not None:
+            st.info(f"The scenario or run settings have changed since the last results (for"
+                    f" '{old.res.scenario.name}', {old.res.reps} replications, seed {old.res.seed}); they"
+                    " are not shown, so that no figure here belongs to another scenario. Run the current"
+                    " scenario to see its results.")
+        if sc is not None:
+            flag_inactive(sc)
+        run_controls(sc, doc, "results",
+                     "Run the current scenario" if old is not None else "Run this scenario")
+        return
+    show_results(ran)
 
 
-# ---------------------------------------------------------------------------------------------
-# levers
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    results_page()
