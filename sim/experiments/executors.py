@@ -89,11 +89,17 @@ def ignore_sigint() -> None:
 
 
 def end_workers(procs: Iterable) -> None:
+    """End worker processes: SIGTERM, and SIGKILL for any still alive 5 s later (a worker stuck
+    in C code, or one the scheduler of a busy machine has not yet let run)."""
     procs = list(procs)
     for p in procs:
         p.terminate()
     for p in procs:
         p.join(timeout=5)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
 
 
 def terminate_pool(pool: Executor) -> None:

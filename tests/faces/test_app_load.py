@@ -132,7 +132,8 @@ def test_three_sessions_at_once_keep_their_results_apart(tmp_path: Path) -> None
     # each session shows its own scenario, with the figures that scenario gives on its own
     for name, _, _, _, value, path in SESSIONS:
         heading, figure = shown[name]
-        assert heading == f"Results: {name}", (name, heading)
+        # each heading names its scenario and the months it covers
+        assert heading == f"Results: {name}, July to December 2023 (6 months)", (name, heading)
         assert figure == expected_within_1wd(name, path, value), (name, figure)
     # the server wrote nothing: no file in its working folder, none of its own in its temporary one
     assert list(cwd.iterdir()) == []
