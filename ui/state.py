@@ -130,6 +130,11 @@ def init() -> None:
         ss.comparison = None
         ss.upload_message = None
         ss.save_message = None
+    # The replications and seed are sidebar widgets drawn after the page. Streamlit drops the
+    # state of a widget a finished run did not draw unless the script set it, so a run that ends
+    # before the sidebar (a page that stops early, a fragment's rerun) would put them back to
+    # their lowest values; setting them here each run keeps them.
+    ss.reps, ss.seed = ss.reps, ss.seed
 
 
 def work() -> Entry:
