@@ -142,7 +142,7 @@ class Pool:
         self.joined_sum = 0.0
         self.left_sum = 0.0
         self.entered = 0
-        self.in_service: dict[Task, float] = {}
+        self.in_service: dict[Task, tuple[float, int]] = {}  # start and member of each task in hand
         for sid in range(int(max(self.duty, default=0))):
             self.env.process(self._server(sid))
 
@@ -220,16 +220,17 @@ class Pool:
             self.qlen -= 1
             self.left_sum += t
             task.started = True
-            self.in_service[task] = t
+            self.in_service[task] = (t, sid)
             yield env.timeout(task.dur)
             del self.in_service[task]
             self.model.finished(self, task, sid, t, env.now)
 
-    def still_open(self) -> list[tuple[Task, float]]:
-        """Tasks waiting (start NaN) or in service (start known) when the run stops."""
+    def still_open(self) -> list[tuple[Task, float, int]]:
+        """Tasks waiting (start NaN, member -1) or in service (start and member known) when the
+        run stops."""
         q = [e[2] for e in self.queue] if self.priority else list(self.queue)
-        waiting = [(t, np.nan) for t in q if not t.cancelled]
-        return waiting + list(self.in_service.items())
+        waiting = [(t, np.nan, -1) for t in q if not t.cancelled]
+        return waiting + [(t, start, sid) for t, (start, sid) in self.in_service.items()]
 
 
 class FrontDoorModel:
@@ -462,14 +463,15 @@ class FrontDoorModel:
         """Where each undecided contact is when the run stops ('' once decided).
 
         Open stage visits are added to the stage log (start NaN = waiting; end NaN = in
-        service), so every queue's entries equal its served, abandoned and open visits.
+        service, with the member serving it), so every queue's entries equal its served,
+        abandoned and open visits.
         """
         where = np.full(len(self.arr), "", dtype=object)
         for name, pool in self.pools.items():
-            for task, start in pool.still_open():
+            for task, start, sid in pool.still_open():
                 state = "in_service" if np.isfinite(start) else "queued"
                 self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, np.nan,
-                                       -1, False))
+                                       sid, False))
                 where[task.i] += f"{state}:{name};"
         for task in self.dram_pending:
             where[task.i] += "awaiting_dram;"
