@@ -59,7 +59,7 @@ EPILOG = f"""exit codes:
   130 interrupted (Ctrl-C or SIGTERM): the output folder holds the previous results or the
       complete new ones, never a mix or a half-written file; stderr says which
 """
-RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json")
+RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json", "vidigi_log.csv", "process_map.csv")
 
 
 class InputError(Exception):
@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     _replication_args(r, "the scenario's", "")
     r.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder (default out/)")
     r.add_argument("--events", choices=("all", "first", "none"), default="all",
-                   help="which replications' event logs to write to events.csv")
+                   help="which replications' event logs to write to events.csv (with all or first,"
+                   " replication 0 is also written as vidigi_log.csv and process_map.csv)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
     k = sub.add_parser("compare", help="run scenarios on the same seeds; paired differences",
@@ -483,6 +484,22 @@ def _writing(where: str) -> Iterator[None]:
                          " before is unchanged") from None
 
 
+def _journey_files(sc, seed: int, out: Path) -> dict:
+    """Replication 0 as a vidigi event log and its directly-follows process map. The
+    replication is run again here (its random numbers depend only on the seed and its number,
+    so it is the one in events.csv) because the log needs every task, not one row a contact."""
+    from sim.measures.process_map import directly_follows
+    from sim.measures.vidigi_log import vidigi_log
+    from sim.model.replication import simulate
+
+    log = vidigi_log(simulate(sc, seed, 0))
+    dfg = directly_follows(log)
+    # minutes to 4 decimals (under 0.01 s): the 6 significant digits of the other files would
+    # round a time late in the run to 6 s
+    return {out / "vidigi_log.csv": lambda p: log.to_csv(p, index=False, float_format="%.4f"),
+            out / "process_map.csv": lambda p: dfg.to_csv(p, index=False, float_format="%.4f")}
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
@@ -526,6 +543,8 @@ def cmd_run(args) -> int:
     if res.events is not None:
         ev = res.events if args.events == "all" else res.events[res.events["rep"] == 0]
         files[out / "events.csv"] = csv_writer(ev)
+        if 0 in set(res.monthly["rep"]):
+            files.update(_journey_files(sc, res.seed, out))
     files[out / "monthly.csv"] = csv_writer(res.monthly)
     files[out / "summary.csv"] = csv_writer(res.summary)
     meta = {"scenario": sc.name, "scenario_file": str(args.scenario), "seed": res.seed,
