@@ -16,13 +16,15 @@ from sim.scenario.schema import Scenario
 from ui import charts, excel, params, runs, state
 from ui.charts import fmt
 
-PAGES = ("Results", "Change the scenario", "Compare and target", "Assumptions", "Downloads")
+PAGES = ("Results", "Change the scenario", "Compare and target", "See the front door", "Assumptions",
+         "Downloads")
 # each page's file (relative to app.py) and icon, for st.navigation
 FILES = {"Results": "ui/pages/results.py", "Change the scenario": "ui/pages/scenario.py",
-         "Compare and target": "ui/pages/compare.py", "Assumptions": "ui/pages/assumptions.py",
-         "Downloads": "ui/pages/downloads.py"}
+         "Compare and target": "ui/pages/compare.py", "See the front door": "ui/pages/animation.py",
+         "Assumptions": "ui/pages/assumptions.py", "Downloads": "ui/pages/downloads.py"}
 ICONS = {"Results": ":material/monitoring:", "Change the scenario": ":material/tune:",
-         "Compare and target": ":material/compare_arrows:", "Assumptions": ":material/fact_check:",
+         "Compare and target": ":material/compare_arrows:", "See the front door": ":material/animation:",
+         "Assumptions": ":material/fact_check:",
          "Downloads": ":material/download:"}
 REPORTED_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police_info_advice",
                      "contacts", "police_contacts", "pct_strategy_to_s47", "police_info_advice")
