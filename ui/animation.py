@@ -41,6 +41,16 @@ PLACE = {
 TEAM_OF_PLACE = {"csw": "csw", "ps": "ps", "da": "da_hub", "cotriage": "cotriage"}
 OUTCOME_WORDS = {"info_advice": "information and advice", "early_help": "early help",
                  "referral": "referral", "nfa": "no further action"}
+STEP_WORDS = {
+    "arrival": "arrived", "wait_conversation": "waiting for a CSW (phone)",
+    "conversation": "conversation with a CSW", "wait_callback": "hung up, to call back",
+    "wait_email_screen": "email waiting for a supervisor", "email_screen": "email screened (supervisor)",
+    "wait_ppn_screen": "PPN waiting for a supervisor", "ppn_screen": "PPN screened (supervisor)",
+    "wait_direction": "waiting for a supervisor's direction", "direction": "direction (supervisor)",
+    "wait_dram": "held for the daily meeting (DRAM)", "wait_da_screen": "waiting for the DA hub",
+    "da_screen": "screened by the DA hub", "wait_cotriage": "waiting for co-triage",
+    "cotriage": "co-triage (officer and supervisor)",
+}
 CHANNEL_WORDS = {"phone": "phone", "email": "email", "ppn_domestic": "domestic PPN",
                  "ppn_nondomestic": "other PPN"}
 # each contact drawn as its channel (one trace a frame: colouring by channel would draw four,
@@ -51,22 +61,23 @@ CHANNEL_ICONS = {"phone": "📞", "email": "📧", "domestic PPN": "🏠", "othe
 def positions() -> pd.DataFrame:
     """Where each place is drawn: queues (bottom-right corner) and teams (their staff)."""
     at = [
-        ArrivalPosition(x=60, y=620, label="Contacts arrive"),
-        EventPosition(event="wait_csw", x=420, y=620, label="Waiting on the phone for a CSW"),
-        EventPosition(event="csw", x=900, y=620, label="In a conversation with a CSW", resource="csw"),
-        EventPosition(event="wait_callback", x=420, y=520, label="Hung up: will call back"),
-        EventPosition(event="wait_ps", x=420, y=420, label="Supervisors' queue (emails, PPNs, directions)"),
-        EventPosition(event="ps", x=900, y=420, label="With a practice supervisor", resource="ps"),
-        EventPosition(event="wait_cotriage", x=420, y=320, label="Waiting for co-triage"),
-        EventPosition(event="cotriage", x=900, y=320, label="Officer and supervisor co-triage",
+        ArrivalPosition(x=60, y=660, label="Contacts arrive"),
+        EventPosition(event="wait_csw", x=420, y=660, label="Waiting on the phone for a CSW"),
+        EventPosition(event="csw", x=860, y=660, label="In a conversation with a CSW", resource="csw"),
+        EventPosition(event="wait_callback", x=420, y=570, label="Hung up: will call back"),
+        EventPosition(event="wait_ps", x=420, y=470, label="Supervisors' queue (emails, PPNs, directions)"),
+        EventPosition(event="ps", x=860, y=470, label="With a practice supervisor", resource="ps"),
+        EventPosition(event="wait_cotriage", x=420, y=370, label="Waiting for co-triage"),
+        EventPosition(event="cotriage", x=860, y=370, label="Officer and supervisor co-triage",
                       resource="cotriage"),
-        EventPosition(event="wait_dram", x=420, y=220, label="Domestic PPNs held for the daily meeting (DRAM)"),
-        EventPosition(event="wait_da", x=420, y=120, label="DA hub queue"),
-        EventPosition(event="da", x=900, y=120, label="Screened by the DA hub", resource="da_hub"),
-        *[EventPosition(event=f"decided_{o}", x=1250, y=620 - 120 * k, label=f"Decided: {w}")
+        EventPosition(event="wait_dram", x=420, y=270,
+                      label="Domestic PPNs held for the daily meeting (DRAM)"),
+        EventPosition(event="wait_da", x=420, y=130, label="DA hub queue"),
+        EventPosition(event="da", x=860, y=130, label="Screened by the DA hub", resource="da_hub"),
+        *[EventPosition(event=f"decided_{o}", x=1150, y=660 - 100 * k, label=f"Decided: {w}")
           for k, (o, w) in enumerate(OUTCOME_WORDS.items())],
-        EventPosition(event=f"decided_{OPEN_AT_END}", x=1250, y=140, label="Open when the run stops"),
-        ExitPosition(x=1350, y=40, label="Left the front door"),
+        EventPosition(event=f"decided_{OPEN_AT_END}", x=1150, y=260, label="Open when the run stops"),
+        ExitPosition(x=1150, y=130, label="Left the front door"),
     ]
     return create_event_position_df(at)
 
@@ -147,7 +158,8 @@ def sankey(log: pd.DataFrame) -> go.Figure:
     dfg = directly_follows(log)
     nodes = list(dict.fromkeys([*dfg["source"], *dfg["target"]]))
     index = {n: i for i, n in enumerate(nodes)}
-    label = [n if not is_departure(n) else n.replace("depart: ", "decided: ") for n in nodes]
+    label = [f"decided: {OUTCOME_WORDS.get(n.split(': ', 1)[1], 'still open when the run stops')}"
+             if is_departure(n) else STEP_WORDS.get(n, n) for n in nodes]
     return go.Figure(go.Sankey(
         node={"label": label, "pad": 12},
         link={"source": dfg["source"].map(index), "target": dfg["target"].map(index),
