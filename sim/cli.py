@@ -488,6 +488,7 @@ def _journey_files(sc, seed: int, out: Path) -> dict:
     """Replication 0 as a vidigi event log and its directly-follows process map. The
     replication is run again here (its random numbers depend only on the seed and its number,
     so it is the one in events.csv) because the log needs every task, not one row a contact."""
+    # where used: `check` stays quick
     from sim.measures.process_map import directly_follows
     from sim.measures.vidigi_log import vidigi_log
     from sim.model.replication import simulate

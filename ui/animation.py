@@ -171,6 +171,7 @@ def sankey(log: pd.DataFrame) -> go.Figure:
 
 def bench() -> float:
     """Seconds to draw a week of one baseline replication (first Monday of August 2023)."""
+    # here: only the benchmark runs a replication itself
     from sim.model.replication import simulate
     from sim.scenario.loading import LIBRARY, load
 
