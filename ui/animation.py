@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from vidigi.animation import generate_animation
+from vidigi.animation import add_synchronised_trace, generate_animation
 from vidigi.prep import generate_animation_df, reshape_for_animations
 from vidigi.utils import ArrivalPosition, EventPosition, ExitPosition, create_event_position_df
 
@@ -41,6 +41,7 @@ PLACE = {
 TEAM_OF_PLACE = {"csw": "csw", "ps": "ps", "da": "da_hub", "cotriage": "cotriage"}
 OUTCOME_WORDS = {"info_advice": "information and advice", "early_help": "early help",
                  "referral": "referral", "nfa": "no further action"}
+STAFF_WORDS = {"csw": "CSWs", "ps": "supervisors", "da_hub": "DA hub", "cotriage": "co-triage pairs"}
 STEP_WORDS = {
     "arrival": "arrived", "wait_conversation": "waiting for a CSW (phone)",
     "conversation": "conversation with a CSW", "wait_callback": "hung up, to call back",
@@ -63,7 +64,7 @@ def positions() -> pd.DataFrame:
     at = [
         ArrivalPosition(x=60, y=660, label="Contacts arrive"),
         EventPosition(event="wait_csw", x=420, y=660, label="Waiting on the phone for a CSW"),
-        EventPosition(event="csw", x=860, y=660, label="In a conversation with a CSW", resource="csw"),
+        EventPosition(event="csw", x=860, y=660, label="Talking with a CSW", resource="csw"),
         EventPosition(event="wait_callback", x=420, y=570, label="Hung up: will call back"),
         EventPosition(event="wait_ps", x=420, y=470, label="Supervisors' queue (emails, PPNs, directions)"),
         EventPosition(event="ps", x=860, y=470, label="With a practice supervisor", resource="ps"),
@@ -74,10 +75,10 @@ def positions() -> pd.DataFrame:
                       label="Domestic PPNs held for the daily meeting (DRAM)"),
         EventPosition(event="wait_da", x=420, y=130, label="DA hub queue"),
         EventPosition(event="da", x=860, y=130, label="Screened by the DA hub", resource="da_hub"),
-        *[EventPosition(event=f"decided_{o}", x=1150, y=660 - 100 * k, label=f"Decided: {w}")
+        *[EventPosition(event=f"decided_{o}", x=1210, y=660 - 100 * k, label=f"Decided: {w}")
           for k, (o, w) in enumerate(OUTCOME_WORDS.items())],
-        EventPosition(event=f"decided_{OPEN_AT_END}", x=1150, y=260, label="Open when the run stops"),
-        ExitPosition(x=1150, y=130, label="Left the front door"),
+        EventPosition(event=f"decided_{OPEN_AT_END}", x=1210, y=260, label="Open when the run stops"),
+        ExitPosition(x=1210, y=130, label="Left the front door"),
     ]
     return create_event_position_df(at)
 
@@ -145,12 +146,32 @@ def animation(res: RepResult, first: date, days: int, log: pd.DataFrame | None =
     duty = on_duty(res, first, first + timedelta(days=days - 1))
     staff = {team: int(duty[team].max()) if len(duty) else 0 for team in TEAM_OF_PLACE.values()}
     origin = cal.epoch + timedelta(minutes=origin_min)
-    return generate_animation(
+    fig = generate_animation(
         placed, positions(), scenario=staff, plotly_height=720, entity_icon_size=14,
         resource_icon_size=14, text_size=13, gap_between_resource_rows=22, wrap_resources_at=WRAP,
         gap_between_resources=16, time_display_units="%a %d %b %Y %H:%M",
         start_date=origin.strftime("%Y-%m-%d"), frame_duration=250, frame_transition_duration=200,
         override_x_max=1450, override_y_max=720, hover_text_entity=None)
+    times = sorted(placed["snapshot_time"].unique())
+    if len(times) == len(fig.frames):
+        words = [_status(res, origin_min + float(t)) for t in times]
+        add_synchronised_trace(fig, lambda _name, i: go.Scatter(
+            x=[40], y=[708], mode="text", text=[words[i]], textposition="middle right",
+            textfont={"size": 13}, hoverinfo="skip", showlegend=False))
+    return fig
+
+
+def _status(res: RepResult, t: float) -> str:
+    """The office's state at minute t and who is on duty that day, as the rota has them."""
+    cal = res.cal
+    day = cal.epoch + timedelta(days=int(t // 1440))
+    row = res.rosters[pd.to_datetime(res.rosters["day"]).dt.date == day]
+    state = "Office open" if cal.is_open(t) else "Office closed"
+    if row.empty:
+        return state
+    r = row.iloc[0]
+    duty = [f"{int(r[team])} {word}" for team, word in STAFF_WORDS.items() if int(r[team]) > 0]
+    return f"{state}; on duty today: {', '.join(duty)}"
 
 
 def sankey(log: pd.DataFrame) -> go.Figure:
