@@ -1,5 +1,6 @@
 """The "See the front door" page: a day or a week of one replication animated, two scenarios
-side by side on the same random numbers, and the routes contacts took (a process map)."""
+one above the other on the same random numbers and the same frames, and the routes contacts
+took (a process map)."""
 
 from __future__ import annotations
 
@@ -151,18 +152,16 @@ def animation_page() -> None:
             st.error(f"{other} cannot be run: {o}")
         else:
             shown.append((other, o))
-    cols = st.columns(len(shown))
-    for col, (name, s) in zip(cols, shown, strict=True):
-        with col:
-            _show(name, s, seed, first, days)
+    # one above the other at the page's full width: side by side, the places' labels overlap
+    for name, s in shown:
+        _show(name, s, seed, first, days)
     st.subheader("The routes contacts took")
     st.markdown("Each band is a route from one step to the next, as wide as the contacts that took"
                 " it, over the whole reported period of the same replication (the command line writes"
                 " it as `process_map.csv`). Straight from arrival to a decision is the emergency duty"
                 " team out of hours.")
-    cols = st.columns(len(shown))
-    for col, (name, s) in zip(cols, shown, strict=True):
-        with col:
+    for tab, (name, s) in zip(st.tabs([name for name, _ in shown]), shown, strict=True):
+        with tab:
             _process_map(name, s, seed)
 
 
