@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -484,7 +484,7 @@ def _writing(where: str) -> Iterator[None]:
                          " before is unchanged") from None
 
 
-def _journey_files(sc, seed: int, out: Path) -> dict:
+def _journey_files(sc: Scenario, seed: int, out: Path) -> dict[Path, Callable[[Path], None]]:
     """Replication 0 as a vidigi event log and its directly-follows process map. The
     replication is run again here (its random numbers depend only on the seed and its number,
     so it is the one in events.csv) because the log needs every task, not one row a contact."""
