@@ -18,6 +18,7 @@ from sim.model.results import RepResult
 from sim.scenario.loading import load
 from sim.scenario.schema import POOL_SHORT_NAMES, Scenario, ScenarioError, validate
 from ui import animation, state
+from ui.pages.common import slug
 
 NOTHING = "nothing (one scenario)"
 DAY, WEEK = "A day", "A week (Monday to Sunday)"
@@ -110,6 +111,9 @@ def _process_map(name: str, sc: Scenario, seed: int) -> None:
         st.dataframe(dfg.rename(columns={"source": "from", "target": "to", "count": "contacts",
                                          "mean_minutes": "mean minutes", "median_minutes": "median minutes"}),
                      hide_index=True, width="stretch")
+        st.download_button("Download the routes (CSV)", dfg.to_csv(index=False, float_format="%.4f"),
+                           file_name=f"process_map_{slug(name.removesuffix('.yaml'))}_seed{seed}.csv",
+                           mime="text/csv", key=f"routes-{name}")
 
 
 def animation_page() -> None:
