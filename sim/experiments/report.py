@@ -236,6 +236,10 @@ def _scores_section(v: Validation) -> list[str]:
         " forecast is exact). Band width: 97.5th minus 2.5th percentile of the replications, in"
         " the measure's unit.", "",
         plain, "", by_month, "",
+        "Contacts and police contacts are inputs (the reported monthly totals), so their high skill"
+        " says only that the arrivals reproduce the inputs; the naive forecast cannot know them."
+        " For every other measure the held-out months are a forecast at July-September practice.",
+        "",
         _md(summary), "",
         "Every held-out month:", "",
         _md(rows), "",
