@@ -184,10 +184,13 @@ def _summary_scores(v: Validation) -> list[str]:
                    " reported (issue 13 asks for 2.5 to 7.5).")
     neg = _negative_skill(v)
     s = v.scores.dropna(subset=["skill"])
+    months = v.cells[v.cells["period"] == "held out"]
     out.append(f"- CRPS skill over the held-out months against carrying the July-September reported"
                f" mean forward: below 0 (the model scores worse than the naive forecast) for"
                f" {len(neg)} of {len(s)} measures"
-               + (f": {', '.join(neg['label'])}." if len(neg) else "."))
+               + (f": {', '.join(neg['label'])}" if len(neg) else "")
+               + f"; below 0 in {int((months['skill'] < 0).sum())} of {int(months['skill'].notna().sum())}"
+               " single held-out months (listed under Sharpness).")
     if v.elasticities is not None:
         out += [f"- Elasticity of the share within 1 working day to {r.group} demand:"
                 f" {r.elasticity:+.2f} (95% interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
