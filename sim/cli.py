@@ -730,6 +730,14 @@ def cmd_validate(args) -> int:
     held = v.holdout
     print(v.by_measure.drop(columns=["measure"]).to_string(index=False,
                                                             float_format=lambda x: f"{x:.1f}"))
+    s = v.scores
+    print("\nheld-out CRPS (measure's unit) and skill against the July-September mean carried forward:")
+    print(s[["label", "crps", "crps_naive", "skill", "widest_band"]].to_string(
+        index=False, float_format=lambda x: f"{x:.2f}"))
+    if v.elasticities is not None:
+        for r in v.elasticities.itertuples():
+            print(f"elasticity of the share within 1 working day to {r.group} demand: {r.elasticity:+.2f}"
+                  f" ({r.ci_low:+.2f} to {r.ci_high:+.2f})")
     print(f"\nheld-out coverage {int(held['inside_band'].sum())}/{len(held)} ({v.coverage:.0%});"
           f" worst volume error {v.worst_volume_error:.1f}%; report: {path}")
     return EXIT_OK

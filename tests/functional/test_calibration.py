@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -24,7 +26,10 @@ from sim.experiments.calibrate import (
     scaled_shares,
     write_back,
 )
+from sim.experiments.elasticity import paired_elasticity, period_share, scaled_demand
+from sim.experiments.report import write_report
 from sim.experiments.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, run_validation
+from sim.model.demand import STREAMS, stream_volume
 from sim.scenario.loading import OVERLAYS, load
 from sim.scenario.schema import ScenarioError
 from tests.helpers import ROOT, baseline_doc
@@ -233,3 +238,93 @@ def test_backtest_holdout_coverage_does_not_fall_below_measured_level(validation
 @pytest.mark.slow
 def test_backtest_holdout_coverage_meets_eighty_percent(validation):
     assert validation.coverage >= COVERAGE_THRESHOLD
+
+
+def test_scaling_one_demand_group_moves_only_its_own_streams():
+    base = load(ROOT / "scenarios" / "baseline.yaml")
+    for group, factor in (("partner", 1.1), ("partner", 0.9), ("police", 1.1), ("police", 0.9)):
+        sc = scaled_demand(base, group, factor)
+        for y, m in ((2023, 6), (2023, 7), (2023, 11), (2023, 12), (2024, 1)):  # warm-up to cool-down
+            for source, channel in STREAMS:
+                want = factor if (source == "police") == (group == "police") else 1.0
+                got = stream_volume(sc, source, channel, y, m) / stream_volume(base, source, channel, y, m)
+                assert got == pytest.approx(want, rel=1e-12), (group, factor, source, channel, y, m)
+
+
+def test_a_bad_demand_scaling_is_refused_in_one_line():
+    base = load(ROOT / "scenarios" / "baseline.yaml")
+    with pytest.raises(ValueError, match="demand group 'edt' is not one of partner, police"):
+        scaled_demand(base, "edt", 1.1)
+    with pytest.raises(ValueError, match="demand factor -0.1 must be above 0"):
+        scaled_demand(base, "police", -0.1)
+
+
+def test_central_difference_recovers_a_constant_elasticity_on_common_random_numbers():
+    """Share = c_r x demand^e with a level c_r of its own in each replication: on common random
+    numbers the level cancels, so every replication gives the same elasticity and the interval
+    closes on it; the central difference of a power law is within 1% of e at +-10%."""
+    e, step = -0.5, 0.1
+    level = pd.Series([70.0, 80.0, 90.0, 85.0])
+    res = paired_elasticity(level, level * (1 - step) ** e, level * (1 + step) ** e, step)
+    assert res["elasticity"] == pytest.approx(e, rel=0.01)
+    assert res["ci_high"] - res["ci_low"] == pytest.approx(0.0, abs=1e-9)
+    down = (level * (1 - step) ** e).drop(index=2)  # a replication that failed in one run
+    assert paired_elasticity(level, down, level * (1 + step) ** e, step)["reps"] == 3
+
+
+def test_period_share_weights_each_month_by_its_contacts():
+    monthly = pd.DataFrame({"rep": [0, 0, 1, 1], "month": ["2023-07", "2023-08"] * 2,
+                            "contacts": [300.0, 100.0, 200.0, 200.0],
+                            "pct_completed_within_1wd": [80.0, 40.0, 90.0, 70.0]})
+    # rep 0: (240 + 40) / 400 contacts completed in time; rep 1: (180 + 140) / 400
+    assert period_share(monthly).to_dict() == pytest.approx({0: 70.0, 1: 80.0})
+
+
+def _reported() -> dict[tuple[str, str], float]:
+    with (ROOT / "calibration" / "observed_monthly.csv").open(newline="") as f:
+        return {(r["measure"], r["month"]): float(r["value"]) for r in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+def test_each_held_out_cell_scores_the_replications_against_the_naive_forecast(validation):
+    reported, cells, monthly = _reported(), validation.cells, validation.results.monthly
+    assert np.allclose(cells["band_width"], cells["band_high"] - cells["band_low"])
+    assert (cells["crps"] >= 0).all()
+    held = cells[cells["period"] == "held out"]
+    assert len(held) == 36  # 12 measures x 3 months
+    for r in held.itertuples():
+        x = monthly.loc[monthly["month"] == r.month, r.measure].dropna().to_numpy(dtype=float)
+        brute = np.mean(np.abs(x - r.reported)) - 0.5 * np.mean(np.abs(x[:, None] - x[None, :]))
+        assert r.crps == pytest.approx(brute, rel=1e-9, abs=1e-9)
+        naive = np.mean([reported[(r.measure, m)] for m in ("2023-07", "2023-08", "2023-09")])
+        assert r.naive == pytest.approx(naive)
+        assert r.crps_naive == pytest.approx(abs(naive - r.reported))
+        assert r.skill == pytest.approx(1 - r.crps / r.crps_naive)
+    assert cells.loc[cells["period"] == "fitted", "skill"].isna().all()  # no forecast of its own data
+
+
+@pytest.mark.slow
+def test_month_to_month_change_and_elasticities_are_reported_beside_the_service(validation):
+    ch = validation.changes.set_index("measure")
+    assert ch.at["pct_completed_within_1wd", "reported"] == pytest.approx(4.98)  # 24.9 points / 5
+    assert (ch["simulated"] > 0).all() and (ch["ci_low"] <= ch["simulated"]).all()
+    el = validation.elasticities.set_index("group")
+    assert set(el.index) == {"partner", "police"}
+    assert (el["reps"] == validation.results.reps).all()
+    # more demand on the same staff decides fewer contacts within a working day, in every group
+    assert (el["ci_high"] < 0).all(), el.to_string()
+    assert (el["share_up"] < el["share"]).all() and (el["share"] < el["share_down"]).all()
+
+
+@pytest.mark.slow
+def test_the_report_states_the_formulas_and_names_every_measure_with_negative_skill(validation, tmp_path):
+    text = write_report(validation, None, out_dir=tmp_path).read_text()
+    assert "skill = 1 - CRPS_model / CRPS_naive" in text
+    assert "CRPS = (1/n) sum_i |x_i - y|" in text
+    assert "e_r = ((s_r(+step) - s_r(-step)) / s_r(0)) / (2 step)" in text
+    neg = validation.scores.query("skill < 0")
+    sentence = next(line for line in text.splitlines() if line.startswith("Skill is "))
+    for label in neg["label"]:
+        assert f"**{label}**" in sentence
+    assert (tmp_path / "validation_changes.csv").is_file()
+    assert (tmp_path / "validation_elasticities.csv").is_file()
