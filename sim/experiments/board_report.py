@@ -391,8 +391,9 @@ def _answers(inputs: BoardInputs, period: str) -> str:
                 row.append("not available")
                 continue
             r = rm.loc[n]
-            row.append(f'<span data-measure="{esc(m)}" data-scenario="{esc(n)}" data-mean="{float(r["mean"])!r}"'
-                       f' data-low="{float(r["ci_low"])!r}" data-high="{float(r["ci_high"])!r}">'
+            row.append(f'<span data-measure="{esc(m)}" data-scenario="{esc(n)}"'
+                       f' data-mean="{float(r["mean"])!r}" data-low="{float(r["ci_low"])!r}"'
+                       f' data-high="{float(r["ci_high"])!r}">'
                        f'{esc(fmt(r["mean"], unit))}</span><br><span class="small">'
                        f'{esc(fmt(r["ci_low"], unit))} to {esc(fmt(r["ci_high"], unit))}</span>')
         for n in names[1:]:
@@ -402,7 +403,8 @@ def _answers(inputs: BoardInputs, period: str) -> str:
             r = rm.loc[n]
             d, lo, hi = r["diff_from_first"], r["diff_ci_low"], r["diff_ci_high"]
             row.append(f'<span data-measure="{esc(m)}" data-scenario="{esc(n)}" data-diff="{float(d)!r}"'
-                       f' data-diff-low="{float(lo)!r}" data-diff-high="{float(hi)!r}">{esc(fmt_diff(d, dunit))}'
+                       f' data-diff-low="{float(lo)!r}" data-diff-high="{float(hi)!r}">'
+                       f'{esc(fmt_diff(d, dunit))}'
                        f' {esc(dunit)}</span><br><span class="small">{esc(fmt_diff(lo, dunit))} to'
                        f' {esc(fmt_diff(hi, dunit))}</span>')
             if math.isfinite(lo) and math.isfinite(hi):

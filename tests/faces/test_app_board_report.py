@@ -1,0 +1,31 @@
+"""The Downloads page's board report: built from the results on screen, one HTML file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.app_helpers import go, open_app
+
+
+@pytest.mark.app
+@pytest.mark.slow
+def test_the_board_report_button_gives_the_results_on_screen_as_html() -> None:
+    at = go(open_app(), "Downloads")
+    labels = [b.label for b in at.get("download_button")]
+    assert any(lab.startswith("Board report") for lab in labels), labels
+    page = at.session_state.board_report.decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    ran = at.session_state.ran
+    # the headline figure is the run's own: the mean over replications of each one's monthly average
+    m = ran.res.monthly
+    expected = m.groupby("rep")["pct_completed_within_1wd"].mean().mean()
+    got = re.search(r'data-measure="pct_completed_within_1wd" data-scenario="baseline" data-mean="([^"]+)"',
+                    page)
+    assert got is not None
+    assert float(got.group(1)) == pytest.approx(expected, rel=1e-12)
+    assert f"--reps {ran.res.reps} --seed {ran.res.seed}" in page
+    assert "scenarios/baseline.yaml" in page
+    # no sensitivity analysis was run in this session: the report says so rather than invent one
+    assert "No sensitivity analysis of" in page
