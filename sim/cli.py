@@ -293,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
                     " the ranking out")
     rp.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder; the report is"
                     " OUT/board_report.html (default out/)")
+    rp.add_argument("--pdf", action="store_true", help="also OUT/board_report.pdf (WeasyPrint; needs the"
+                    " Pango library)")
     rp.add_argument("--quiet", action="store_true", help="no progress bar")
     _executor_args(rp)
 
@@ -880,10 +882,20 @@ def cmd_report(args) -> int:
     inputs = br.BoardInputs(br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios]),
                             table, reps, seed, sens, shlex.join(command), args.question or "",
                             warnings + failures)
-    path = args.out / br.FILE_NAME
+    path, page = args.out / br.FILE_NAME, br.build_html(inputs)
+    pdf = None
+    if args.pdf:
+        from sim.experiments.board_pdf import PdfUnavailable, pdf_bytes
+
+        try:
+            pdf = pdf_bytes(page)
+        except PdfUnavailable as exc:
+            raise InputError(f"--pdf: {exc}") from None
     with _writing(f"--out {args.out}"):
-        write_atomic(path, text_writer(br.build_html(inputs)))
-    print(f"written: {path}")
+        write_atomic(path, text_writer(page))
+        if pdf is not None:
+            write_atomic(path.with_suffix(".pdf"), lambda p: p.write_bytes(pdf))
+    print(f"written: {path}" + (f" and {path.with_suffix('.pdf')}" if pdf is not None else ""))
     for f in failures:
         _error(f)
     for w in warnings:

@@ -8,11 +8,13 @@ matter most are the session's own sensitivity analysis of the reference scenario
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from sim.experiments import board_pdf
 from sim.experiments import board_report as br
 from sim.experiments.compare import paired_differences
 from ui import runs, state
@@ -84,3 +86,11 @@ def report_bytes(ran: state.Ran, comp: dict | None) -> bytes:
         ss.board_report = report_html(ran, comp).encode("utf-8")
         ss.board_report_sig = sig
     return ss.board_report
+
+
+def pdf_maker(page: bytes) -> Callable[[], bytes] | None:
+    """The PDF of a report, made only when its button is clicked (it takes a few seconds); None
+    where WeasyPrint cannot run."""
+    if not board_pdf.available():
+        return None
+    return lambda: board_pdf.pdf_bytes(page.decode("utf-8"))

@@ -29,3 +29,6 @@ def test_the_board_report_button_gives_the_results_on_screen_as_html() -> None:
     assert "scenarios/baseline.yaml" in page
     # no sensitivity analysis was run in this session: the report says so rather than invent one
     assert "No sensitivity analysis of" in page
+    from sim.experiments import board_pdf
+
+    assert any(lab == "Board report (PDF)" for lab in labels) == board_pdf.available()

@@ -171,3 +171,16 @@ def test_settings_fingerprint_changes_with_any_setting() -> None:
     assert br.settings_sha256(base) == br.settings_sha256(load(ROOT / "scenarios" / "baseline.yaml"))
     assert br.settings_sha256(base) != br.settings_sha256(validate(doc, "changed"))
     assert re.fullmatch(r"[0-9a-f]{64}", br.settings_sha256(base))
+
+
+@pytest.mark.slow
+def test_the_pdf_holds_every_chart(made) -> None:
+    from sim.experiments import board_pdf
+
+    if not board_pdf.available():
+        pytest.skip("WeasyPrint or the Pango library cannot be loaded here (.ci/run installs Pango)")
+    page, _, _, _ = made
+    pdf = board_pdf.pdf_bytes(page)
+    assert pdf.startswith(b"%PDF-")
+    # each chart is one image (with its transparency mask, another): none is lost or fetched
+    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) >= len(br.CHARTS)

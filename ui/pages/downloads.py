@@ -76,10 +76,15 @@ def downloads_page() -> None:
             st.caption("The workbook's Comparison sheet is empty: the comparison in this session was not"
                        " run on these results (another scenario version, seed or number of replications).")
         # the board report: these results (and the comparison holding them), nothing re-run
-        st.download_button("Board report (one HTML file to forward or print to PDF: the answers with"
-                           " intervals, month-by-month charts, the assumptions that matter, the fit)",
-                           board.report_bytes(ran, comp), file_name=file_name(ran, "board_report", "html"),
-                           mime="text/html", key="dl:board_report", on_click="ignore")
+        page = board.report_bytes(ran, comp)
+        st.download_button("Board report (one HTML file to forward or print: the answers with intervals,"
+                           " month-by-month charts, the assumptions that matter, the fit)", page,
+                           file_name=file_name(ran, "board_report", "html"), mime="text/html",
+                           key="dl:board_report", on_click="ignore")
+        if (make_pdf := board.pdf_maker(page)) is not None:
+            st.download_button("Board report (PDF)", make_pdf,
+                               file_name=file_name(ran, "board_report", "pdf"), mime="application/pdf",
+                               key="dl:board_report_pdf", on_click="ignore")
         st.caption("The board report covers " + (f"the comparison of {', '.join(comp['names'])}" if comp
                    else f"'{ran.res.scenario.name}' alone (compare scenarios on the Compare page to put"
                         " their differences in it)") + ".")
