@@ -865,10 +865,14 @@ def cmd_report(args) -> int:
         return None if args.quiet else (lambda it: tqdm(it, desc=desc, unit="rep", file=sys.stderr))
 
     with _executor(args) as executor:
+        t0 = time.perf_counter()
         table, results = compare(scs, reps, seed, executor=executor, progress=bar("replications"))
         if sens is None:
-            _error(f"no {tornado}: ranking the assumptions by a quick sensitivity run (one replication"
-                   " at each end of every judged range; --sensitivity FILE or none to skip it)", "note")
+            runs = 2 * len(judged_parameters(scs[0])) + 1
+            minutes = (time.perf_counter() - t0) / (reps * len(scs)) * runs / 60
+            _error(f"no {tornado}: ranking the assumptions by a quick sensitivity run, {runs} replications"
+                   f" (one at each end of every judged range; about {max(1, round(minutes))} min at the"
+                   " speed of the runs so far); --sensitivity FILE or none skips it", "note")
             sens = br.small_sensitivity(results[0].scenario, seed, executor, bar("sensitivity"))
     warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
     failures = [f"{r.scenario.name}: {f}" for r in results for _, f in r.failures]

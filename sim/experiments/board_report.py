@@ -35,6 +35,7 @@ from sim.experiments.documents import setting_changes
 from sim.experiments.sensitivity import judged_parameters, one_at_a_time
 from sim.io.observed import observed_monthly
 from sim.measures.metrics import MEASURES
+from sim.scenario.paths import get
 from sim.scenario.schema import Scenario, setting_title
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,11 +223,15 @@ def small_sensitivity(sc: Scenario, seed: int, executor: Executor | None = None,
                                " its tornado.csv with --sensitivity.")
 
 
-def _parameter_title(name: str, sc: Scenario) -> str:
+def _parameter_title(name: str, sc: Scenario) -> tuple[str, str]:
+    """A judged number's plain-English name and its unit, as the scenario states it."""
+    doc = sc.model_dump(mode="json")
     for j in judged_parameters(sc):
         if j.name == name:
-            return setting_title((*j.path, j.share) if j.share else j.path)
-    return setting_title(tuple(name.split(".")))
+            node = get(doc, j.path)
+            unit = str(node.get("unit", "")) if isinstance(node, dict) else ""
+            return setting_title((*j.path, j.share) if j.share else j.path), unit
+    return setting_title(tuple(name.split("."))), ""
 
 
 def top_assumptions(tornado: pd.DataFrame, sc: Scenario, measures: Iterable[str],
@@ -236,7 +241,8 @@ def top_assumptions(tornado: pd.DataFrame, sc: Scenario, measures: Iterable[str]
     for m in measures:
         t = tornado[tornado["measure"] == m].dropna(subset=["swing"])
         for _, r in t.sort_values("swing", ascending=False, kind="stable").head(k).iterrows():
-            rows.append({"measure": m, "setting": _parameter_title(str(r["parameter"]), sc),
+            title, unit = _parameter_title(str(r["parameter"]), sc)
+            rows.append({"measure": m, "setting": title, "unit": unit,
                          "parameter": r["parameter"], "value": r["value"], "low": r["low"],
                          "high": r["high"], "base": r["base"], "at_low": r["at_low"],
                          "at_high": r["at_high"], "swing": r["swing"]})
@@ -472,7 +478,8 @@ def _assumptions(inputs: BoardInputs) -> str:
         unit, dunit = HEADLINE.get(r["measure"], (MEASURES[r["measure"]][1],) * 2)
         swing = abs(r["at_high"] - r["at_low"])
         rows.append([esc(MEASURES[r["measure"]][0]), esc(r["setting"]),
-                     esc(f"{r['value']:.4g} (range {r['low']:.4g} to {r['high']:.4g})"),
+                     esc(f"{r['value']:.4g} (range {r['low']:.4g} to {r['high']:.4g})"
+                         + (f" {r['unit']}" if r["unit"] else "")),
                      esc(f"{fmt(r['at_low'], unit)} to {fmt(r['at_high'], unit)}"),
                      esc(f"{fmt_diff(swing, dunit).lstrip('+')} {dunit}")])
     out.append(_table(["measure", "assumption", "value (plausible range)",
