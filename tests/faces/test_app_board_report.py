@@ -32,3 +32,24 @@ def test_the_board_report_button_gives_the_results_on_screen_as_html() -> None:
     from sim.experiments import board_pdf
 
     assert any(lab == "Board report (PDF)" for lab in labels) == board_pdf.available()
+
+
+@pytest.mark.app
+@pytest.mark.slow
+def test_the_board_report_carries_the_comparison_on_screen() -> None:
+    at = go(open_app(), "Compare and target")
+    at.multiselect(key="library_add").set_value(["baseline.yaml", "staffing_minus2.yaml"]).run()
+    at.button(key="add_library").click().run()
+    at.button(key="run_compare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.session_state.comparison["table"]
+    go(at, "Downloads")
+    page = at.session_state.board_report.decode("utf-8")
+    row = table[(table["scenario"] == "staffing_minus2") & (table["measure"] == "abandoned_calls")
+                & (table["month"] == "all months")].iloc[0]
+    got = re.search(r'data-measure="abandoned_calls" data-scenario="staffing_minus2"'
+                    r' data-diff="([^"]+)"', page)
+    assert got is not None and float(got.group(1)) == row["diff_from_first"]
+    assert "12 before 2023-08; from 2023-08: 10" in page  # what staffing_minus2 changes, in words
+    assert "python -m sim report scenarios/baseline.yaml scenarios/staffing_minus2.yaml" in page
+    assert any("comparison of baseline, staffing_minus2" in c.value for c in at.caption)
