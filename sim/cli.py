@@ -840,7 +840,10 @@ def cmd_report(args) -> int:
     from sim.io.output import text_writer, write_atomic
 
     scs = [_load(args, p) for p in args.scenarios]
-    _distinct(args.scenarios, scs)
+    try:
+        _distinct(args.scenarios, scs)
+    except InputError as exc:  # compare's rule, said as this command's
+        raise InputError(str(exc).replace("compare:", "report:", 1)) from None
     scs[0] = _with_period(args, scs[0], args.scenarios[0])
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed

@@ -99,6 +99,7 @@ def test_report_exits_0_writes_one_file_with_the_figures_of_the_same_runs(tmp_pa
     (["scenarios/no_such_file.yaml"], "no_such_file.yaml"),
     ([BASE, "--question", " "], "--question"),
     ([BASE, "--reps", "0"], "--reps"),
+    ([BASE, BASE], "report: scenarios/baseline.yaml is given twice"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], says: str, tmp_path: Path) -> None:
     res = sim("report", *args, "--out", str(tmp_path / "out"), timeout=120)
