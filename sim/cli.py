@@ -888,7 +888,7 @@ def cmd_report(args) -> int:
         command += ["--question", args.question]
     inputs = br.BoardInputs(br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios]),
                             table, reps, seed, sens, shlex.join(command), args.question or "",
-                            warnings + failures)
+                            warnings + failures, notes=br.run_notes(results))
     path, page = args.out / br.FILE_NAME, br.build_html(inputs)
     pdf = None
     if args.pdf:

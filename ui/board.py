@@ -74,7 +74,7 @@ def report_html(ran: state.Ran, comp: dict | None) -> str:
                     " Downloads page)")
     warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
     return br.build_html(br.BoardInputs(entries, table, reps, seed, _sensitivity(results[0].scenario),
-                                        command, warnings=warnings))
+                                        command, warnings=warnings, notes=br.run_notes(results)))
 
 
 def report_bytes(ran: state.Ran, comp: dict | None) -> bytes:

@@ -32,6 +32,7 @@ import sim
 from sim.experiments.board_charts import data_uri, monthly_png
 from sim.experiments.compare import PERIOD
 from sim.experiments.documents import setting_changes
+from sim.experiments.runner import RunResults
 from sim.experiments.sensitivity import judged_parameters, one_at_a_time
 from sim.io.observed import observed_monthly
 from sim.measures.metrics import MEASURES
@@ -94,6 +95,17 @@ class BoardInputs:
     question: str = ""
     warnings: list[str] = field(default_factory=list)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    notes: list[str] = field(default_factory=list)  # e.g. when a declared backlog was cleared
+
+
+def run_notes(results: Iterable[RunResults]) -> list[str]:
+    """What each run said beside its figures: when a declared backlog cleared, and its notes."""
+    out = []
+    for r in results:
+        if r.backlog is not None:
+            out.append(f"{r.scenario.name}: {r.backlog.message()}")
+        out += [f"{r.scenario.name}: {n}" for n in r.notes]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +439,9 @@ def _answers(inputs: BoardInputs, period: str) -> str:
                " average month: a team with fewer posts can show less overtime in all. The wait for"
                " practice supervisors counts office hours from joining the queue to the start of work"
                " (emails, police notices and management direction).</p>")
+    if inputs.notes:
+        out.append("<p><strong>Beside the figures</strong></p><ul>"
+                   + "".join(f"<li>{esc(n)}</li>" for n in inputs.notes) + "</ul>")
     if inputs.warnings:
         out.append("<div class='warn'><p><strong>Warnings from the run</strong></p><ul>"
                    + "".join(f"<li>{esc(w)}</li>" for w in inputs.warnings) + "</ul></div>")

@@ -4,6 +4,7 @@ assumptions, limits and fit taken from their one source."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -184,3 +185,14 @@ def test_the_pdf_holds_every_chart(made) -> None:
     assert pdf.startswith(b"%PDF-")
     # each chart is one image (with its transparency mask, another): none is lost or fetched
     assert len(re.findall(rb"/Subtype\s*/Image", pdf)) >= len(br.CHARTS)
+
+
+def test_a_declared_backlog_is_answered_beside_the_figures() -> None:
+    sc = load(ROOT / "scenarios" / "monday_backlog.yaml")
+    table, results = compare([sc], reps=1, seed=2)
+    inputs = br.BoardInputs(br.entries_for([sc], ["scenarios/monday_backlog.yaml"]), table, 1, 2,
+                            br.SensitivityTable(None, "left out"), "python -m sim report",
+                            notes=br.run_notes(results))
+    text = br.build_html(inputs)
+    cleared = results[0].backlog
+    assert cleared is not None and cleared.message().split(" on average")[0] in html.unescape(text)
