@@ -380,13 +380,13 @@ def _scenarios(inputs: BoardInputs) -> str:
 def _finding(name: str, ref: str, measure: str, diff: tuple[float, float, float], unit: str) -> str:
     """One difference in a sentence: higher, lower, or not told apart from zero."""
     d, lo, hi = diff
-    what = MEASURES[measure][0][0].lower() + MEASURES[measure][0][1:]
+    label = MEASURES[measure][0]
     interval = f"95% interval {fmt_diff(lo, unit)} to {fmt_diff(hi, unit)} {unit}"
     if lo > 0 or hi < 0:
         way = "higher" if d > 0 else "lower"
-        return (f"Under '{name}', {what} is {way} than under '{ref}' by"
+        return (f"{label}: {way} under '{name}' than under '{ref}', by"
                 f" {fmt_diff(abs(d), unit).lstrip('+')} {unit} ({interval}).")
-    return f"Under '{name}', the replications cannot tell {what} apart from '{ref}' ({interval})."
+    return f"{label}: these replications cannot tell '{name}' apart from '{ref}' ({interval})."
 
 
 def _answers(inputs: BoardInputs, period: str) -> str:
