@@ -15,7 +15,7 @@ class PdfUnavailable(RuntimeError):
 
 def pdf_bytes(page: str) -> bytes:
     """The HTML report laid out on A4 pages (its own print style), as PDF bytes."""
-    try:
+    try:  # here, not at the top: about a second to load, and it needs Pango (see above)
         import weasyprint
     except (ImportError, OSError) as exc:  # OSError: the Pango library is missing
         raise PdfUnavailable(f"a PDF needs WeasyPrint and the Pango library ({type(exc).__name__}:"
@@ -28,7 +28,7 @@ def pdf_bytes(page: str) -> bytes:
 @lru_cache(maxsize=1)
 def available() -> bool:
     """Whether a PDF can be made here (WeasyPrint and Pango load), checked once a process."""
-    try:
+    try:  # here, not at the top: see pdf_bytes
         import weasyprint  # noqa: F401
     except (ImportError, OSError):
         return False
