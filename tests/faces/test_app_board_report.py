@@ -53,3 +53,18 @@ def test_the_board_report_carries_the_comparison_on_screen() -> None:
     assert "12 before 2023-08; from 2023-08: 10" in page  # what staffing_minus2 changes, in words
     assert "python -m sim report scenarios/baseline.yaml scenarios/staffing_minus2.yaml" in page
     assert any("comparison of baseline, staffing_minus2" in c.value for c in at.caption)
+
+
+@pytest.mark.app
+@pytest.mark.slow
+def test_the_board_report_ranks_assumptions_by_the_sessions_own_sensitivity_run() -> None:
+    at = go(open_app(), "Assumptions")
+    at.number_input(key="sens_reps").set_value(1)
+    at.multiselect(key="sens_pick").set_value(["service.conversation_minutes.mean"]).run()
+    at.button(key="run_sensitivity").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    go(at, "Downloads")
+    page = at.session_state.board_report.decode("utf-8")
+    assert "From the sensitivity analysis run in this session (Assumptions page) on" in page
+    assert "1 judged assumption, 1 replication at each end of each range" in page
+    assert "Length of a phone conversation: average" in page  # the one assumption varied, by name
