@@ -862,6 +862,12 @@ def cmd_report(args) -> int:
             raise InputError(f"--sensitivity {tornado}: {_one_line(exc)}") from None
     if sens is None:
         check_workload(scs[0], str(args.scenarios[0]), reps=2 * len(judged_parameters(scs[0])) + 1)
+    if args.pdf:  # before any replication runs, not after
+        from sim.experiments.board_pdf import PdfUnavailable, available, pdf_bytes
+
+        if not available():
+            raise InputError("--pdf: WeasyPrint or the Pango library it needs cannot be loaded here;"
+                             " leave out --pdf and print the HTML report to PDF from a browser")
     _note_periods(args.scenarios, scs)
 
     def bar(desc):
@@ -892,8 +898,6 @@ def cmd_report(args) -> int:
     path, page = args.out / br.FILE_NAME, br.build_html(inputs)
     pdf = None
     if args.pdf:
-        from sim.experiments.board_pdf import PdfUnavailable, pdf_bytes
-
         try:
             pdf = pdf_bytes(page)
         except PdfUnavailable as exc:

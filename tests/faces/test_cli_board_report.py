@@ -117,3 +117,19 @@ def test_a_table_that_is_not_a_tornado_is_refused_before_anything_runs(tmp_path:
     assert len(line.splitlines()) == 1
     assert f"--sensitivity {bad}" in line and "has no column 'parameter'" in line and "tornado.csv" in line
     assert not (tmp_path / "out" / "board_report.html").exists()
+
+
+def test_pdf_without_weasyprint_is_refused_before_any_replication(tmp_path: Path, monkeypatch,
+                                                                  capsys) -> None:
+    from sim import cli
+    from sim.experiments import board_pdf, compare
+
+    def never(*args, **kwargs):
+        raise AssertionError("a replication ran before --pdf was refused")
+
+    monkeypatch.setattr(board_pdf, "available", lambda: False)
+    monkeypatch.setattr(compare, "compare", never)
+    code = cli.main(["report", str(ROOT / BASE), "--pdf", "--sensitivity", "none", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: --pdf: WeasyPrint")
+    assert list(tmp_path.iterdir()) == []
