@@ -844,6 +844,7 @@ def cmd_report(args) -> int:
         _distinct(args.scenarios, scs)
     except InputError as exc:  # compare's rule, said as this command's
         raise InputError(str(exc).replace("compare:", "report:", 1)) from None
+    files = list(scs)
     scs[0] = _with_period(args, scs[0], args.scenarios[0])
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
@@ -892,7 +893,8 @@ def cmd_report(args) -> int:
         command += ["--sensitivity", str(tornado) if from_file else "none"]
     if args.question:
         command += ["--question", args.question]
-    inputs = br.BoardInputs(br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios]),
+    entries = br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios], files)
+    inputs = br.BoardInputs(entries,
                             table, reps, seed, sens, shlex.join(command), args.question or "",
                             warnings + failures, notes=br.run_notes(results))
     path, page = args.out / br.FILE_NAME, br.build_html(inputs)

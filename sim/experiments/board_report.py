@@ -72,6 +72,7 @@ class ScenarioEntry:
     origin: str                                   # the file given, or how the app had it
     changes: list[dict[str, str]] = field(default_factory=list)  # setting_changes rows
     changes_against: str = ""                     # what the changes are measured from
+    fingerprint: str = ""                         # settings_sha256 of the file as read ("": of `scenario`)
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,18 @@ def settings_sha256(sc: Scenario) -> str:
     return hashlib.sha256(sc.model_dump_json().encode("utf-8")).hexdigest()
 
 
-def entries_for(scenarios: Sequence[Scenario], origins: Sequence[str]) -> list[ScenarioEntry]:
-    """Each scenario with the settings in which it differs from the first (the reference)."""
+def entries_for(scenarios: Sequence[Scenario], origins: Sequence[str],
+                files: Sequence[Scenario] | None = None) -> list[ScenarioEntry]:
+    """Each scenario run with the settings in which it differs from the first (the reference);
+    `files`: the scenarios as their files read (before a period given on the command line or the
+    first one's period was put on them), whose settings the fingerprints are of."""
     ref = scenarios[0].model_dump(mode="json")
-    out = [ScenarioEntry(scenarios[0], origins[0])]
-    for sc, origin in zip(scenarios[1:], origins[1:], strict=True):
+    prints = [settings_sha256(f) for f in files] if files is not None else [""] * len(scenarios)
+    out = [ScenarioEntry(scenarios[0], origins[0], fingerprint=prints[0])]
+    for sc, origin, sha in zip(scenarios[1:], origins[1:], prints[1:], strict=True):
         rows = [r for r in setting_changes(ref, sc.model_dump(mode="json"))
                 if r["setting"] != "Scenario name"]
-        out.append(ScenarioEntry(sc, origin, rows, f"'{scenarios[0].name}'"))
+        out.append(ScenarioEntry(sc, origin, rows, f"'{scenarios[0].name}'", sha))
     return out
 
 
@@ -533,13 +538,14 @@ def _fit() -> str:
 
 
 def _reproduce(inputs: BoardInputs) -> str:
-    rows = [[esc(e.scenario.name), esc(e.origin), f"<code>{settings_sha256(e.scenario)}</code>"]
-            for e in inputs.entries]
+    rows = [[esc(e.scenario.name), esc(e.origin),
+             f"<code>{e.fingerprint or settings_sha256(e.scenario)}</code>"] for e in inputs.entries]
     return (f"<pre>{esc(inputs.command)}</pre>"
             f"<p>Simulator version {esc(sim.__version__)}; seed {inputs.seed}; {inputs.reps} replications;"
             f" made {inputs.created:%d %B %Y %H:%M} UTC. The same command on the same version gives the"
             " same figures, whichever machine runs it. The fingerprint of each scenario is the SHA-256 of"
-            " its resolved settings (every value after <code>extends</code>), so a changed file is"
+            " its resolved settings as its file reads (every value after <code>extends</code>, as JSON;"
+            " <code>settings_sha256</code> in sim/experiments/board_report.py), so a changed file is"
             " noticed:</p>" + _table(["scenario", "from", "SHA-256 of the resolved settings"], rows))
 
 

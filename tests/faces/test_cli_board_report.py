@@ -3,6 +3,7 @@ replications run by `python -m sim run`, and bad input refused in one line with 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shlex
@@ -90,6 +91,12 @@ def test_report_exits_0_writes_one_file_with_the_figures_of_the_same_runs(tmp_pa
     for flag, value in (("--reps", str(REPS)), ("--seed", str(SEED)), ("--sensitivity", str(tornado))):
         assert args[args.index(flag) + 1] == value
     assert "--start=2023-09-01" in args and "--end=2023-10-31" in args
+    # each fingerprint is of the file as read, not of the scenario on the period given here
+    for path in (BASE, OTHER):
+        read = load(ROOT / path)
+        assert hashlib.sha256(read.model_dump_json().encode()).hexdigest() in page
+        moved = read.with_run(start="2023-09-01", end="2023-10-31")
+        assert hashlib.sha256(moved.model_dump_json().encode()).hexdigest() not in page
     text = html.unescape(page)
     assert "September to October 2023 (2 months)" in text
     assert "Its assumptions and their values are those of 'baseline'" in text
