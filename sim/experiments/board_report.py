@@ -356,7 +356,26 @@ def _question(inputs: BoardInputs, period: str) -> str:
             " difference between two scenarios is the effect of what they change, not of chance. Each"
             " figure carries its 95% interval: the range within which the model's long-run average lies"
             " with 95% confidence, given these replications. It is a model of the service, not a"
-            " forecast.</p>")
+            " forecast.</p>"
+            + "".join(f"<div class='warn'><p>{esc(c)}</p></div>" for c in _cautions(inputs)))
+
+
+def _cautions(inputs: BoardInputs) -> list[str]:
+    """What a reader must know before reading the figures: part months, few replications."""
+    run = inputs.entries[0].scenario.run
+    out = []
+    part = [f"starts on {run.start:%d %B %Y}" if run.start.day != 1 else "",
+            f"ends on {run.end:%d %B %Y}" if (pd.Timestamp(run.end) + pd.Timedelta(days=1)).day != 1 else ""]
+    part = [p for p in part if p]
+    if part:
+        out.append(f"The period {' and '.join(part)}, inside a month: the counts of a part month (contacts,"
+                   " referrals, calls, hours) are for the days run only, not a whole month's, and not"
+                   " comparable with the service's monthly figures; its percentages are.")
+    if inputs.reps < 10:
+        out.append(f"Only {inputs.reps} replication{'s' if inputs.reps != 1 else ''}: the intervals are wide"
+                   " (with few replications the t multiplier is large); run more for an answer to put to a"
+                   " board.")
+    return out
 
 
 def _scenarios(inputs: BoardInputs) -> str:

@@ -196,3 +196,6 @@ def test_a_declared_backlog_is_answered_beside_the_figures() -> None:
     text = br.build_html(inputs)
     cleared = results[0].backlog
     assert cleared is not None and cleared.message().split(" on average")[0] in html.unescape(text)
+    # 2 to 29 October: a part month's counts are not the reported month's; one replication is few
+    assert "The period starts on 02 October 2023 and ends on 29 October 2023, inside a month" in text
+    assert "Only 1 replication: the intervals are wide" in text
