@@ -277,6 +277,28 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--out", type=_out_dir, default=Path("out"))
     _executor_args(se)
 
+    rp = sub.add_parser("report", help="a board report: one self-contained HTML file (answers with"
+                        " intervals, monthly charts, assumptions, fit, how to reproduce it)",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("scenarios", type=Path, nargs="+", help="one or more scenario files; the first is"
+                    " the reference the others are compared with")
+    rp.add_argument("--reps", type=_positive, help="replications (default: the first scenario's)")
+    rp.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
+    rp.add_argument("--start", type=_date, help="first reported day for every scenario, YYYY-MM-DD")
+    rp.add_argument("--end", type=_date, help="last reported day for every scenario, YYYY-MM-DD")
+    rp.add_argument("--question", type=_question, help="what the comparison asks, in the board's words"
+                    " (default: written from the scenarios' names)")
+    rp.add_argument("--sensitivity", metavar="TORNADO.csv|none", help="the tornado table of python -m sim"
+                    " sensitivity to rank the assumptions by (default: OUT/tornado.csv if there, else a"
+                    " quick one is run: one replication at each end of every judged range); none leaves"
+                    " the ranking out")
+    rp.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder; the report is"
+                    " OUT/board_report.html (default out/)")
+    rp.add_argument("--pdf", action="store_true", help="also OUT/board_report.pdf (WeasyPrint; needs the"
+                    " Pango library)")
+    rp.add_argument("--quiet", action="store_true", help="no progress bar")
+    _executor_args(rp)
+
     c = sub.add_parser("check", help="validate scenario files without running them",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenario", type=Path, nargs="+", help="one or more scenario files; each"
@@ -828,6 +850,102 @@ def cmd_sensitivity(args) -> int:
     return EXIT_OK
 
 
+def _question(text: str) -> str:
+    if not text.strip() or len(text) > 1000:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} must be a question of 1 to 1,000 characters")
+    return text
+
+
+def cmd_report(args) -> int:
+    import shlex
+
+    from tqdm import tqdm
+
+    from sim.experiments import board_report as br
+    from sim.experiments.compare import aligned, compare
+    from sim.experiments.runner import check_workload
+    from sim.experiments.sensitivity import judged_parameters
+    from sim.io.output import text_writer, write_atomic
+
+    scs = [_load(args, p) for p in args.scenarios]
+    try:
+        _distinct(args.scenarios, scs)
+    except InputError as exc:  # compare's rule, said as this command's
+        raise InputError(str(exc).replace("compare:", "report:", 1)) from None
+    files = list(scs)
+    scs[0] = _with_period(args, scs[0], args.scenarios[0])
+    reps = args.reps or scs[0].run.reps
+    seed = scs[0].run.seed if args.seed is None else args.seed
+    for path, sc in zip(args.scenarios, aligned(scs), strict=True):
+        check_workload(sc, str(path), reps=reps)
+    _writable(args.out)
+    given = args.sensitivity not in (None, "none")
+    tornado = Path(args.sensitivity) if given else args.out / "tornado.csv"
+    sens = br.SensitivityTable(None, "Left out of this report (--sensitivity none).") if (
+        args.sensitivity == "none") else None
+    from_file = sens is None and (given or tornado.is_file())
+    if from_file:
+        try:
+            sens = br.file_sensitivity(tornado, scs[0])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--sensitivity {tornado}: {_one_line(exc)}") from None
+    if sens is None:
+        check_workload(scs[0], str(args.scenarios[0]), reps=2 * len(judged_parameters(scs[0])) + 1)
+    if args.pdf:  # before any replication runs, not after
+        from sim.experiments.board_pdf import PdfUnavailable, available, pdf_bytes
+
+        if not available():
+            raise InputError("--pdf: WeasyPrint or the Pango library it needs cannot be loaded here;"
+                             " leave out --pdf and print the HTML report to PDF from a browser")
+    _note_periods(args.scenarios, scs)
+
+    def bar(desc):
+        return None if args.quiet else (lambda it: tqdm(it, desc=desc, unit="rep", file=sys.stderr))
+
+    with _executor(args) as executor:
+        t0 = time.perf_counter()
+        table, results = compare(scs, reps, seed, executor=executor, progress=bar("replications"))
+        if sens is None:
+            runs = 2 * len(judged_parameters(scs[0])) + 1
+            minutes = (time.perf_counter() - t0) / (reps * len(scs)) * runs / 60
+            _error(f"no {tornado}: ranking the assumptions by a quick sensitivity run, {runs} replications"
+                   f" (one at each end of every judged range; about {max(1, round(minutes))} min at the"
+                   " speed of the runs so far); --sensitivity FILE or none skips it", "note")
+            sens = br.small_sensitivity(results[0].scenario, seed, executor, bar("sensitivity"))
+    warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
+    failures = [f"{r.scenario.name}: {f}" for r in results for _, f in r.failures]
+    command = ["python", "-m", "sim", "report", *map(str, args.scenarios), "--reps", str(reps),
+               "--seed", str(seed)]
+    command += [f"--{k}={getattr(args, k)}" for k in ("start", "end") if getattr(args, k) is not None]
+    if from_file or args.sensitivity == "none":
+        command += ["--sensitivity", str(tornado) if from_file else "none"]
+    if args.question:
+        command += ["--question", args.question]
+    entries = br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios], files)
+    inputs = br.BoardInputs(entries,
+                            table, reps, seed, sens, shlex.join(command), args.question or "",
+                            warnings + failures, notes=br.run_notes(results))
+    path, page = args.out / br.FILE_NAME, br.build_html(inputs)
+    pdf = None
+    if args.pdf:
+        try:
+            pdf = pdf_bytes(page)
+        except PdfUnavailable as exc:
+            raise InputError(f"--pdf: {exc}") from None
+    with _writing(f"--out {args.out}"):
+        write_atomic(path, text_writer(page))
+        if pdf is not None:
+            write_atomic(path.with_suffix(".pdf"), lambda p: p.write_bytes(pdf))
+    print(f"written: {path}" + (f" and {path.with_suffix('.pdf')}" if pdf is not None else ""))
+    for f in failures:
+        _error(f)
+    for w in warnings:
+        _error(w, "warning")
+    if failures:
+        return EXIT_INTERNAL
+    return EXIT_SATURATED if warnings else EXIT_OK
+
+
 def _did_you_mean(unknown: list[str], names: list[str]) -> str:
     import difflib
 
@@ -882,7 +1000,7 @@ def _on_sigterm(signum, frame) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
-                "sensitivity": cmd_sensitivity, "docs": cmd_docs}
+                "sensitivity": cmd_sensitivity, "docs": cmd_docs, "report": cmd_report}
     in_main = threading.current_thread() is threading.main_thread()
     args: argparse.Namespace | None = None
     previous_term = None

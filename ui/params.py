@@ -150,21 +150,8 @@ def _mark(doc: dict, original: Mapping, path: Path_, old: Any) -> None:
 
 def changes(original: Mapping, edited: Mapping) -> pd.DataFrame:
     """Every setting that differs between two documents, by plain-English name."""
-    rows = []
-    if original.get("name") != edited.get("name"):
-        rows.append({"setting": "Scenario name", "file value": original.get("name", ""),
-                     "value used": edited.get("name", ""), "unit": ""})
-    for path, node in walk(edited):
-        try:
-            before = get(original, path)
-        except PathError:
-            before = None
-        a = _value_of(before) if before is not None else ""
-        b = _value_of(node)
-        if a != b:
-            rows.append({"setting": label(path), "file value": a, "value used": b,
-                         "unit": node.get("unit", "") if isinstance(node, Mapping) else ""})
-    return pd.DataFrame(rows, columns=["setting", "file value", "value used", "unit"])
+    return pd.DataFrame(documents.setting_changes(original, edited),
+                        columns=["setting", "file value", "value used", "unit"])
 
 
 # ---------------------------------------------------------------------------------------------

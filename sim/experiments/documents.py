@@ -21,7 +21,7 @@ from typing import Any
 
 from sim.measures.metrics import DEFINITIONS, MEASURES, POOL_LABELS, POOL_MEASURES
 from sim.scenario.loading import LIBRARY, load
-from sim.scenario.paths import get
+from sim.scenario.paths import PathError, get
 from sim.scenario.schema import (
     ASSESSMENT_OUTCOME_NAMES,
     CHANNEL_NAMES,
@@ -93,6 +93,11 @@ def value_text(node: Any) -> str:
     val = node.get("value")
     if isinstance(val, Mapping) and "default" in node:
         months = "; ".join(f"{m}: {number_text(v)}" for m, v in sorted(val.items()))
+        steps = node.get("steps") or {}
+        if steps:  # a level that changes from a month on: say when, or two files read alike
+            levels = "; ".join(f"from {m}: {number_text(v)}" for m, v in sorted(steps.items()))
+            return (f"{number_text(node['default'])} before {min(steps)}; {levels}"
+                    + (f"; single months {months}" if months else ""))
         return f"{number_text(node['default'])} in any month not listed" + (f"; {months}" if months else "")
     if isinstance(val, Mapping):
         return ", ".join(f"{SHARE_KEY_NAMES.get(k, _human(k))} {number_text(v)}" for k, v in val.items())
@@ -110,6 +115,26 @@ def range_text(node: Any) -> str:
         return ", ".join(f"{SHARE_KEY_NAMES.get(k, _human(k))} {number_text(lo)} to {number_text(hi)}"
                          for k, (lo, hi) in rng.items())
     return f"{number_text(rng[0])} to {number_text(rng[1])}"
+
+
+def setting_changes(original: Mapping, edited: Mapping) -> list[dict[str, str]]:
+    """Every setting that differs between two scenario documents, by plain-English name (the
+    app's list of changes and the board report's "what this scenario changes")."""
+    rows = []
+    if original.get("name") != edited.get("name"):
+        rows.append({"setting": "Scenario name", "file value": str(original.get("name", "")),
+                     "value used": str(edited.get("name", "")), "unit": ""})
+    for path, node in settings(edited):
+        try:
+            before = get(original, path)
+        except PathError:
+            before = None
+        a = value_text(before) if before is not None else ""
+        b = value_text(node)
+        if a != b:
+            rows.append({"setting": setting_title(path), "file value": a, "value used": b,
+                         "unit": node.get("unit", "") if isinstance(node, Mapping) else ""})
+    return rows
 
 
 def _setting_value(path: Path_, node: Any) -> str:

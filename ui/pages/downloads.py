@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sim.io.observed import observed_monthly
-from ui import excel, params, state
+from ui import board, excel, params, state
 from ui.pages.common import current_ran, period_words, slug
 
 
@@ -75,6 +75,19 @@ def downloads_page() -> None:
         if st.session_state.comparison is not None and comp is None:
             st.caption("The workbook's Comparison sheet is empty: the comparison in this session was not"
                        " run on these results (another scenario version, seed or number of replications).")
+        # the board report: these results (and the comparison holding them), nothing re-run
+        page = board.report_bytes(ran, comp)
+        st.download_button("Board report (one HTML file to forward or print: the answers with intervals,"
+                           " month-by-month charts, the assumptions that matter, the fit)", page,
+                           file_name=file_name(ran, "board_report", "html"), mime="text/html",
+                           key="dl:board_report", on_click="ignore")
+        if (make_pdf := board.pdf_maker(page)) is not None:
+            st.download_button("Board report (PDF)", make_pdf,
+                               file_name=file_name(ran, "board_report", "pdf"), mime="application/pdf",
+                               key="dl:board_report_pdf", on_click="ignore")
+        st.caption("The board report covers " + (f"the comparison of {', '.join(comp['names'])}" if comp
+                   else f"'{ran.res.scenario.name}' alone (compare scenarios on the Compare page to put"
+                        " their differences in it)") + ".")
         st.markdown("**CSV files**")
         st.download_button("Monthly measures, every replication (monthly.csv)",
                            excel.csv_bytes(excel.monthly_table(ran.res)),
