@@ -159,6 +159,10 @@ def _list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _differs(a: Monthly, b: Monthly) -> bool:
+    return (a.default, a.value, a.steps) != (b.default, b.value, b.steps)
+
+
 def _cotriage_acts(sc: Scenario, end: date) -> bool:
     return sc.cotriage.enabled and sc.cotriage.start.value <= end
 
@@ -183,7 +187,8 @@ def inactive_levers(scenario: Scenario, start: date | None = None, end: date | N
                     reference: Scenario | None = None) -> list[Inactive]:
     """The settings that cannot act inside the reported period `start`..`end` (the scenario's
     own by default), each with a sentence saying why: co-triage that is off or starts after the
-    end, and month-by-month entries (a single month or a step) that set no month of the period.
+    end, and a month-by-month setting that differs from the reference's but not in any month of
+    the period (its differing months, or steps, all outside it).
 
     Co-triage switched on but starting after the end is always listed. Otherwise only what
     differs from the `reference` (what the reference shares is not this scenario's change: a
@@ -206,12 +211,16 @@ def inactive_levers(scenario: Scenario, start: date | None = None, end: date | N
     if reference is None:
         return out
     theirs = dict(_monthly_settings(reference))
+    ym = [(int(m[:4]), int(m[5:])) for m in months]
     for path, setting in _monthly_settings(scenario):
         ref = theirs.get(path)
-        idle = [(k, m, v) for k, m, v in _idle_entries(setting, months)
-                if ref is None or getattr(ref, k).get(m) != v]  # not the reference's own entries
-        if idle:
-            out.append((".".join(path), f"differs from '{reference.name}' in months outside the"
-                        f" period: {_entry_words(idle, setting, start, end)}, so this changes nothing"
-                        " in these results"))
+        if ref is None or not _differs(setting, ref):
+            continue
+        if any(setting.at(y, m) != ref.at(y, m) for y, m in ym):
+            continue  # it acts in some month of the period
+        idle = [(k, m, v) for k, m, v in _idle_entries(setting, months) if getattr(ref, k).get(m) != v]
+        words = (_entry_words(idle, setting, start, end) if idle else
+                 "its value in every month of the period is the reference's")
+        out.append((".".join(path), f"differs from '{reference.name}' only outside the period: {words},"
+                    " so this changes nothing in these results"))
     return out
