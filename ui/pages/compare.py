@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS, TOTAL, aligned, check_periods, moved
-from sim.measures.posts import FTE_HOURS_A_MONTH
+from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.scenario.schema import Scenario, validate
 from ui import charts, excel, experiments, runs, state
 from ui.charts import fmt, unit_of
@@ -57,7 +57,8 @@ def _cell(x, sign: int, unit: str) -> str:
 def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """The board table: for each scenario, its difference from the reference a month on average
     and over the whole period (totals), each with its paired 95% interval; the reference's own
-    figure a month beside it."""
+    figure a month beside it (for posts saved, its supervisor task hours as posts; for referrals
+    avoided, its referrals)."""
     ref = names[0]
     shown = table[table["month"].isin(SUMMARY_ROWS)]
     active = shown[shown["measure"].isin(COTRIAGE_ROWS)]["mean"].abs().max()
@@ -70,9 +71,11 @@ def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         if r.empty:
             continue
         row = {"measure": label, "unit": unit, "difference": READS[sign]}
-        own = r[(r["scenario"] == ref) & (r["month"] == PERIOD)]
-        row[f"'{ref}' a month"] = ("(the reference)" if m in ("ps_fte_saved", "referrals_avoided")
-                                   else fmt(float(own["mean"].iloc[0]), unit) if len(own) else "")
+        # the reference's own figure a month: for a saving, the measure it is saved from
+        base = {"ps_fte_saved": "ps_task_hours", "referrals_avoided": "referrals"}.get(m, m)
+        own = shown[(shown["measure"] == base) & (shown["scenario"] == ref) & (shown["month"] == PERIOD)]
+        v = float(own["mean"].iloc[0]) if len(own) else float("nan")
+        row[f"'{ref}' a month"] = fmt(fte(v) if m == "ps_fte_saved" else v, unit)
         for name in names[1:]:
             for month, col in ((PERIOD, "a month on average"), (TOTAL, "over the period")):
                 x = r[(r["scenario"] == name) & (r["month"] == month)]
