@@ -39,11 +39,6 @@ def period_text(sc: Scenario) -> str:
     return f"{sc.run.start} to {sc.run.end}"
 
 
-def _stack(monthly: pd.DataFrame, by_month: bool, total: bool = False) -> pd.DataFrame:
-    """Long table rep, month, measure, value (per month, the period average or its total)."""
-    return per_rep(monthly, by_month, total).melt(ignore_index=False, var_name="measure").reset_index()
-
-
 def per_rep(monthly: pd.DataFrame, by_month: bool, total: bool = False) -> pd.DataFrame:
     """Each replication's value per measure: per month, the monthly average over the run, or
     (`total`) the sum over the run's months of the measures that add up (`SUMMABLE`)."""
