@@ -306,17 +306,30 @@ def ppn_and_cotriage(doc: dict) -> None:
     duration(doc, ("cotriage", "minutes"))
 
 
+def _inactive_now() -> list[tuple[str, str]]:
+    """inactive_levers for the scenario as edited so far in this rerun, worked out once for each
+    state of the edits (several levers ask in one rerun; each answer takes some 25 ms)."""
+    w = state.work()
+    memo_key = repr((id(w.original), sorted(w.edits.items(), key=repr)))
+    memo = st.session_state.get("_inactive_memo")
+    if memo is not None and memo[0] == memo_key:
+        return memo[1]
+    _, sc, _ = state.current()
+    found: list[tuple[str, str]] = []
+    if sc is not None:
+        try:
+            ref = validate(copy.deepcopy(w.original), "file")
+        except ScenarioError:
+            ref = None
+        found = inactive_levers(sc, reference=ref)
+    st.session_state["_inactive_memo"] = (memo_key, found)
+    return found
+
+
 def cannot_act(*prefixes: str) -> None:
     """Beside the levers: the settings under `prefixes` that cannot act in the run's period, by the
     command line's rule (sim.experiments.levers.inactive_levers), against the file loaded."""
-    _, sc, _ = state.current()
-    if sc is None:
-        return
-    try:
-        ref = validate(copy.deepcopy(state.work().original), "file")
-    except ScenarioError:
-        ref = None
-    for path, why in inactive_levers(sc, reference=ref):
+    for path, why in _inactive_now():
         if path.startswith(prefixes):
             st.warning(f"**{params.label(tuple(path.split('.')))}**: {why}.", icon=":material/block:")
 

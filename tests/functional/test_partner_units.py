@@ -144,3 +144,17 @@ def test_run_warns_when_cotriage_starts_after_the_period_ends(tmp_path, capsys):
     rc = sim.cli.main(["run", str(f), "--reps", "1", "--events", "none", "--start", "2024-02-01",
                        "--end", "2024-02-29", "--out", str(tmp_path / "o"), *FAST])
     assert "warning: cotriage" not in capsys.readouterr().err
+
+
+def test_compare_warns_naming_the_setting_that_cannot_act_in_the_period(tmp_path, capsys):
+    july = "extends: baseline.yaml\nrun:\n  start: 2023-07-01\n  end: 2023-07-31\n"
+    base = tmp_path / "july.yaml"
+    base.write_text(july)
+    on = tmp_path / "on.yaml"
+    on.write_text(july + "name: co-triage on\ncotriage:\n  enabled: true\n")
+    rc = sim.cli.main(["compare", str(base), str(on), "--reps", "1", "--out", str(tmp_path / "o"), *FAST])
+    err = capsys.readouterr().err
+    assert rc in (0, 3), err
+    assert [x for x in err.splitlines() if x.startswith("warning:")] == [
+        "warning: co-triage on: cotriage.start: police co-triage is switched on but starts on 22 January"
+        " 2024, after the period ends (31 July 2023): it changes nothing in these results"]
