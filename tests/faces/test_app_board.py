@@ -67,3 +67,21 @@ def test_the_board_table_gives_totals_and_months_with_intervals_and_flags_what_c
     months = [f"2023-{m:02d}" for m in range(7, 13)]
     by_month = sum(mine.loc[("ps_task_hours", m), "diff_from_first"] for m in months)
     assert mine.loc[("ps_task_hours", "period total"), "diff_from_first"] == pytest.approx(by_month)
+
+
+def test_results_give_time_in_hours_and_posts_with_intervals() -> None:
+    at = open_app()  # the baseline's first answer comes without asking
+    heads = [s.value for s in at.subheader if s.value.startswith("Time, posts and counts")]
+    assert heads == ["Time, posts and counts, July to December 2023 (6 months)"]
+    table = next(d.value for d in at.dataframe if "over the period" in d.value.columns).set_index("measure")
+    monthly = at.session_state.ran.res.monthly
+    hours = monthly.groupby("rep")["ps_task_hours"].sum().mean()  # each replication's six months
+    cell = table.loc["Practice supervisor hours on front-door tasks", "over the period"]
+    assert cell.startswith(f"{hours:,.0f} (95% interval "), cell
+    posts = monthly["ps_task_hours"].mean() / FTE_HOURS_A_MONTH.value
+    as_posts = "Practice supervisor hours on front-door tasks, as full-time posts"
+    cell = table.loc[as_posts, "a month on average"]
+    assert cell.startswith(f"{posts:,.2f} (95% interval "), cell
+    assert table.loc["Overtime per filled post, practice supervisors", "over the period"] == (
+        "a month only (no total)")
+    assert "Police officer hours in co-triage pairs" not in table.index  # no co-triage in 2023
