@@ -13,7 +13,7 @@ from tests.app_helpers import fewer_posts, go, lever, open_app, set_lever
 
 pytestmark = [pytest.mark.app, pytest.mark.slow]  # two scenarios are run (about 40 s)
 
-INTERVAL = re.compile(r"^[+-][\d,]+\.\d\d \(95% interval [+-][\d,]+\.\d\d to [+-][\d,]+\.\d\d\)$")
+INTERVAL = re.compile(r"^[+-][\d,]+\.\d\d \([+-][\d,]+\.\d\d to [+-][\d,]+\.\d\d\)$")
 MONTHS = "Jul 2023, Aug 2023, Sep 2023, Oct 2023, Nov 2023, Dec 2023"
 
 
@@ -41,20 +41,21 @@ def test_the_board_table_gives_totals_and_months_with_intervals_and_flags_what_c
     assert any(c.value.startswith("Months compared: July to December 2023 (6 months) (01 Jul 2023 to"
                                   f" 31 Dec 2023): {MONTHS}.") for c in at.caption)
     assert any(m.value == "**For the board: hours, posts and counts**" for m in at.markdown)
-    board = next(d.value for d in at.dataframe if "difference" in d.value.columns)
+    board = next(d.value for d in at.dataframe if "'baseline' a month" in d.value.columns)
     rows = board.set_index("measure")
     a_month, total = "'fewer supervisors': a month on average", "'fewer supervisors': over the period"
-    for measure in ("Practice supervisor hours on front-door tasks", "Practice supervisor time, as full-time"
-                    " posts", "Referrals", "Phone calls abandoned while waiting",
-                    "Overtime of practice supervisors, the whole team",
-                    "Overtime of consultant social workers, the whole team"):
+    for measure in ("Supervisor hours saved on front-door tasks",
+                    "Supervisor time saved, as full-time posts",
+                    "Referrals avoided", "Calls abandoned: change",
+                    "Supervisors' overtime, whole team: change",
+                    "Social workers' overtime, whole team: change"):
         assert INTERVAL.match(rows.loc[measure, a_month]), (measure, rows.loc[measure, a_month])
         assert INTERVAL.match(rows.loc[measure, total]), (measure, rows.loc[measure, total])
-    per_post = rows.loc["Overtime of practice supervisors, per filled post"]
+    per_post = rows.loc["Supervisors' overtime, per filled post: change"]
     assert INTERVAL.match(per_post[a_month]) and per_post[total] == "a month only (no total)"
-    assert rows.loc["Referrals", "difference"] == "saved or avoided (reference less scenario)"
     # no co-triage acts in either: its pair rows are left out rather than shown as nothing
-    assert "Police officer hours in co-triage pairs" not in rows.index
+    assert "Police officer hours added in co-triage pairs" not in rows.index
+    assert list(board.columns[3:]) == [total, a_month]  # the totals lead
 
     # the numbers behind the cells: posts are the hours saved over one post's hours (six whole
     # months), and over the period the total is the six months' hours
@@ -63,7 +64,9 @@ def test_the_board_table_gives_totals_and_months_with_intervals_and_flags_what_c
     hours = -mine.loc[("ps_task_hours", "all months"), "diff_from_first"]
     posts = mine.loc[("ps_fte_saved", "all months"), "diff_from_first"]
     assert posts == pytest.approx(hours / FTE_HOURS_A_MONTH.value, rel=1e-9)
-    assert rows.loc["Practice supervisor hours on front-door tasks", a_month].startswith(f"{hours:+,.2f} ")
+    assert rows.loc["Supervisor hours saved on front-door tasks", a_month].startswith(f"{hours:+,.2f} ")
+    referrals = mine.loc[("referrals", "period total"), "diff_from_first"]  # fewer is avoided
+    assert rows.loc["Referrals avoided", total].startswith(f"{-referrals + 0.0:+,.2f} ")
     months = [f"2023-{m:02d}" for m in range(7, 13)]
     by_month = sum(mine.loc[("ps_task_hours", m), "diff_from_first"] for m in months)
     assert mine.loc[("ps_task_hours", "period total"), "diff_from_first"] == pytest.approx(by_month)

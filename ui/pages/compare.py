@@ -26,32 +26,29 @@ from ui.pages.common import (
 # counts. (measure, row label, sign): a sign of -1 shows the reference minus the scenario (hours
 # saved); the comparison's own savings (posts saved, referrals avoided) are already that way round.
 BOARD: tuple[tuple[str, str, int], ...] = (
-    ("ps_task_hours", "Practice supervisor hours on front-door tasks", -1),
-    ("ps_fte_saved", "Practice supervisor time, as full-time posts", 1),
-    ("ps_pair_hours", "Practice supervisor hours in police co-triage pairs", 0),
-    ("cotriage_officer_hours", "Police officer hours in co-triage pairs", 0),
-    ("referrals_avoided", "Referrals", 1),
-    ("abandoned_calls", "Phone calls abandoned while waiting", 0),
-    ("overtime_hours_ps", "Overtime of practice supervisors, the whole team", 0),
-    ("overtime_per_post_ps", "Overtime of practice supervisors, per filled post", 0),
-    ("overtime_hours_csw", "Overtime of consultant social workers, the whole team", 0),
-    ("overtime_per_post_csw", "Overtime of consultant social workers, per filled post", 0),
+    ("ps_task_hours", "Supervisor hours saved on front-door tasks", -1),
+    ("ps_fte_saved", "Supervisor time saved, as full-time posts", 1),
+    ("ps_pair_hours", "Supervisor hours added in co-triage pairs", 1),
+    ("cotriage_officer_hours", "Police officer hours added in co-triage pairs", 1),
+    ("referrals_avoided", "Referrals avoided", 1),
+    ("abandoned_calls", "Calls abandoned: change", 1),
+    ("overtime_hours_ps", "Supervisors' overtime, whole team: change", 1),
+    ("overtime_per_post_ps", "Supervisors' overtime, per filled post: change", 1),
+    ("overtime_hours_csw", "Social workers' overtime, whole team: change", 1),
+    ("overtime_per_post_csw", "Social workers' overtime, per filled post: change", 1),
 )
-# how each row's difference reads: a saving (the reference less the scenario) or an addition
-READS = {-1: "saved (reference less scenario)", 1: "saved or avoided (reference less scenario)",
-         0: "more than the reference (scenario less reference)"}
 # only shown when some scenario has co-triage at work
 COTRIAGE_ROWS = ("ps_pair_hours", "cotriage_officer_hours")
 
 
-def _cell(x, sign: int, unit: str) -> str:
+def _cell(x, sign: int) -> str:
+    """A difference and its 95% interval, the reference less the scenario when `sign` < 0."""
     d, lo, hi = x.diff_from_first, x.diff_ci_low, x.diff_ci_high
     if sign < 0:
         d, lo, hi = -d, -hi, -lo
     if not pd.notna(d):
         return "not available"
-    return f"{d:+,.2f} (95% interval {lo:+,.2f} to {hi:+,.2f})" if unit != "%" else (
-        f"{d:+.1f} points ({lo:+.1f} to {hi:+.1f})")
+    return f"{d:+,.2f} ({lo:+,.2f} to {hi:+,.2f})"
 
 
 def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -70,16 +67,16 @@ def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         r = shown[shown["measure"] == m]
         if r.empty:
             continue
-        row = {"measure": label, "unit": unit, "difference": READS[sign]}
+        row = {"measure": label, "unit": unit}
         # the reference's own figure a month: for a saving, the measure it is saved from
         base = {"ps_fte_saved": "ps_task_hours", "referrals_avoided": "referrals"}.get(m, m)
         own = shown[(shown["measure"] == base) & (shown["scenario"] == ref) & (shown["month"] == PERIOD)]
         v = float(own["mean"].iloc[0]) if len(own) else float("nan")
         row[f"'{ref}' a month"] = fmt(fte(v) if m == "ps_fte_saved" else v, unit)
         for name in names[1:]:
-            for month, col in ((PERIOD, "a month on average"), (TOTAL, "over the period")):
+            for month, col in ((TOTAL, "over the period"), (PERIOD, "a month on average")):
                 x = r[(r["scenario"] == name) & (r["month"] == month)]
-                row[f"'{name}': {col}"] = (_cell(x.iloc[0], sign, unit) if len(x)
+                row[f"'{name}': {col}"] = (_cell(x.iloc[0], sign) if len(x)
                                            else "a month only (no total)")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -276,9 +273,9 @@ def show_comparison(comp: dict) -> None:
     st.caption(
         f"Each cell: the difference from '{names[0]}', replication by replication on the same random"
         " numbers, with its 95% interval: a month on average over the months compared, and in total over"
-        " the whole period (each replication's months added up first). The 'difference' column says which"
-        " way round: hours saved, posts saved and referrals avoided are the reference's figure less the"
-        " scenario's, so a positive number is a saving. Full-time posts: the hours over"
+        " the whole period (each replication's months added up first); the 95% interval in brackets."
+        " Saved and avoided are the reference's figure less the scenario's, so a positive number is a"
+        " saving; added and change are the scenario's less the reference's. Full-time posts: the hours over"
         f" {FTE_HOURS_A_MONTH.value:g} hours a month for one post ({FTE_HOURS_A_MONTH.source}); over the"
         " period, the period's hours over a post's hours for those months. Supervisor hours count time on"
         " front-door tasks (screening, direction, co-triage discussions), not time on duty without a task."
