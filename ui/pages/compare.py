@@ -51,12 +51,11 @@ def _cell(x, sign: int) -> str:
     return f"{d:+,.2f} ({lo:+,.2f} to {hi:+,.2f})"
 
 
-def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """The board table: for each scenario, its difference from the reference a month on average
-    and over the whole period (totals), each with its paired 95% interval; the reference's own
+def board_table(table: pd.DataFrame, ref: str, name: str) -> pd.DataFrame:
+    """The board table of one scenario: its difference from the reference over the whole period
+    (totals) and a month on average, each with its paired 95% interval; the reference's own
     figure a month beside it (for posts saved, its supervisor task hours as posts; for referrals
-    avoided, its referrals)."""
-    ref = names[0]
+    avoided, its referrals). One table a scenario, so a long name never pushes a column off."""
     shown = table[table["month"].isin(SUMMARY_ROWS)]
     active = shown[shown["measure"].isin(COTRIAGE_ROWS)]["mean"].abs().max()
     rows = []
@@ -73,11 +72,9 @@ def board_table(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         own = shown[(shown["measure"] == base) & (shown["scenario"] == ref) & (shown["month"] == PERIOD)]
         v = float(own["mean"].iloc[0]) if len(own) else float("nan")
         row[f"'{ref}' a month"] = fmt(fte(v) if m == "ps_fte_saved" else v, unit)
-        for name in names[1:]:
-            for month, col in ((TOTAL, "over the period"), (PERIOD, "a month on average")):
-                x = r[(r["scenario"] == name) & (r["month"] == month)]
-                row[f"'{name}': {col}"] = (_cell(x.iloc[0], sign) if len(x)
-                                           else "a month only (no total)")
+        for month, col in ((TOTAL, "over the period"), (PERIOD, "a month on average")):
+            x = r[(r["scenario"] == name) & (r["month"] == month)]
+            row[col] = _cell(x.iloc[0], sign) if len(x) else "a month only (no total)"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -269,7 +266,10 @@ def show_comparison(comp: dict) -> None:
     st.caption(f"Months compared: {comp['period']}{days}: {_months_named(comp.get('months', []))}."
                f" {comp['reps']} replications each, seed {comp['seed']}, in {comp['seconds']:.1f} seconds.")
     st.markdown("**For the board: hours, posts and counts**")
-    st.dataframe(board_table(table, names), hide_index=True, width="stretch")
+    for name in names[1:]:
+        st.markdown(f"'{name}' against '{names[0]}'")
+        st.dataframe(board_table(table, names[0], name), hide_index=True, width="stretch",
+                     key=f"board:{name}")
     st.caption(
         f"Each cell: the difference from '{names[0]}', replication by replication on the same random"
         " numbers, with its 95% interval: a month on average over the months compared, and in total over"
