@@ -230,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     _replication_args(k, "the first scenario's", " (chosen on the first scenario)", " for every scenario")
     k.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    k.add_argument("--align", action="store_true", help="run every scenario on the first one's"
+                   " period (without it, scenarios whose periods differ are refused); says what it moved")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to July-September 2023 and"
                          " write them into the scenario's calibration overlay"
@@ -526,6 +528,7 @@ def _journey_files(sc: Scenario, seed: int, out: Path) -> dict[Path, Callable[[P
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from sim.experiments.levers import inactive_levers
     from sim.experiments.runner import (
         AllReplicationsFailed,
         check_workload,
@@ -536,6 +539,10 @@ def cmd_run(args) -> int:
 
     sc = _with_period(args, _load(args, args.scenario), args.scenario)
     check_workload(sc, str(args.scenario), reps=args.reps if isinstance(args.reps, int) else None)
+    # settings that cannot act in the period, against the file this one extends
+    inactive = inactive_levers(sc, reference=_parent(args.scenario))
+    for path, why in inactive:
+        _error(f"{path}: {why}", "warning")
     preload()
     out: Path = args.out
     _writable(out)
@@ -576,6 +583,8 @@ def cmd_run(args) -> int:
             "failed_replications": [f for _, f in res.failures], "notes": res.notes,
             # when the contacts declared open at the start were all decided (null: none declared)
             "backlog_cleared": res.backlog.as_dict() if res.backlog is not None else None,
+            # settings that change nothing in this period (co-triage after the end, months outside it)
+            "inactive_settings": [{"setting": p, "why": w} for p, w in inactive],
             "files": sorted(p.name for p in files) + ["run.json"]}
     files[out / "run.json"] = text_writer(json.dumps(meta, indent=2) + "\n")
     # one set: all four files replace the previous run's together (no stale event log left)
@@ -605,10 +614,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments.compare import PERIOD, aligned, compare
+    from sim.experiments.compare import check_periods, compare, period_text
+    from sim.experiments.levers import inactive_levers
     from sim.experiments.runner import check_workload
     from sim.io.output import write_csv
 
@@ -616,11 +625,20 @@ def cmd_compare(args) -> int:
         raise ScenarioError("compare needs at least two scenario files")
     scs = [_load(args, p) for p in args.scenarios]
     _distinct(args.scenarios, scs)
-    scs[0] = _with_period(args, scs[0], args.scenarios[0])  # the others follow the first one's period
-    for path, sc in zip(args.scenarios, aligned(scs), strict=True):
-        check_workload(sc, str(path))
+    # --start/--end set every scenario's period; otherwise each keeps its own, and periods that
+    # differ are refused unless --align puts every one on the first one's
+    scs = [_with_period(args, sc, p) for p, sc in zip(args.scenarios, scs, strict=True)]
     _writable(args.out)
-    _note_periods(args.scenarios, scs)
+    scs, moved = check_periods(scs, align=args.align)
+    for path, sc in zip(args.scenarios, scs, strict=True):
+        check_workload(sc, str(path))
+    for line in moved:
+        _error(f"--align: {line}", "note")
+    # the reference by the co-triage rule alone; every other scenario against the reference
+    inactive = [(scs[0].name, *x) for x in inactive_levers(scs[0])]
+    inactive += [(sc.name, *x) for sc in scs[1:] for x in inactive_levers(sc, reference=scs[0])]
+    for name, path, why in inactive:
+        _error(f"{name}: {path}: {why}", "warning")
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
     done = []
@@ -635,25 +653,11 @@ def cmd_compare(args) -> int:
     with _writing(f"--out {args.out}"):
         write_csv(table, args.out / "comparison.csv")
     if not args.quiet:
+        print("periods (first and last reported day): " + "; ".join(
+            f"'{_one_line(sc.name)}' {period_text(sc)}" for sc in scs))
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
-              f" scenario minus '{_one_line(scs[0].name)}' (monthly average over"
-              f" {scs[0].run.start} to {scs[0].run.end}), 95% intervals\n")
-        t = table[(table["month"] == PERIOD) & table["measure"].isin(KEY_MEASURES)]
-        rows = []
-        for m in KEY_MEASURES:
-            r = t[t["measure"] == m]
-            if r.empty:
-                continue
-            row = {"measure": r["label"].iloc[0]}
-            for _, x in r.iterrows():
-                cell = _fmt(x["mean"])
-                if x["scenario"] != scs[0].name:
-                    cell += (f"  {x['diff_from_first']:+,.1f} ({x['diff_ci_low']:+,.1f} to"
-                             f" {x['diff_ci_high']:+,.1f})")
-                row[_one_line(x["scenario"])] = cell
-            rows.append(row)
-        with pd.option_context("display.width", 250, "display.max_columns", 20):
-            print(pd.DataFrame(rows).set_index("measure").to_string())
+              f" scenario minus '{_one_line(scs[0].name)}', 95% intervals\n")
+        print(_comparison_text(table, scs[0].name))
         print(f"\nwritten: {args.out / 'comparison.csv'}")
     for r in results:
         for note in getattr(r, "notes", []):
@@ -667,6 +671,56 @@ def cmd_compare(args) -> int:
     if failures:
         return EXIT_INTERNAL
     return EXIT_SATURATED if warnings else EXIT_OK
+
+
+# what compare prints: the service's measures (a month on average), then the answers in hours,
+# posts and counts, as totals over the period where they add up
+COMPARE_AVERAGES = (*KEY_MEASURES, "referrals", "ps_task_hours", "ps_fte_saved", "referrals_avoided",
+                    "cotriage_officer_hours", "overtime_hours_ps", "overtime_per_post_ps")
+COMPARE_TOTALS = ("referrals", "referrals_avoided", "ps_task_hours", "ps_fte_saved", "abandoned_calls",
+                  "cotriage_officer_hours", "overtime_hours_csw", "overtime_hours_ps")
+
+
+def _comparison_text(table: pd.DataFrame, reference: str) -> str:
+    """The comparison as two tables: a month on average, and totals over the period."""
+    import pandas as pd
+
+    from sim.experiments.compare import PERIOD, TOTAL
+
+    out = []
+    for month, measures, title in (
+            (PERIOD, COMPARE_AVERAGES, "a month on average over the period"),
+            (TOTAL, COMPARE_TOTALS, "totals over the period (full-time posts: over the period as a"
+                                    " whole)")):
+        t = table[table["month"] == month]
+        rows = []
+        for m in dict.fromkeys(measures):
+            r = t[t["measure"] == m]
+            if r.empty:
+                continue
+            row = {"measure": f"{r['label'].iloc[0]} ({r['unit'].iloc[0]})"}
+            for _, x in r.iterrows():
+                cell = _fmt(x["mean"])
+                if x["scenario"] != reference:
+                    cell += (f"  {x['diff_from_first']:+,.2f} ({x['diff_ci_low']:+,.2f} to"
+                             f" {x['diff_ci_high']:+,.2f})")
+                row[_one_line(x["scenario"])] = cell
+            rows.append(row)
+        with pd.option_context("display.width", 250, "display.max_columns", 20,
+                               "display.max_colwidth", 70):
+            out.append(f"{title}:\n" + pd.DataFrame(rows).set_index("measure").to_string())
+    return "\n\n".join(out)
+
+
+def _parent(path: Path) -> Scenario | None:
+    """The scenario a file extends (its reference for what changes nothing), if it loads."""
+    from sim.scenario.loading import extends_target
+
+    try:
+        parent = extends_target(path)
+        return load(parent) if parent is not None else None
+    except (ScenarioError, OSError, ValueError):
+        return None
 
 
 def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
@@ -685,16 +739,6 @@ def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
             raise InputError(f"compare: {names[sc.name]} and {path} are both named {sc.name!r};"
                              " scenario names must differ (change `name:` in one of them)")
         names[sc.name] = path
-
-
-def _note_periods(paths: list[Path], scs: list[Scenario]) -> None:
-    """Say so when compare runs a scenario on the first one's period instead of its own."""
-    first = scs[0].run
-    other = [f"{p} ({sc.run.start} to {sc.run.end})" for p, sc in zip(paths[1:], scs[1:], strict=True)
-             if (sc.run.start, sc.run.end) != (first.start, first.end)]
-    if other:
-        _error(f"every scenario runs on the first one's period, {first.start} to {first.end}"
-               f" ({paths[0]}), not its own: {', '.join(other)}", "note")
 
 
 def cmd_calibrate(args) -> int:

@@ -12,6 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import POOL_WORK_NAMES, POOL_WORK_TEXT
 
@@ -35,7 +36,7 @@ POST_HOURS = "hours a month per post"
 def unit_of(measure: str) -> str:
     """A measure's unit as the app says it: overtime is the whole team's hours in a month (a
     figure that can fall when posts are cut, because fewer people are there to work late)."""
-    return TEAM_HOURS if measure.startswith("overtime_hours_") else MEASURES[measure][1]
+    return TEAM_HOURS if measure.startswith("overtime_hours_") else LABELS[measure][1]
 
 
 def fmt(v: float, unit: str = "") -> str:
@@ -223,8 +224,8 @@ def flow_chart(summary: pd.DataFrame, reps: int) -> tuple[alt.Chart, pd.DataFram
 def difference_chart(table: pd.DataFrame, measure: str, reference: str
                      ) -> tuple[alt.Chart, pd.DataFrame, str]:
     """Each scenario's paired difference from the reference, with its 95% interval."""
-    label, unit = MEASURES[measure][0], unit_of(measure)
-    d = table[(table["measure"] == measure) & (table["month"] == "all months")
+    label, unit = LABELS[measure][0], unit_of(measure)
+    d = table[(table["measure"] == measure) & (table["month"] == PERIOD)
               & (table["scenario"] != reference)]
     d = d[["scenario", "mean", "diff_from_first", "diff_ci_low", "diff_ci_high"]].copy()
     unit_d = "percentage points" if unit.startswith("%") else unit
@@ -271,9 +272,9 @@ def difference_by_month_chart(table: pd.DataFrame, measure: str, reference: str
                               ) -> tuple[alt.Chart, pd.DataFrame, str]:
     """Each scenario's paired difference from the reference month by month, with its 95% band, so
     a dip in one month (a summer, a vacancy) is seen rather than averaged away."""
-    label, unit = MEASURES[measure][0], unit_of(measure)
+    label, unit = LABELS[measure][0], unit_of(measure)
     unit_d = "percentage points" if unit.startswith("%") else unit
-    d = table[(table["measure"] == measure) & (table["month"] != "all months")
+    d = table[(table["measure"] == measure) & ~table["month"].isin(SUMMARY_ROWS)
               & (table["scenario"] != reference)][["scenario", "month", "diff_from_first", "diff_ci_low",
                                                    "diff_ci_high"]]
     data = _months(d)

@@ -8,6 +8,7 @@ scenario's own plausible ranges, which the scenario schema also enforces.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Sequence
@@ -17,10 +18,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sim.experiments.levers import inactive_levers
 from sim.scenario.loading import load
 from sim.scenario.params import month_value
 from sim.scenario.paths import PathError, get
-from sim.scenario.schema import DURATION_PART_NAMES, ScenarioError
+from sim.scenario.schema import DURATION_PART_NAMES, ScenarioError, validate
 from ui import params, state
 from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
@@ -262,6 +264,7 @@ def demand(doc: dict) -> None:
                      + describe(doc["demand"]["contacts_monthly"]))
         number(doc, ("demand", "contacts_monthly"), "All contacts in any month not listed", field="default")
         number(doc, ("demand", "police_monthly"), "Police contacts in any month not listed", field="default")
+    cannot_act("demand.")
     st.markdown("**Share of each partner's contacts made by phone** (the rest email)")
     cols = st.columns(2)
     for i, src in enumerate(doc["demand"]["partner_phone_share"]):
@@ -284,7 +287,7 @@ def ppn_and_cotriage(doc: dict) -> None:
         with cols[i % 2]:
             number(doc, ("ppn", k))
     st.divider()
-    on = toggle(doc, ("cotriage", "enabled"), None,
+    toggle(doc, ("cotriage", "enabled"), None,
                 "From its start date, non-domestic PPNs go to an officer and practice supervisor first.")
     start = date.fromisoformat(str(doc["cotriage"]["start"]["value"]))
     got = st.date_input(params.label(("cotriage", "start")), value=start,
@@ -292,10 +295,7 @@ def ppn_and_cotriage(doc: dict) -> None:
                         help=params.plain_source(doc["cotriage"]["start"].get("source") or "") or None)
     state.set_edit(("cotriage", "start", "value"), got.isoformat())
     st.caption(describe(doc["cotriage"]["start"]))
-    end = date.fromisoformat(str(doc["run"]["end"]))
-    if on and got > end:
-        st.warning(f"Co-triage starts on {got:%d %B %Y}, after the run ends ({end:%d %B %Y}), so it will"
-                   " change nothing: move the start date into the run, or extend the run period.")
+    cannot_act("cotriage", "staff.cotriage")
     c1, c2 = st.columns(2)
     with c1:
         number(doc, ("staff", "cotriage", "establishment"), "Officer and supervisor pairs", field="default")
@@ -304,6 +304,34 @@ def ppn_and_cotriage(doc: dict) -> None:
         number(doc, ("cotriage", "screen_effort_after"), percent=True, slider=True)
         toggle(doc, ("cotriage", "supervisors_from_ps_pool"))
     duration(doc, ("cotriage", "minutes"))
+
+
+def _inactive_now() -> list[tuple[str, str]]:
+    """inactive_levers for the scenario as edited so far in this rerun, worked out once for each
+    state of the edits (several levers ask in one rerun; each answer takes some 25 ms)."""
+    w = state.work()
+    memo_key = repr((id(w.original), sorted(w.edits.items(), key=repr)))
+    memo = st.session_state.get("_inactive_memo")
+    if memo is not None and memo[0] == memo_key:
+        return memo[1]
+    _, sc, _ = state.current()
+    found: list[tuple[str, str]] = []
+    if sc is not None:
+        try:
+            ref = validate(copy.deepcopy(w.original), "file")
+        except ScenarioError:
+            ref = None
+        found = inactive_levers(sc, reference=ref)
+    st.session_state["_inactive_memo"] = (memo_key, found)
+    return found
+
+
+def cannot_act(*prefixes: str) -> None:
+    """Beside the levers: the settings under `prefixes` that cannot act in the run's period, by the
+    command line's rule (sim.experiments.levers.inactive_levers), against the file loaded."""
+    for path, why in _inactive_now():
+        if path.startswith(prefixes):
+            st.warning(f"**{params.label(tuple(path.split('.')))}**: {why}.", icon=":material/block:")
 
 
 def staffing(doc: dict) -> None:
@@ -328,6 +356,7 @@ def staffing(doc: dict) -> None:
                             help="The summer pattern: added to the leave share in July and August.")
             state.set_edit((*base, "leave_rate", params.SUMMER), round(got / 100.0, 4))
         posts_change(doc, pool)
+        cannot_act(f"staff.{pool}.")
         with st.expander(f"{ROLES[pool]}: month by month"):
             months_table(doc, f"staff.{pool}.months",
                          [((*base, "establishment"), "Posts", False),

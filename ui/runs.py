@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from sim.experiments.compare import aligned, paired_differences
+from sim.experiments.compare import check_periods, comparison_table
 from sim.experiments.executors import make_executor
 from sim.experiments.runner import RunResults, run_replications
 from sim.scenario.schema import Scenario
@@ -187,23 +187,21 @@ def run(scenario: Scenario, seed: int, reps: int,
 
 
 def compare(scenarios: list[Scenario], seed: int, reps: int,
-            on_step: Callable[[int, int, int, int], None] | None = None
+            on_step: Callable[[int, int, int, int], None] | None = None, align: bool = False
             ) -> tuple[pd.DataFrame, list[RunResults]]:
     """Paired comparison on common random numbers, each scenario's run taken from the cache.
 
-    The same as `sim.experiments.compare` (every scenario on the first one's period and the same
-    seed, differences taken replication by replication from the first), but a scenario already
-    run with this seed and number of replications is not run again.
+    The same as `sim.experiments.compare` (periods that differ refused unless `align` puts every
+    scenario on the first one's; the same seed; differences taken replication by replication from
+    the first), but a scenario already run with this seed and number of replications is not run again.
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, got {names}")
-    scenarios = aligned(scenarios)
+    scenarios, _ = check_periods(scenarios, align)
     results = []
     for i, sc in enumerate(scenarios):
         step = (lambda d, n, i=i: on_step(i, len(scenarios), d, n)) if on_step else None
         res, _, _ = run(sc, seed, reps, step)
         results.append(res)
-    table = pd.concat([paired_differences(results, by_month=False),
-                       paired_differences(results, by_month=True)], ignore_index=True)
-    return table, results
+    return comparison_table(results), results

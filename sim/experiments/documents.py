@@ -19,7 +19,16 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.measures.metrics import DEFINITIONS, MEASURES, POOL_LABELS, POOL_MEASURES
+from sim.measures.metrics import (
+    COMPARISON_DEFINITIONS,
+    COMPARISON_MEASURES,
+    DEFINITIONS,
+    MEASURES,
+    POOL_LABELS,
+    POOL_MEASURES,
+    SUMMABLE,
+)
+from sim.measures.posts import FTE_HOURS_A_MONTH
 from sim.scenario.loading import LIBRARY, load
 from sim.scenario.paths import PathError, get
 from sim.scenario.schema import (
@@ -231,9 +240,24 @@ def measure_definitions(doc: Mapping) -> str:
     body += [[f"`{prefix}<pool>`", label.format(pool="<pool>"), unit, defined(text)]
              for prefix, (label, unit, text) in POOL_MEASURES.items()]
     pools = ", ".join(f"`{p}` ({name})" for p, name in POOL_LABELS.items())
+    compared = [[f"`{k}`", label, unit, defined(COMPARISON_DEFINITIONS[k])]
+                for k, (label, unit) in COMPARISON_MEASURES.items()]
+    summed = ", ".join(f"`{k}`" for k in MEASURES if k in SUMMABLE and k not in pool_keys)
     return "\n".join([*_table(["measure", "label", "unit", "exact definition"], body), "",
                       f"Pools (`<pool>`): {pools}. In a definition, `a.b.c` = v is a scenario setting the"
-                      " measure depends on, with its value in the baseline."])
+                      " measure depends on, with its value in the baseline.", "",
+                      "A comparison (`python -m sim compare`, the app's Compare page) adds, for each"
+                      " scenario against the first (the reference), replication by replication:", "",
+                      *_table(["measure", "label", "unit", "exact definition"], compared), "",
+                      "Each is given per month, as a monthly average over the period (`all months`) and,"
+                      " for the measures that add up, as a total over the period (`period total`: each"
+                      " replication's months summed, then the mean and 95% interval across replications;"
+                      f" the paired difference likewise). Those that add up: {summed},"
+                      " `overtime_hours_<pool>` and the two above.", "",
+                      f"One full-time post = {FTE_HOURS_A_MONTH.value:g} {FTE_HOURS_A_MONTH.unit}"
+                      f" (range {FTE_HOURS_A_MONTH.range[0]:g} to {FTE_HOURS_A_MONTH.range[1]:g},"
+                      f" {FTE_HOURS_A_MONTH.provenance}): {FTE_HOURS_A_MONTH.source}"
+                      f" {FTE_HOURS_A_MONTH.note}"])
 
 
 SECTIONS: dict[str, Callable[[Mapping], str]] = {"measures": measure_definitions,

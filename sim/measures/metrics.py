@@ -11,12 +11,13 @@ office time (work after closing is overtime, reported apart).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from sim.measures.intervals import t_critical
+from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.model.children import REREFERRAL_WINDOW_DAYS
 from sim.model.results import RepResult
 from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
@@ -28,6 +29,9 @@ MEASURES: dict[str, tuple[str, str]] = {
     "police_info_advice": ("Police contacts ending in information and advice", "contacts"),
     "pct_police_info_advice": ("% of police contacts ending in information and advice", "%"),
     "referrals": ("Contacts becoming referrals", "referrals"),
+    "ps_task_hours": ("Practice supervisor hours on front-door tasks", "hours"),
+    "cotriage_officer_hours": ("Police officer hours in co-triage pairs", "hours"),
+    "ps_pair_hours": ("Practice supervisor hours in co-triage pairs", "hours"),
     "pct_contacts_to_referral": ("% of contacts resulting in a referral", "%"),
     "pct_completed_within_1wd": ("% of contacts completed within 1 working day", "%"),
     "pct_rereferral_12m": ("% of referrals within 12 months of a previous referral", "%"),
@@ -63,6 +67,22 @@ DEFINITIONS: dict[str, str] = {
     "police_info_advice": "police contacts arriving in the month whose outcome is I&A",
     "pct_police_info_advice": "100 x `police_info_advice` / `police_contacts`",
     "referrals": "contacts arriving in the month whose outcome is referral",
+    "ps_task_hours":
+        "hours of practice-supervisor task time that the contacts arriving in the month took, start to"
+        " end of each finished task: screening of emails and non-domestic PPNs, recorded management"
+        " direction on referrals, and the supervisor's half of each police co-triage discussion (in"
+        " office hours and overtime alike). A supervisor's time on duty with no task (a co-triage"
+        " pair waiting for a PPN included) is not counted, nor a task still running when the run stops",
+    "cotriage_officer_hours":
+        "hours police officers spend in co-triage pairs: pairs on duty on each working day opening in the"
+        " month x office hours of the day ({calendar.office_open_hour} to {calendar.office_close_hour}),"
+        " plus co-triage work after closing (`overtime_hours_cotriage`); 0 when co-triage is off or has"
+        " not started ({cotriage.start})",
+    "ps_pair_hours":
+        "hours practice supervisors spend in co-triage pairs, busy or waiting for a PPN: the same hours"
+        " as `cotriage_officer_hours` (each pair is an officer and a supervisor). When"
+        " {cotriage.supervisors_from_ps_pool}, they are taken off the supervisors' screening rota, so"
+        " a fall in `ps_task_hours` under co-triage is set against these hours, not free time",
     "pct_contacts_to_referral": "100 x `referrals` / `contacts`",
     "pct_completed_within_1wd":
         "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
@@ -128,9 +148,13 @@ POOL_MEASURES: dict[str, tuple[str, str, str]] = {
               " {calendar.office_close_hour})."
               " Blank when no one is on duty."),
     "overtime_hours_": ("Overtime worked by {pool}", "hours",
-                        "hours of task time after the office closes ({calendar.office_close_hour}) on the"
-                        " day each task started (to the task's end, however long), counted in the month"
-                        " it was worked"),
+                        "the whole team's hours of task time in the month after the office closes"
+                        " ({calendar.office_close_hour}) on the day each task started (to the task's end,"
+                        " however long), counted in the month it was worked"),
+    "overtime_per_post_": ("Overtime per filled post, {pool}", "hours a month per filled post",
+                           "`overtime_hours_<pool>` / filled posts in the month (posts in the establishment"
+                           " x (1 - share of posts vacant), as set for the month); blank when no post is"
+                           " filled"),
     "queue_": ("Average queue for {pool}", "items waiting",
                "time-averaged number of tasks waiting, over every minute of the month (nights and"
                " weekends included): sum of each task's waiting time inside the month / minutes in the"
@@ -146,6 +170,53 @@ for _p, _label in POOL_LABELS.items():
     for _prefix, (_name, _unit, _definition) in POOL_MEASURES.items():
         MEASURES[f"{_prefix}{_p}"] = (_name.format(pool=_label), _unit)
         DEFINITIONS[f"{_prefix}{_p}"] = _definition
+
+# Measures whose period total is the sum of their months (counts and hours); the others (shares,
+# averages, stocks such as open_at_month_end) have no total, only a period average.
+SUMMED_UNITS = frozenset(("contacts", "referrals", "children", "calls", "hours"))
+STOCKS = frozenset(("open_at_month_end",))
+SUMMABLE = frozenset(m for m, (_, unit) in MEASURES.items() if unit in SUMMED_UNITS and m not in STOCKS)
+
+# Measures of a comparison: each scenario against the reference, replication by replication.
+COMPARISON_MEASURES: dict[str, tuple[str, str]] = {
+    "ps_fte_saved": ("Practice supervisor time saved, as full-time posts", "full-time posts"),
+    "referrals_avoided": ("Referrals avoided", "referrals"),
+}
+COMPARISON_DEFINITIONS: dict[str, str] = {
+    "ps_fte_saved":
+        "(reference's `ps_task_hours` - this scenario's) in the same replication and month, divided by"
+        " the hours one full-time post works in a month ("
+        f"{FTE_HOURS_A_MONTH.value:g}, `sim/measures/posts.py`) x the share of the month's days"
+        " in the period; over the period, the difference in the period's total hours divided by those"
+        " hours x the months in the period (so part months count by their days). Positive: the"
+        " scenario needs fewer supervisor hours than the reference",
+    "referrals_avoided":
+        "reference's `referrals` - this scenario's, in the same replication and month (over the"
+        " period: the difference of the replication's totals). Positive: fewer referrals than the"
+        " reference",
+}
+
+
+def month_fractions(first: date, last: date) -> dict[str, float]:
+    """Each reported month ('YYYY-MM') and the share of its days inside first..last."""
+    out: dict[str, float] = {}
+    for p in pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M"):
+        lo, hi = max(p.start_time.date(), first), min(p.end_time.date(), last)
+        out[str(p)] = ((hi - lo).days + 1) / p.days_in_month
+    return out
+
+
+def savings(reference: pd.DataFrame, scenario: pd.DataFrame, months: pd.Series) -> pd.DataFrame:
+    """`COMPARISON_MEASURES` of a scenario against a reference, row by row (the same replication
+    and month, or period, in both); `months` is each row's length in months (a part month as a
+    fraction; a period's total its months). Both tables are indexed alike, with `ps_task_hours`
+    and `referrals`."""
+    ref = reference.reindex(scenario.index)
+    return pd.DataFrame({
+        "ps_fte_saved": fte(ref["ps_task_hours"] - scenario["ps_task_hours"], months),
+        "referrals_avoided": ref["referrals"] - scenario["referrals"],
+    }, index=scenario.index)
+
 
 def _by_month(times: np.ndarray, edges: list[tuple[str, float, float]]) -> np.ndarray:
     """Index of the month each time falls in (-1 outside the reported months)."""
@@ -180,6 +251,7 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m["pct_police_info_advice"] = _pct(m["police_info_advice"], m["police_contacts"])
     m["referrals"] = _count(out == "referral", month, n)
     m["pct_contacts_to_referral"] = _pct(m["referrals"], m["contacts"])
+    m["ps_task_hours"] = _ps_task_hours(res, month, n)
     in_time = cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
     m["pct_completed_within_1wd"] = _pct(_count(in_time, month, n), m["contacts"])
     m["pct_rereferral_12m"] = _pct(_count(c["rereferral_12m"].to_numpy() & (out == "referral"), month, n),
@@ -203,6 +275,8 @@ def monthly(res: RepResult) -> pd.DataFrame:
     for o in ("info_advice", "early_help", "nfa"):
         m[o] = _count(out == o, month, n)
     m.update(_pool_measures(res, edges))
+    m["cotriage_officer_hours"] = _pairs_on_duty_hours(res, edges) + m["overtime_hours_cotriage"]
+    m["ps_pair_hours"] = m["cotriage_officer_hours"].copy()
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
 
@@ -231,6 +305,36 @@ def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
     return m
 
 
+# the tasks a practice supervisor does (the co-triage discussion is half officer, half supervisor)
+PS_TASK_KINDS = ("email_screen", "ppn_screen", "direction", "cotriage")
+
+
+def _ps_task_hours(res: RepResult, month: np.ndarray, n: int) -> np.ndarray:
+    """Supervisor task hours, by the arrival month of the contact each finished task was for."""
+    st = res.stages
+    done = (st["kind"].isin(PS_TASK_KINDS) & (st["pool"].isin(("ps", "cotriage")))
+            & ~st["abandoned"] & np.isfinite(st["end"]) & np.isfinite(st["start"])).to_numpy()
+    minutes = (st["end"] - st["start"]).to_numpy()[done]
+    m = month[st["contact"].to_numpy()[done]]
+    return np.bincount(m[m >= 0], weights=minutes[m >= 0], minlength=n)[:n] / 60.0
+
+
+def _pairs_on_duty_hours(res: RepResult, edges) -> np.ndarray:
+    """Co-triage pairs on duty x office hours, by the month of each working day (officer hours)."""
+    n, cal = len(edges), res.cal
+    day_month = _by_month(cal.opens_arr, edges)
+    pairs = res.rosters["cotriage"].to_numpy()
+    return np.bincount(day_month[day_month >= 0], weights=pairs[day_month >= 0],
+                       minlength=n)[:n] * cal.day_length / 60.0
+
+
+def _filled_posts(res: RepResult, pool: str, edges) -> np.ndarray:
+    """Posts in the establishment less vacancies, as the scenario sets them for each month."""
+    staff = res.scenario.staff[pool]
+    ym = [(int(e[0][:4]), int(e[0][5:7])) for e in edges]
+    return np.array([staff.establishment.at(y, m) * (1 - staff.vacancy_rate.at(y, m)) for y, m in ym])
+
+
 def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
     cal, st, n = res.cal, res.stages, len(edges)
     starts = np.array([e[1] for e in edges])
@@ -255,6 +359,10 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)
         out[f"util_{pool}"] = _pct(busy.sum(axis=0) - overtime.sum(axis=0), on_duty)
         out[f"overtime_hours_{pool}"] = overtime.sum(axis=0) / 60.0
+        filled = _filled_posts(res, pool, edges)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"overtime_per_post_{pool}"] = np.where(filled > 0, out[f"overtime_hours_{pool}"] / filled,
+                                                        np.nan)
         # time-averaged queue length: every spell in the queue, clipped to the month
         q1 = np.where(served, begun, end)
         q1 = np.where(np.isfinite(q1), q1, cal.horizon)

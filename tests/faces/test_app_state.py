@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from sim.experiments.runner import run_replications
 from sim.scenario.loading import load
+from sim.scenario.params import month_value
 from tests.app_helpers import go, lever, open_app, set_lever
 from tests.helpers import ROOT, baseline_doc
 from ui.pages.downloads import file_name
@@ -143,18 +144,21 @@ def test_an_edited_baseline_cannot_be_saved_as_baseline_and_the_library_one_can_
     alone = run_replications(load(LIBRARY / "baseline.yaml"), reps=int(at.session_state.reps),
                              seed=int(at.session_state.seed))
     assert base["mean"] == pytest.approx(alone.monthly["pct_completed_within_1wd"].mean(), rel=1e-9)
-    # overtime in the team's hours a month and per post, the posts read from the baseline file
-    node = baseline_doc()["staff"]["csw"]["establishment"]
-    posts = sum(node["value"].get(f"2023-{m:02d}", node["default"]) for m in range(7, 13)) / 6
+    # overtime in the team's hours a month and per filled post, the posts read from the baseline file
+    staff = baseline_doc()["staff"]["csw"]
+    months = [f"2023-{m:02d}" for m in range(7, 13)]
+    filled = {m: month_value(staff["establishment"], m) * (1 - month_value(staff["vacancy_rate"], m))
+              for m in months}
     over = table[(table["scenario"] == "baseline") & (table["measure"] == "overtime_hours_csw")
-                 & (table["month"] == "all months")].iloc[0]["mean"]
+                 & table["month"].isin(months)].set_index("month")["mean"]
+    per_post = sum(over[m] / filled[m] for m in months) / len(months)
     board = next(d.value for d in at.dataframe if "measure" in d.value.columns
                  and "baseline" in d.value.columns)
     rows = board.set_index("measure")
     team = rows.loc["Overtime worked by consultant social workers"]
     assert team["unit"] == "hours a month, the whole team"
-    per = rows.loc["Overtime worked by consultant social workers, per post"]
-    assert per["unit"] == "hours a month per post" and per["baseline"].startswith(f"{over / posts:,.2f} ")
+    per = rows.loc["Overtime per filled post, consultant social workers"]
+    assert per["unit"] == "hours a month per filled post" and per["baseline"] == f"{per_post:,.2f}"
 
 
 def test_a_saved_scenario_can_be_renamed_and_removed() -> None:
@@ -186,7 +190,7 @@ def test_cotriage_starting_after_the_run_is_flagged_beside_the_lever_and_above_t
     end = baseline_doc()["run"]["end"]
     start = baseline_doc()["cotriage"]["start"]["value"]
     assert str(start) > str(end)
-    assert any("after the run ends" in w.value for w in at.warning)
+    assert any("after the period ends (31 December 2023)" in w.value for w in at.warning)
     at.button(key="run:levers").click().run()
     go(at, "Results")
     flags = [w.value for w in at.warning if "co-triage" in w.value.lower()]
@@ -198,12 +202,18 @@ def test_compare_says_which_months_it_compared_and_that_it_moved_a_period() -> N
     at.multiselect(key="library_add").set_value(["baseline.yaml", "baseline_2024.yaml"]).run()
     at.button(key="add_library").click().run()
     words = " ".join(w.value for w in at.warning)
-    assert "July to December 2023 (6 months)" in words and "'baseline_2024' (January to June 2024" in words
+    assert "July to December 2023 (6 months)" in words
+    assert "'baseline_2024' covers January to June 2024" in words
+    # the command line's rule: refused until every scenario is put on the reference's months
+    assert at.button(key="run_compare").disabled
+    at.checkbox(key="compare_align").check().run()
     at.button(key="run_compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     comp = at.session_state.comparison
-    months = set(comp["table"].loc[comp["table"]["month"] != "all months", "month"])
+    months = set(comp["table"].loc[~comp["table"]["month"].isin(["all months", "period total"]), "month"])
     assert months == {f"2023-{m:02d}" for m in range(7, 13)}  # the reference's months, from its file
+    assert any("'baseline_2024' moved from 2024-01-01 to 2024-06-30 (its file) to 2023-07-01 to 2023-12-31"
+               in c.value for c in at.caption)
     assert any(s.value.startswith("Paired differences, July to December 2023") for s in at.subheader)
     assert any("Months compared: July to December 2023 (6 months)" in c.value for c in at.caption)
 

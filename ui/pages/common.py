@@ -3,16 +3,19 @@ the results block, and saving a scenario for comparison."""
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
 from sim.experiments.compare import paired_differences
+from sim.experiments.levers import inactive_levers as settings_inactive
 from sim.experiments.runner import RunResults
 from sim.io.observed import observed_monthly
 from sim.measures.metrics import MEASURES
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, ScenarioError, setting_title, validate
 from ui import charts, excel, params, runs, state
 from ui.charts import fmt
 
@@ -33,7 +36,9 @@ HEADLINES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "pct_police
 COMPARE_MEASURES = ("pct_completed_within_1wd", "pct_contacts_to_referral", "referrals",
                     "pct_police_info_advice", "strategy_meetings", "s47_enquiries", "abandoned_calls",
                     "wait_hours_csw", "wait_hours_ps", "util_csw", "util_ps", "overtime_hours_csw",
-                    "overtime_hours_ps", "open_at_month_end")
+                    "overtime_per_post_csw", "overtime_hours_ps", "overtime_per_post_ps", "open_at_month_end",
+                    "ps_task_hours", "ps_fte_saved", "referrals_avoided", "ps_pair_hours",
+                    "cotriage_officer_hours")
 
 
 def about(doc: dict) -> str:
@@ -198,19 +203,28 @@ def months_words(months: list[str]) -> str:
     return f"{first:%B %Y} to {last:%B %Y} ({count})"
 
 
-def inactive_levers(sc: Scenario) -> list[str]:
-    """Levers switched on that cannot act within the reported period, each in one sentence."""
+def inactive_levers(sc: Scenario, reference: Scenario | None = None) -> list[str]:
+    """Settings that cannot act within the reported period, each in one sentence naming it: the
+    command line's rule (sim.experiments.levers.inactive_levers), against `reference`."""
     out = []
-    if sc.cotriage.enabled and sc.cotriage.start.value > sc.run.end:
-        out.append(f"Police co-triage is switched on but starts on {sc.cotriage.start.value:%d %B %Y}, after"
-                   f" the period ends ({sc.run.end:%d %B %Y}): it changes nothing in these results. Move its"
-                   " start into the period or extend the period (Run period tab).")
+    for path, why in settings_inactive(sc, reference=reference):
+        hint = (" Move its start into the period or extend the period (Run period tab)."
+                if path.startswith("cotriage") and sc.cotriage.enabled else "")
+        out.append(f"**{setting_title(path.split('.'))}** (`{path}`): {why}.{hint}")
     return out
 
 
-def flag_inactive(sc: Scenario) -> None:
-    for line in inactive_levers(sc):
-        st.warning(line)
+def file_reference() -> Scenario | None:
+    """The scenario as its file has it (the reference for what an edit changes), if it is valid."""
+    try:
+        return validate(copy.deepcopy(state.work().original), "file")
+    except ScenarioError:
+        return None
+
+
+def flag_inactive(sc: Scenario, reference: Scenario | None = None) -> None:
+    for line in inactive_levers(sc, reference if reference is not None else file_reference()):
+        st.warning(line, icon=":material/block:")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from sim.experiments.compare import PERIOD, aligned
-from sim.measures.metrics import MEASURES
+from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS, TOTAL, aligned, check_periods, moved
+from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.scenario.schema import Scenario, validate
 from ui import charts, excel, experiments, runs, state
-from ui.charts import POST_HOURS, fmt, unit_of
+from ui.charts import fmt, unit_of
 from ui.pages.common import (
     COMPARE_MEASURES,
     chart_block,
@@ -22,25 +22,73 @@ from ui.pages.common import (
     period_words_doc,
 )
 
+# The board table: what a service manager and a police partner put in a paper, in hours, posts and
+# counts. (measure, row label, sign): a sign of -1 shows the reference minus the scenario (hours
+# saved); the comparison's own savings (posts saved, referrals avoided) are already that way round.
+BOARD: tuple[tuple[str, str, int], ...] = (
+    ("ps_task_hours", "Supervisor hours saved on front-door tasks", -1),
+    ("ps_fte_saved", "Supervisor time saved, as full-time posts", 1),
+    ("ps_pair_hours", "Supervisor hours added in co-triage pairs", 1),
+    ("cotriage_officer_hours", "Police officer hours added in co-triage pairs", 1),
+    ("referrals_avoided", "Referrals avoided", 1),
+    ("abandoned_calls", "Calls abandoned: change", 1),
+    ("overtime_hours_ps", "Supervisors' overtime, whole team: change", 1),
+    ("overtime_per_post_ps", "Supervisors' overtime, per filled post: change", 1),
+    ("overtime_hours_csw", "Social workers' overtime, whole team: change", 1),
+    ("overtime_per_post_csw", "Social workers' overtime, per filled post: change", 1),
+)
+# only shown when some scenario has co-triage at work
+COTRIAGE_ROWS = ("ps_pair_hours", "cotriage_officer_hours")
 
-def posts_in_period(sc: Scenario) -> dict[str, float]:
-    """Each role's established posts, averaged over the reported months (for overtime per post)."""
-    months = pd.period_range(pd.Timestamp(sc.run.start), pd.Timestamp(sc.run.end), freq="M")
-    return {pool: float(sum(staff.establishment.at(p.year, p.month) for p in months) / len(months))
-            for pool, staff in sc.staff.items()}
+
+def _cell(x, sign: int) -> str:
+    """A difference and its 95% interval, the reference less the scenario when `sign` < 0."""
+    d, lo, hi = x.diff_from_first, x.diff_ci_low, x.diff_ci_high
+    if sign < 0:
+        d, lo, hi = -d, -hi, -lo
+    if not pd.notna(d):
+        return "not available"
+    return f"{d:+,.2f} ({lo:+,.2f} to {hi:+,.2f})"
 
 
-def _compare_summary(table: pd.DataFrame, names: list[str],
-                     posts: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
-    """The board table: each measure's average over the months compared, and each scenario's
-    paired difference from the reference with its 95% interval; overtime also per post."""
+def board_table(table: pd.DataFrame, ref: str, name: str) -> pd.DataFrame:
+    """The board table of one scenario: its difference from the reference over the whole period
+    (totals) and a month on average, each with its paired 95% interval; the reference's own
+    figure a month beside it (for posts saved, its supervisor task hours as posts; for referrals
+    avoided, its referrals). One table a scenario, so a long name never pushes a column off."""
+    shown = table[table["month"].isin(SUMMARY_ROWS)]
+    active = shown[shown["measure"].isin(COTRIAGE_ROWS)]["mean"].abs().max()
+    rows = []
+    for m, label, sign in BOARD:
+        if m in COTRIAGE_ROWS and not (active and active > 0):
+            continue
+        unit = LABELS[m][1]
+        r = shown[shown["measure"] == m]
+        if r.empty:
+            continue
+        row = {"measure": label, "unit": unit}
+        # the reference's own figure a month: for a saving, the measure it is saved from
+        base = {"ps_fte_saved": "ps_task_hours", "referrals_avoided": "referrals"}.get(m, m)
+        own = shown[(shown["measure"] == base) & (shown["scenario"] == ref) & (shown["month"] == PERIOD)]
+        v = float(own["mean"].iloc[0]) if len(own) else float("nan")
+        row[f"'{ref}' a month"] = fmt(fte(v) if m == "ps_fte_saved" else v, unit)
+        for month, col in ((TOTAL, "over the period"), (PERIOD, "a month on average")):
+            x = r[(r["scenario"] == name) & (r["month"] == month)]
+            row[col] = _cell(x.iloc[0], sign) if len(x) else "a month only (no total)"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _compare_summary(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Every measure: its average over the months compared, and each scenario's paired difference
+    from the reference with its 95% interval."""
     t = table[table["month"] == PERIOD]
     rows = []
     for m in COMPARE_MEASURES:
         r = t[t["measure"] == m]
         if r.empty:
             continue
-        label, unit = MEASURES[m][0], unit_of(m)
+        label, unit = LABELS[m][0], unit_of(m)
         row = {"measure": label, "unit": unit}
         for x in r.itertuples():
             if x.scenario == names[0]:
@@ -49,14 +97,6 @@ def _compare_summary(table: pd.DataFrame, names: list[str],
                 row[x.scenario] = (f"{fmt(x.mean, unit)}: {x.diff_from_first:+,.2f}"
                                    f" ({x.diff_ci_low:+,.2f} to {x.diff_ci_high:+,.2f})")
         rows.append(row)
-        pool = m.removeprefix("overtime_hours_")
-        if m.startswith("overtime_hours_") and posts:
-            per = {"measure": f"{label}, per post", "unit": POST_HOURS}
-            for x in r.itertuples():
-                n = posts.get(x.scenario, {}).get(pool)
-                per[x.scenario] = (f"{x.mean / n:,.2f} (95% interval {x.ci_low / n:,.2f} to"
-                                   f" {x.ci_high / n:,.2f}; {n:g} posts)" if n else "not available")
-            rows.append(per)
     return pd.DataFrame(rows)
 
 
@@ -149,19 +189,22 @@ def compare_page() -> None:
         chosen = [ref, *others]
         scs = [validate(by_name[n].doc(), n) for n in chosen]
         shifted = alignment_words(scs)
+        align = False
+        if shifted:  # the command line's rule: refused, unless every one is moved onto the reference's
+            st.warning(shifted)
+            align = st.checkbox(f"Run every scenario on the reference's months, {period_words(scs[0])}"
+                                " (as `python -m sim compare --align`)", key="compare_align")
         reps, seed = int(ss.reps), int(ss.seed)
-        todo = [s for s in aligned(scs) if runs.cached(s, seed, reps) is None]
+        todo = [s for s in (aligned(scs) if align else scs) if runs.cached(s, seed, reps) is None]
         secs = sum(estimate(s, reps) for s in todo)
         st.caption(f"{len(chosen)} scenarios, {reps} replications each, seed {seed}, compared on"
                    f" {period_words(scs[0])}: "
                    + (f"{runs.say_seconds(secs)} to run {len(todo)} of them." if todo else "all ready."))
-        if shifted:
-            st.warning(shifted)
-        ok = True
+        ok = not shifted or align
         if secs > runs.LONG_RUN_SECONDS:
             st.warning(f"This comparison will take {runs.say_seconds(secs)}; lower the replications in the"
                        " sidebar for a quicker look, or confirm.")
-            ok = st.checkbox("Yes, run it anyway", key="confirm_long:compare")
+            ok = ok and st.checkbox("Yes, run it anyway", key="confirm_long:compare")
         if st.button("Compare", type="primary", disabled=not (ok and others), key="run_compare"):
             bar = st.progress(0.0, text="Starting…")
 
@@ -170,16 +213,21 @@ def compare_page() -> None:
                              text=f"Scenario {i + 1} of {n} ('{chosen[i]}'): replication {done} of {total}")
 
             t0 = time.perf_counter()
-            table, results = runs.compare(scs, seed, reps, step)
+            table, results = runs.compare(scs, seed, reps, step, align=align)
             bar.empty()
+            _, said = check_periods(scs, align=True)
+            first = results[0].scenario
+            months = sorted(m for m in table["month"].unique() if m not in SUMMARY_ROWS)
             ss.comparison = {"table": table, "names": chosen, "reps": reps, "seed": seed,
-                             "seconds": time.perf_counter() - t0, "period": period_words(scs[0]),
-                             "aligned": shifted,
-                             "posts": {r.scenario.name: posts_in_period(r.scenario) for r in results},
+                             "seconds": time.perf_counter() - t0, "period": period_words(first),
+                             "days": (first.run.start, first.run.end), "months": months,
+                             "aligned": ("Moved onto the reference's months: " + "; ".join(said) + ".")
+                             if said else "",
                              "keys": [runs.run_key(r.scenario, seed, reps) for r in results],
                              "sources": {n: by_name[n].source for n in chosen},
                              "changes": {n: by_name[n].changes() for n in chosen},
-                             "inactive": [x for r in results for x in inactive_levers(r.scenario)]}
+                             "inactive": [f"'{r.scenario.name}': {x}" for k, r in enumerate(results)
+                                          for x in inactive_levers(r.scenario, first if k else None)]}
     comp = ss.comparison
     if comp is not None:
         show_comparison(comp)
@@ -188,34 +236,58 @@ def compare_page() -> None:
 
 
 def alignment_words(scs: list[Scenario]) -> str:
-    """What `aligned` (the command line's rule) does to these scenarios' periods, in words; "" if nothing."""
+    """Which scenarios cover other months than the reference, in words; "" if none."""
     ref = scs[0]
-    moved = [s for s in scs[1:] if (s.run.start, s.run.end) != (ref.run.start, ref.run.end)]
-    if not moved:
+    shifted = moved(scs)
+    if not shifted:
         return ""
-    parts = [f"'{s.name}' ({period_words(s)} in its file)" for s in moved]
-    return (f"Not every scenario covers the same months. As `python -m sim compare` does, each is run on the"
-            f" reference's months, {period_words(ref)} ({ref.run.start:%d %b %Y} to {ref.run.end:%d %b %Y}),"
-            f" so that the months pair up: " + "; ".join(parts) + ". Its figures here are therefore not its"
-            " file's own period.")
+    parts = [f"'{s.name}' covers {period_words(s)} ({s.run.start:%d %b %Y} to {s.run.end:%d %b %Y})"
+             for s in shifted]
+    return (f"Not every scenario covers the reference's months: '{ref.name}' covers {period_words(ref)}"
+            f" ({ref.run.start:%d %b %Y} to {ref.run.end:%d %b %Y}), while " + "; ".join(parts) + "."
+            " Months must pair up to be compared: choose scenarios with the same months, or tick the box"
+            " below to run each one on the reference's months (its figures are then not its file's own"
+            " period).")
+
+
+def _months_named(months: list[str]) -> str:
+    return ", ".join(f"{pd.Timestamp(m + '-01'):%b %Y}" for m in months)
 
 
 def show_comparison(comp: dict) -> None:
     table, names = comp["table"], comp["names"]
     st.subheader(f"Paired differences, {comp['period']}")
-    for line in comp.get("inactive", []):
-        st.warning(line)
+    for line in comp.get("inactive", []):  # above the result: what changes nothing in these months
+        st.warning(line, icon=":material/block:")
     if comp.get("aligned"):
         st.caption(comp["aligned"])
-    st.caption(f"Months compared: {comp['period']}. {comp['reps']} replications each, seed {comp['seed']},"
-               f" in {comp['seconds']:.1f} seconds."
-               f" Each cell: the scenario's monthly average, then its difference from '{names[0]}' with the"
-               " 95% interval in brackets (percentage measures differ in percentage points).")
-    st.dataframe(_compare_summary(table, names, comp.get("posts")), hide_index=True, width="stretch")
-    st.caption("Overtime is the whole team's hours worked after the office closes, in an average month;"
-               " the per-post rows divide each scenario's figure by its own established posts (so a team"
-               " with fewer posts can show less overtime in all and more per post).")
-    label_to_key = {MEASURES[m][0]: m for m in COMPARE_MEASURES}
+    first, last = comp.get("days", (None, None))
+    days = f" ({first:%d %b %Y} to {last:%d %b %Y})" if first else ""
+    st.caption(f"Months compared: {comp['period']}{days}: {_months_named(comp.get('months', []))}."
+               f" {comp['reps']} replications each, seed {comp['seed']}, in {comp['seconds']:.1f} seconds.")
+    st.markdown("**For the board: hours, posts and counts**")
+    for name in names[1:]:
+        st.markdown(f"'{name}' against '{names[0]}'")
+        st.dataframe(board_table(table, names[0], name), hide_index=True, width="stretch",
+                     key=f"board:{name}")
+    st.caption(
+        f"Each cell: the difference from '{names[0]}', replication by replication on the same random"
+        " numbers, with its 95% interval: a month on average over the months compared, and in total over"
+        " the whole period (each replication's months added up first); the 95% interval in brackets."
+        " Saved and avoided are the reference's figure less the scenario's, so a positive number is a"
+        " saving; added and change are the scenario's less the reference's. Full-time posts: the hours over"
+        f" {FTE_HOURS_A_MONTH.value:g} hours a month for one post ({FTE_HOURS_A_MONTH.source}); over the"
+        " period, the period's hours over a post's hours for those months. Supervisor hours count time on"
+        " front-door tasks (screening, direction, co-triage discussions), not time on duty without a task."
+        " Overtime is hours worked after the office closes, in the month: the whole team's, and per filled"
+        " post (posts less vacancies), so a team with fewer people can show less overtime in all and more"
+        " per person.")
+    if (table["measure"].isin(["ps_pair_hours"]) & (table["mean"] > 0)).any():
+        st.caption("Co-triage: each pair on duty is an officer and a practice supervisor for the whole day,"
+                   " busy or not; when the pair's supervisor comes from the supervisors' rota those hours"
+                   " are taken from screening, so set the supervisor hours saved against the supervisor"
+                   " hours in pairs.")
+    label_to_key = {LABELS[m][0]: m for m in COMPARE_MEASURES}
     pick = st.selectbox("Measure to chart", list(label_to_key), key="compare_measure")
     m = label_to_key[pick]
     c1, c2 = st.columns([3, 2])
@@ -223,13 +295,17 @@ def show_comparison(comp: dict) -> None:
         chart_block(*charts.difference_by_month_chart(table, m, names[0]), name=f"difference_by_month_{m}")
     with c2:
         chart_block(*charts.difference_chart(table, m, names[0]), name=f"difference_{m}")
-    by_month = table[(table["measure"] == m) & (table["month"] != PERIOD)]
+    by_month = table[(table["measure"] == m) & ~table["month"].isin(SUMMARY_ROWS)]
     with st.expander("By month"):
         st.dataframe(by_month[["scenario", "month", "mean", "ci_low", "ci_high", "diff_from_first",
                                "diff_ci_low", "diff_ci_high"]].rename(columns={
             "mean": "average", "ci_low": "95% low", "ci_high": "95% high",
             "diff_from_first": f"difference from '{names[0]}'", "diff_ci_low": "difference 95% low",
             "diff_ci_high": "difference 95% high"}), hide_index=True, width="stretch")
+    with st.expander("Every measure, a month on average", expanded=False):
+        st.caption(f"Each cell: the scenario's monthly average, then its difference from '{names[0]}' with"
+                   " the 95% interval in brackets (percentage measures differ in percentage points).")
+        st.dataframe(_compare_summary(table, names), hide_index=True, width="stretch")
     st.download_button("Download the whole comparison (CSV)", excel.csv_bytes(excel.comparison_table(table)),
                        file_name="comparison.csv", mime="text/csv", key="dl:comparison", on_click="ignore")
 
