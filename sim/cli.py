@@ -298,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
                     " OUT/board_report.html (default out/)")
     rp.add_argument("--pdf", action="store_true", help="also OUT/board_report.pdf (WeasyPrint; needs the"
                     " Pango library)")
+    rp.add_argument("--align", action="store_true", help="run every scenario on the first one's period"
+                    " when their periods differ (as compare --align; otherwise they are refused)")
     rp.add_argument("--quiet", action="store_true", help="no progress bar")
     _executor_args(rp)
 
@@ -906,7 +908,7 @@ def cmd_report(args) -> int:
     from tqdm import tqdm
 
     from sim.experiments import board_report as br
-    from sim.experiments.compare import aligned, compare
+    from sim.experiments.compare import PeriodMismatch, check_periods, compare
     from sim.experiments.runner import check_workload
     from sim.experiments.sensitivity import judged_parameters
     from sim.io.output import text_writer, write_atomic
@@ -917,10 +919,18 @@ def cmd_report(args) -> int:
     except InputError as exc:  # compare's rule, said as this command's
         raise InputError(str(exc).replace("compare:", "report:", 1)) from None
     files = list(scs)
-    scs[0] = _with_period(args, scs[0], args.scenarios[0])
+    # compare's rule: --start/--end set every scenario's period; periods that differ are refused
+    # unless --align puts every one on the first one's
+    scs = [_with_period(args, sc, p) for p, sc in zip(args.scenarios, scs, strict=True)]
+    try:
+        scs, moved = check_periods(scs, align=args.align)
+    except PeriodMismatch as exc:
+        raise PeriodMismatch(str(exc).replace("compare:", "report:", 1)) from None
+    for line in moved:
+        _error(f"--align: {line}", "note")
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
-    for path, sc in zip(args.scenarios, aligned(scs), strict=True):
+    for path, sc in zip(args.scenarios, scs, strict=True):
         check_workload(sc, str(path), reps=reps)
     _writable(args.out)
     given = args.sensitivity not in (None, "none")
@@ -941,8 +951,6 @@ def cmd_report(args) -> int:
         if not available():
             raise InputError("--pdf: WeasyPrint or the Pango library it needs cannot be loaded here;"
                              " leave out --pdf and print the HTML report to PDF from a browser")
-    _note_periods(args.scenarios, scs)
-
     def bar(desc):
         return None if args.quiet else (lambda it: tqdm(it, desc=desc, unit="rep", file=sys.stderr))
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 import sim
 from sim.experiments.board_charts import data_uri, monthly_png
-from sim.experiments.compare import PERIOD
+from sim.experiments.compare import PERIOD, SUMMARY_ROWS
 from sim.experiments.documents import setting_changes
 from sim.experiments.runner import RunResults
 from sim.experiments.sensitivity import judged_parameters, one_at_a_time
@@ -148,7 +148,7 @@ def months_words(months: Sequence[str]) -> str:
 
 
 def reported_months(table: pd.DataFrame) -> list[str]:
-    return sorted(m for m in table["month"].unique() if m != PERIOD)
+    return sorted(m for m in table["month"].unique() if m not in SUMMARY_ROWS)
 
 
 def default_question(entries: Sequence[ScenarioEntry], period: str) -> str:
@@ -484,7 +484,7 @@ def _charts(inputs: BoardInputs) -> str:
              " black diamonds are the figures the service reported, where it reports the measure for"
              " those months.</p>"]
     for m in CHARTS:
-        rows = table[(table["measure"] == m) & (table["month"] != PERIOD)]
+        rows = table[(table["measure"] == m) & ~table["month"].isin(SUMMARY_ROWS)]
         if rows.empty:
             continue
         label, unit = MEASURES[m][0], HEADLINE[m][0]

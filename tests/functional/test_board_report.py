@@ -59,7 +59,7 @@ def made():
     base = load(ROOT / "scenarios" / "baseline.yaml").with_run(start="2023-09-01", end="2023-10-31")
     doc = load(ROOT / "scenarios" / "staffing_minus2.yaml").model_dump(mode="json")
     doc["name"], doc["description"] = HOSTILE, HOSTILE_TEXT
-    other = validate(doc, "hostile")
+    other = validate(doc, "hostile").with_run(start="2023-09-01", end="2023-10-31")
     table, results = compare([base, other], reps=2, seed=3)
     tornado = one_at_a_time(results[0].scenario, reps=1, seed=3, measures=list(br.HEADLINE), only=VARIED)
     entries = br.entries_for([r.scenario for r in results], ["scenarios/baseline.yaml", "hostile.yaml"])
