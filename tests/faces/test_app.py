@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 
 import openpyxl
 import pandas as pd
@@ -102,11 +101,10 @@ def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() ->
 @pytest.mark.app
 @pytest.mark.slow
 def test_a_repeat_answer_comes_from_the_cache() -> None:
+    # the property is that no replication runs again; wall time is not asserted on a shared machine
     open_app()  # makes sure the baseline is cached
-    t0 = time.perf_counter()
     at = open_app()  # a new session asking the same question
     assert at.session_state.ran.from_cache
-    assert time.perf_counter() - t0 < 5
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
