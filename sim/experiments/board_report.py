@@ -30,7 +30,7 @@ import pandas as pd
 
 import sim
 from sim.experiments.board_charts import data_uri, monthly_png
-from sim.experiments.compare import PERIOD, SUMMARY_ROWS
+from sim.experiments.compare import PERIOD, SUMMARY_ROWS, months_words
 from sim.experiments.documents import setting_changes
 from sim.experiments.runner import RunResults
 from sim.experiments.sensitivity import judged_parameters, one_at_a_time
@@ -131,20 +131,6 @@ def entries_for(scenarios: Sequence[Scenario], origins: Sequence[str],
                 if r["setting"] != "Scenario name"]
         out.append(ScenarioEntry(sc, origin, rows, f"'{scenarios[0].name}'", sha))
     return out
-
-
-def months_words(months: Sequence[str]) -> str:
-    """'July to December 2023 (6 months)'."""
-    if not months:
-        return "no months"
-    first, last = pd.Timestamp(f"{months[0]}-01"), pd.Timestamp(f"{months[-1]}-01")
-    n = len(months)
-    count = f"{n} month{'s' if n != 1 else ''}"
-    if n == 1:
-        return f"{first:%B %Y} (1 month)"
-    if first.year == last.year:
-        return f"{first:%B} to {last:%B %Y} ({count})"
-    return f"{first:%B %Y} to {last:%B %Y} ({count})"
 
 
 def reported_months(table: pd.DataFrame) -> list[str]:

@@ -39,6 +39,20 @@ def period_text(sc: Scenario) -> str:
     return f"{sc.run.start} to {sc.run.end}"
 
 
+def months_words(months: Sequence[str]) -> str:
+    """'July to December 2023 (6 months)'."""
+    if not months:
+        return "no months"
+    first, last = pd.Timestamp(f"{months[0]}-01"), pd.Timestamp(f"{months[-1]}-01")
+    n = len(months)
+    count = f"{n} month{'s' if n != 1 else ''}"
+    if n == 1:
+        return f"{first:%B %Y} (1 month)"
+    if first.year == last.year:
+        return f"{first:%B} to {last:%B %Y} ({count})"
+    return f"{first:%B %Y} to {last:%B %Y} ({count})"
+
+
 def per_rep(monthly: pd.DataFrame, by_month: bool, total: bool = False) -> pd.DataFrame:
     """Each replication's value per measure: per month, the monthly average over the run, or
     (`total`) the sum over the run's months of the measures that add up (`SUMMABLE`)."""

@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from sim.experiments.executors import SerialExecutor, end_workers, terminate_pool
 from sim.measures.backlog import BacklogClearance, backlog_clearance
 from sim.measures.backlog import ranges as _ranges
-from sim.scenario.schema import POOL_SHORT_NAMES, POOLS, Scenario, ScenarioError, StaffPool
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS, Scenario, ScenarioError, StaffPool, setting_title
 
 if TYPE_CHECKING:  # the model and measures are imported where used: `check` stays quick
     from sim.model.results import RepResult, Saturation
@@ -143,15 +143,16 @@ def events_table(res: RepResult) -> pd.DataFrame:
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
     """One line per saturated queue across replications: which, how large, from when."""
     # where used: `check` stays quick (top of module)
-    from sim.model.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
+    from sim.model.downstream import TEAM_LEVEL_SCALE, TEAM_PATHS
 
     lines = []
     for pool in sorted({s.pool for s in found}):
         hits = [s for s in found if s.pool == pool]
         waiting = sorted(s.waiting for s in hits)
         size = f"{waiting[0]:,}" if waiting[0] == waiting[-1] else f"{waiting[0]:,} to {waiting[-1]:,}"
+        path = TEAM_PATHS.get(pool)
         label = (f"{POOL_SHORT_NAMES[pool]} ({pool})" if pool in POOL_SHORT_NAMES
-                 else TEAM_LABELS.get(pool, pool))
+                 else f"{setting_title(tuple(path.split('.'))).lower()} ({path})" if path else pool)
         lines.append(
             f"saturated: the {label} queue held {size} items at the end of the period, more than"
             f" {days * TEAM_LEVEL_SCALE.get(pool, 1):g} days of its own demand (about {hits[0].limit:,.0f}),"

@@ -45,10 +45,11 @@ from sim.scenario.schema import ASSESSMENT_OUTCOMES, Scenario
 
 STRATEGY, STRATEGY_DELAY, S47, S47_DELAY = range(4)  # columns of the per-contact downstream draws
 DAYS_PER_MONTH = 365.25 / 12
-# the downstream teams whose queues can saturate, as named in warnings
-TEAM_LABELS = {"strategy_chairs": "strategy meeting chairs (downstream.strategy_meetings.chairs)",
-               "conference_chairs": "child protection conference chairs (downstream.icpc.chairs)",
-               "assessment_team": "assessment team (downstream.assessments.team)"}
+# the downstream teams whose queues can saturate: the setting each is, named in warnings by the
+# schema's title and its path
+TEAM_PATHS = {"strategy_chairs": "downstream.strategy_meetings.chairs",
+              "conference_chairs": "downstream.icpc.chairs",
+              "assessment_team": "downstream.assessments.team"}
 # run.saturation_queue_days counts in working weeks for these teams (see `saturation`)
 TEAM_LEVEL_SCALE = {"assessment_team": 5}
 # case kinds: ordinary referral; backlog items declared by the scenario

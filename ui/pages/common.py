@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
-from sim.experiments.compare import paired_differences
+from sim.experiments.compare import months_words, paired_differences
 from sim.experiments.levers import inactive_levers as settings_inactive
 from sim.experiments.runner import RunResults
 from sim.io.observed import observed_monthly
@@ -187,20 +187,6 @@ def period_words_doc(doc: dict) -> str:
 
 def period_words(sc: Scenario) -> str:
     return months_words(params.reported_months({"run": {"start": str(sc.run.start), "end": str(sc.run.end)}}))
-
-
-def months_words(months: list[str]) -> str:
-    """'July to December 2023 (6 months)'; a run shorter than a month by its days elsewhere."""
-    if not months:
-        return "no months"
-    first, last = pd.Timestamp(f"{months[0]}-01"), pd.Timestamp(f"{months[-1]}-01")
-    n = len(months)
-    count = f"{n} month{'s' if n != 1 else ''}"
-    if n == 1:
-        return f"{first:%B %Y} (1 month)"
-    if first.year == last.year:
-        return f"{first:%B} to {last:%B %Y} ({count})"
-    return f"{first:%B %Y} to {last:%B %Y} ({count})"
 
 
 def inactive_levers(sc: Scenario, reference: Scenario | None = None) -> list[str]:
