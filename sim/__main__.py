@@ -22,4 +22,9 @@ except KeyboardInterrupt:
     print("interrupted: nothing was run or written", file=sys.stderr)
     sys.exit(130)
 
-sys.exit(main())
+try:
+    code = main()
+except KeyboardInterrupt:  # a second Ctrl-C in the instant before main could answer the first
+    print("interrupted: files already in place are complete; nothing was half-written", file=sys.stderr)
+    code = 130
+sys.exit(code)

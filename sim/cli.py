@@ -1072,6 +1072,9 @@ def main(argv: list[str] | None = None) -> int:
         _error(exc)
         return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
+        if argv is None and in_main:  # the program is ending: a second Ctrl-C (a terminal sends
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # them fast; Dask's exit hooks take a
+            # moment) must neither cut this line short nor end the process by the signal
         what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
         if args is None:
             note = "nothing was run or written"
@@ -1079,8 +1082,6 @@ def main(argv: list[str] | None = None) -> int:
             note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
                                                             " nothing was half-written")
         print(f"{what}: {note}", file=sys.stderr)
-        if argv is None and in_main:  # the program is ending: a second Ctrl-C (Dask's exit hooks
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # take a moment) must not undo that line
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if getattr(args, "verbose", False):
