@@ -8,21 +8,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from sim.experiments import board_pdf
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, go, idle, streamlit_server
+from tests.browser_helpers import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    go,
+    idle,
+    playwright,
+    streamlit_server,
+)
 from tests.helpers import ROOT
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
-]
-sync_playwright = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-).sync_playwright
+pytestmark = BROWSER_MARKS
+sync_playwright = playwright()
 
 
 def test_the_downloaded_report_opens_whole_with_no_network(tmp_path: Path) -> None:

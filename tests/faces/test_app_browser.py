@@ -18,20 +18,23 @@ import openpyxl
 import pytest
 
 from tests.app_helpers import fewer_posts
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, go, idle, set_number, set_slider, streamlit_server
+from tests.browser_helpers import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    go,
+    idle,
+    playwright,
+    set_number,
+    set_slider,
+    streamlit_server,
+)
 from tests.helpers import ROOT
 
 FIRST_ANSWER_LIMIT = 60.0  # seconds; about 10 on a quiet 2-core machine (the target)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
-]
-sync_playwright = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-).sync_playwright
+pytestmark = BROWSER_MARKS
+sync_playwright = playwright()
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, TITLES, go, idle, streamlit_server
+from tests.browser_helpers import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TITLES,
+    go,
+    idle,
+    playwright,
+    streamlit_server,
+)
 from tests.helpers import baseline_doc
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
-]
-sync_playwright = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-).sync_playwright
+pytestmark = BROWSER_MARKS
+sync_playwright = playwright()
 
 REPS = 2
 PAGE_LIMIT = 30.0  # seconds for any page to be drawn in full, even while three runs share two workers
