@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.calendar import MIN_PER_DAY, WorkCalendar, WorkClock, days_holding
+from sim.model.dated import by_spell, spell_of_days, spell_of_times, timeline, values
 from sim.model.results import RepResult, Saturation
 from sim.model.rng import PATHWAY_DRAWS
 from sim.model.rosters import pool_roster
@@ -282,15 +283,24 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     ordinary = kind == REFERRAL
     ref = cases.referred
     out: dict[str, np.ndarray] = {}
+    # a referral's pathway takes the shares in force when it was referred; rosters their day's
+    tl = timeline(sc)
+    sp = spell_of_times(tl, cal, ref)
+    days = [cal.dates[d] for d in cal.working_day_index]
+    day_spell = spell_of_days(tl, days)
+
+    def share(get) -> float | np.ndarray:
+        return values(tl, sp, lambda s: get(s.downstream).value)
 
     # strategy meeting --------------------------------------------------------------------
-    strat = ordinary & (ud[:, STRATEGY] < ds.strategy_share_of_referrals.value)
-    injury = strat & (up[:, col("injury")] < sm.injury_share.value)
+    strat = ordinary & (ud[:, STRATEGY] < share(lambda d: d.strategy_share_of_referrals))
+    injury = strat & (up[:, col("injury")] < share(lambda d: d.strategy_meetings.injury_share))
     lead = np.where(injury, draw_durations(sm.injury_lead_hours, ud[:, STRATEGY_DELAY]),
                     draw_durations(ds.strategy_delay_hours, ud[:, STRATEGY_DELAY])) * 60.0
     ready = ref + lead
     meeting = np.where(strat & ((ref < 0) | injury), ready, nan)
-    slots = free_slots(pool_roster(sm.chairs, cal, streams["staffing.strategy_chairs"]),
+    slots = free_slots(pool_roster([s.downstream.strategy_meetings.chairs for s in tl.scenarios], cal,
+                                   streams["staffing.strategy_chairs"], day_spell),
                        sm.meetings_per_chair_per_day.value, cal)
     todo = np.flatnonzero(strat & (ref >= 0) & ~injury)
     todo = todo[np.argsort(ref[todo], kind="stable")]
@@ -307,17 +317,18 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
                strategy_on_time=strat & np.isfinite(meeting) & (took <= target + 1e-9))
 
     # S47 enquiry, conference, plan -------------------------------------------------------
-    s47 = (strat & (ud[:, S47] < ds.s47_share_of_strategy.value)) | s47_case
+    s47 = (strat & (ud[:, S47] < share(lambda d: d.s47_share_of_strategy))) | s47_case
     start = np.where(s47_case, meeting, meeting + draw_durations(ds.s47_delay_hours, ud[:, S47_DELAY]) * 60)
     start = np.where(s47 & ~(start > cal.horizon), start, nan)
     end = np.where(s47_case, cases.preset_end,
                    clock.add(start, draw_durations(en.working_days, up[:, col("s47_days")])))
     end = np.where(s47 & (end <= cal.horizon), end, nan)  # NaN: not concluded within the run
-    icpc_wanted = s47 & (up[:, col("icpc")] < cf.share_of_s47.value)
+    icpc_wanted = s47 & (up[:, col("icpc")] < share(lambda d: d.icpc.share_of_s47))
     request = np.where(icpc_wanted, end, nan)
     c_ready = clock.add(request, cf.notice_working_days.value)
     icpc = np.where(icpc_wanted & (request < 0), c_ready, nan)
-    conf = free_slots(pool_roster(cf.chairs, cal, streams["staffing.conference_chairs"]),
+    conf = free_slots(pool_roster([s.downstream.icpc.chairs for s in tl.scenarios], cal,
+                                  streams["staffing.conference_chairs"], day_spell),
                       cf.conferences_per_chair_per_day.value, cal)
     todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
     todo = todo[np.argsort(request[todo], kind="stable")]
@@ -325,7 +336,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     c_wait = np.full(n, np.nan)  # when a conference waiting for a chair's slot could be held
     c_wait[todo] = c_ready[todo]
     icpc[icpc > cal.horizon] = np.nan
-    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
+    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < share(lambda d: d.icpc.plan_share))
     on_plan = kind == ON_PLAN
     plan_start = np.where(on_plan, cases.preset, np.where(plan, icpc, nan))
     plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(
@@ -339,7 +350,8 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
 
     # assessment ------------------------------------------------------------------------------
     waiting, in_prog = kind == WAITING, kind == IN_PROGRESS
-    assess = (ordinary & (up[:, col("assessment")] < asm.share_of_referrals.value)) | waiting | in_prog
+    assess = ((ordinary & (up[:, col("assessment")] < share(lambda d: d.assessments.share_of_referrals)))
+              | waiting | in_prog)
     work = draw_durations(asm.work_hours, up[:, col("assessment_work")])
     pace = asm.max_hours_per_day.value
     unhurried = clock.add(ref, work / pace)  # history: no capacity limit before the start
@@ -350,20 +362,22 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     open_at_start = (past & ~hist_done) | in_prog
     start_work = np.where(in_prog, work * up[:, col("backlog")], work * np.clip(left, 0, 1))
     requests = assess & ~past & ~in_prog
-    team = asm.team
-    days = [cal.dates[d] for d in cal.working_day_index]
-    cap = np.floor([team.establishment.at(d.year, d.month) * (1 - team.vacancy_rate.at(d.year, d.month))
-                    * asm.caseload_limit.value for d in days])
+    teams = [s.downstream.assessments for s in tl.scenarios]
+    cap = np.floor([teams[k].team.establishment.at(d.year, d.month)
+                    * (1 - teams[k].team.vacancy_rate.at(d.year, d.month))
+                    * teams[k].caseload_limit.value for k, d in zip(day_spell.tolist(), days, strict=True)])
     req_idx, start_idx = np.flatnonzero(requests), np.flatnonzero(open_at_start)
     alloc, done_req, done_start = assessment_team(
-        cal, pool_roster(team, cal, streams["staffing.assessment_team"]), cap,
+        cal, pool_roster([a.team for a in teams], cal, streams["staffing.assessment_team"], day_spell), cap,
         asm.hours_per_day.value, pace, ref[req_idx], work[req_idx], start_work[start_idx])
     allocated, completed = nan.copy(), nan.copy()
     allocated[req_idx], completed[req_idx] = alloc, done_req
     completed[start_idx] = done_start
     completed = np.where(hist_done, unhurried, completed)
-    cum = np.cumsum([asm.outcomes.value[k] for k in ASSESSMENT_OUTCOMES])
-    outcome = np.minimum(np.searchsorted(cum, up[:, col("assessment_outcome")], side="right"), 2)
+    u_out = up[:, col("assessment_outcome")]
+    outcome = by_spell(tl, sp, lambda s, ix: np.minimum(np.searchsorted(
+        np.cumsum([s.downstream.assessments.outcomes.value[k] for k in ASSESSMENT_OUTCOMES]),
+        u_out[ix], side="right"), 2), n)
     out.update(assessment=assess, assessment_requested=np.where(assess, ref, nan),
                assessment_allocated=allocated, assessment_completed=completed,
                assessment_45d=np.isfinite(completed) & (clock.days_between(ref, completed)

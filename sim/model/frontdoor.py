@@ -39,7 +39,9 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.model import dated
 from sim.model.calendar import WorkCalendar, run_calendar
+from sim.model.dated import by_spell, spell_of_times, timeline
 from sim.model.demand import (
     CALL_DRAWS,
     DECISION_DRAWS,
@@ -66,6 +68,15 @@ SCREENINGS = frozenset((K_EMAIL, K_PPN, K_DA))
 # the event-log columns (prefix_queue, _start, _end, _server) each kind of task fills in
 STAGE_OF_KIND = {K_CONV: "conversation", K_EMAIL: "screen", K_PPN: "screen", K_DA: "screen",
                  K_DIR: "direction", K_CT: "cotriage"}
+
+
+def ppn_effort(sc: Scenario) -> float:
+    """Screening effort of a PPN at the scenario's quality, as a share of the effort at the
+    reference quality (the effort is linear in quality: sim/scenario/schema.py PPNQuality)."""
+    q = sc.ppn
+    eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
+        q.effort_at_full_quality.value - q.effort_at_zero_quality.value) * x
+    return eff(q.quality.value) / eff(q.reference_quality.value)
 
 
 def contact_draws(arr: Arrivals, streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
@@ -238,6 +249,7 @@ class FrontDoorModel:
         self.sc = sc = scenario
         self.rep = rep
         self.cal = cal = run_calendar(sc)
+        self.tl = timeline(sc)  # the settings in force on each day (dated changes)
         self.epoch = cal.epoch
         streams = make_streams(seed, rep)
         self.streams, self.seed = streams, seed
@@ -266,43 +278,61 @@ class FrontDoorModel:
         self.queue_daily: list[tuple] = []
         ab = sc.abandonment
         self.aband_on, self.max_attempts = ab.enabled, ab.max_attempts
-        # Per call attempt and contact: patience, call back (or email), delay before calling back.
-        u = self.arr.calls
-        self.patience = draw_durations(ab.patience_minutes, u[:, :, 0]).tolist()
-        self.calls_back = (u[:, :, 1] < ab.callback_share.value).tolist()
-        self.callback_delay = draw_durations(ab.callback_delay_minutes, u[:, :, 2]).tolist()
+        # Per call attempt and contact: patience, call back (or email), delay before calling
+        # back, each by the settings in force when the contact arrived.
+        u, tl, spell, n = self.arr.calls, self.tl, self.spell, len(self.arr)
+        self.patience = by_spell(tl, spell, lambda s, ix: draw_durations(
+            s.abandonment.patience_minutes, u[:, ix, 0]).T, n).T.tolist()
+        self.calls_back = (u[:, :, 1] < dated.values(tl, spell, lambda s: s.abandonment.callback_share.value)
+                           ).tolist()
+        self.callback_delay = by_spell(tl, spell, lambda s, ix: draw_durations(
+            s.abandonment.callback_delay_minutes, u[:, ix, 2]).T, n).T.tolist()
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
         self.prio = sc.service.ps_priority
 
     # -- set-up --------------------------------------------------------------------------------
     def _prepare_contacts(self) -> None:
-        a, sc = self.arr, self.sc
+        """Each contact's outcome and task times, by the settings in force when it arrived."""
+        a, tl = self.arr, self.tl
         n = len(a)
-        written, phone = outcome_tables(sc)
-        cw = np.cumsum(written[a.source, a.channel], axis=1)
-        cp = np.cumsum(phone[a.source, a.channel], axis=1)
+        self.spell = spell = spell_of_times(tl, self.cal, a.time)
         dec = a.decision
-        self.out_written = pick(cw, dec[:, DECISION_DRAWS.index("outcome")])
-        self.out_phone = pick(cp, dec[:, DECISION_DRAWS.index("outcome")])
-        s = sc.service
+        u_out = dec[:, DECISION_DRAWS.index("outcome")]
+
+        def decided(phone: bool):
+            def pick_in(s: Scenario, ix: np.ndarray) -> np.ndarray:
+                shares = outcome_tables(s)[1 if phone else 0]
+                return pick(np.cumsum(shares[a.source[ix], a.channel[ix]], axis=1), u_out[ix])
+            return pick_in
+
+        self.out_written = by_spell(tl, spell, decided(False), n)
+        self.out_phone = by_spell(tl, spell, decided(True), n)
         u = a.service
         col = SERVICE_DRAWS.index
-        q = sc.ppn
-        eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
-            q.effort_at_full_quality.value - q.effort_at_zero_quality.value) * x
-        ppn_factor = eff(q.quality.value) / eff(q.reference_quality.value)
-        self.d_conv = draw_durations(s.conversation_minutes, u[:, col("conversation")])
+
+        def times(task: str, draw: str, factor: bool = False):
+            def draw_in(s: Scenario, ix: np.ndarray) -> np.ndarray:
+                d = draw_durations(getattr(s.service, task) if task != "cotriage" else s.cotriage.minutes,
+                                   u[ix, col(draw)])
+                return d * ppn_effort(s) if factor else d
+            return draw_in
+
+        self.d_conv = by_spell(tl, spell, times("conversation_minutes", "conversation"), n)
         is_ppn = (a.channel == PPN_N) | (a.channel == PPN_D)
-        self.d_email = draw_durations(s.email_screen_minutes, u[:, col("screen")])
-        self.d_ppn = draw_durations(s.ppn_screen_minutes, u[:, col("screen")]) * ppn_factor
-        self.d_dir = draw_durations(s.direction_minutes, u[:, col("direction")])
-        self.d_ct = draw_durations(sc.cotriage.minutes, u[:, col("cotriage")])
-        self.d_da = draw_durations(s.da_screen_minutes, u[:, col("da_screen")]) * ppn_factor
+        self.d_email = by_spell(tl, spell, times("email_screen_minutes", "screen"), n)
+        self.d_ppn = by_spell(tl, spell, times("ppn_screen_minutes", "screen", factor=True), n)
+        self.d_dir = by_spell(tl, spell, times("direction_minutes", "direction"), n)
+        self.d_ct = by_spell(tl, spell, times("cotriage", "cotriage"), n)
+        self.d_da = by_spell(tl, spell, times("da_screen_minutes", "da_screen", factor=True), n)
         settle = (self.out_written == IA) | (self.out_written == NFA)
         u_settle = dec[:, DECISION_DRAWS.index("settle")]
-        self.settled = settle & (u_settle < sc.cotriage.closed_share.value) & is_ppn
-        self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < sc.demand.out_of_hours_urgent_share.value
+        closed = dated.values(tl, spell, lambda s: s.cotriage.closed_share.value)
+        self.settled = settle & (u_settle < closed) & is_ppn
+        urgent = dated.values(tl, spell, lambda s: s.demand.out_of_hours_urgent_share.value)
+        self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < urgent
+        after = dated.values(tl, spell, lambda s: s.cotriage.screen_effort_after.value)
+        self.effort_after = [after] * n if isinstance(after, float) else after.tolist()
         # The contacts' event log, column by column. What a journey writes is kept in Python
         # lists while the run goes (item access on lists is several times quicker than on numpy
         # arrays); the stage columns (queue, start, end, server of each kind of task) are read
@@ -378,7 +408,7 @@ class FrontDoorModel:
                 if settled:
                     self._decide(i, written)
                     return
-                d_ppn *= self.sc.cotriage.screen_effort_after.value
+                d_ppn *= self.effort_after[i]
             yield Task(i, K_PPN, d_ppn, prio["ppn"])
             self._decide(i, written)
 
@@ -435,9 +465,11 @@ class FrontDoorModel:
     def _daily(self):
         """At each opening record the queues; at each DRAM time release the domestic PPNs."""
         env, cal = self.env, self.cal
-        dram_offset = self.sc.da_hub.dram_hour.value * 60.0 - cal.open_min
+        opens = np.asarray(cal.opens, dtype=float)
+        hours = dated.values(self.tl, spell_of_times(self.tl, cal, opens), lambda s: s.da_hub.dram_hour.value)
+        dram_offset = np.broadcast_to(np.asarray(hours) * 60.0 - cal.open_min, opens.shape).tolist()
         for k, o in enumerate(cal.opens):
-            events = sorted([(o, "open"), (o + dram_offset, "dram")])
+            events = sorted([(o, "open"), (o + dram_offset[k], "dram")])
             for t, what in events:
                 if t > env.now:
                     yield env.timeout(t - env.now)

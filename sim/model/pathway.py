@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim.model import children as ch
 from sim.model.calendar import MIN_PER_DAY, WorkClock
+from sim.model.dated import by_spell, spell_of_times, timeline
 from sim.model.demand import STREAMS, stream_volume
 from sim.model.downstream import (
     IN_PROGRESS,
@@ -195,9 +196,13 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     cat[cases.concern] = p["category"]  # siblings share their draws, so their category
     end[fd_out == OPEN] = np.inf
     u_kid = np.concatenate((hist["u_kid"], bw["u_kid"], d["children"][head]))
-    rs = sc.children.returns
-    p_back = np.array([rs[k].return_share.value for k in RETURN_CATEGORIES])[cat]
-    p_ref = np.array([rs[k].referral_share.value for k in RETURN_CATEGORIES])[cat]
+    # the return shares in force when the concern came in (dated changes)
+    tl = timeline(sc)
+    c_spell = spell_of_times(tl, cal, t)
+    p_back = by_spell(tl, c_spell, lambda s, ix: np.array(
+        [s.children.returns[k].return_share.value for k in RETURN_CATEGORIES])[cat[ix]], len(t))
+    p_ref = by_spell(tl, c_spell, lambda s, ix: np.array(
+        [s.children.returns[k].referral_share.value for k in RETURN_CATEGORIES])[cat[ix]], len(t))
     gap = draw_durations(sc.children.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
     back = (u_kid[:, KID["returns"]] < p_back) & np.isfinite(end)
     due = np.where(back, end + gap, np.nan)

@@ -298,3 +298,51 @@ WeightVector = Annotated[Vector, AfterValidator(_limits(0.0, 1e6, "a weight"))]
 MAX_SESSIONS_PER_CHAIR_PER_DAY = 12.0
 SessionsPerDayScalar = Annotated[Scalar, AfterValidator(
     _limits(0.0, MAX_SESSIONS_PER_CHAIR_PER_DAY, "meetings a chair holds in a working day"))]
+
+
+# A dated change's value: one number (a single setting or a monthly one), a profile's entries,
+# or a set of named shares; and its plausible range in the same shape.
+ChangeValue = Num | tuple[Num, ...] | dict[str, Num]
+ChangeRange = tuple[Num, Num] | dict[str, tuple[Num, Num]]
+
+
+class Change(Frozen):
+    """A setting that takes a new value from a date, or moves to it evenly between two dates.
+
+    `setting` is the setting's dotted path in the scenario ("ppn.quality",
+    "staff.ps.establishment", "service.email_screen_minutes.mean"). From `from_date` the setting
+    takes `value`; with `to_date` it moves in equal daily steps from the value it had on
+    `from_date` to `value` on `to_date` (a ramp: training that takes hold over weeks). Whether
+    the path exists, the dates lie in the run and the value fits the setting is checked against
+    the whole scenario (sim.scenario.timeline).
+    """
+
+    setting: str = Field(min_length=1, max_length=200)
+    from_date: Date
+    to_date: Date | None = None
+    value: ChangeValue
+    range: ChangeRange
+    unit: str = ""
+    provenance: Provenance
+    source: str = Field(min_length=3, description="seed and line, publication, or reasoning")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _own_range(self) -> Change:
+        if self.to_date is not None and self.to_date <= self.from_date:
+            raise ValueError(f"to_date {self.to_date} must be after from_date {self.from_date}")
+        values = self.value if isinstance(self.value, dict) else None
+        if values is not None:
+            if not isinstance(self.range, dict) or set(self.range) != set(values):
+                raise ValueError(f"range must name the same shares as value ({sorted(values)})")
+            pairs = [(f"{k}={v}", v, self.range[k]) for k, v in values.items()]
+        elif isinstance(self.range, dict):
+            raise ValueError("range is a set of named ranges but value is not a set of named shares")
+        else:
+            nums = self.value if isinstance(self.value, tuple) else (self.value,)
+            pairs = [(f"{v}", v, self.range) for v in nums]
+        for text, v, rng in pairs:
+            _check_range(rng)
+            if not rng[0] <= v <= rng[1]:
+                raise ValueError(f"value {text} is outside its stated plausible range [{rng[0]}, {rng[1]}]")
+        return self

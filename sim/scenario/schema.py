@@ -19,8 +19,11 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.scenario import changes as dated_changes
+from sim.scenario.errors import ScenarioError
 from sim.scenario.params import (
     Bool,
+    Change,
     CountMonthly,
     Date,
     DateParam,
@@ -178,10 +181,6 @@ def setting(
         if v is not None
     }
     return Field(title=title, description=description, json_schema_extra=extra or None, **limits)
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used, with a one-line reason naming the field."""
 
 
 # The most replications one run may ask for (run.reps, and --reps on the command line): beyond
@@ -564,6 +563,10 @@ class Scenario(Frozen):
     downstream: Downstream = setting("After a referral")
     children: Children = setting("Children and families")
     backlog: Backlog = setting("Work open at the start")
+    changes: tuple[Change, ...] = setting(
+        "Dated changes",
+        "Settings that take a new value from a date, or move to it between two dates"
+        " (sim/scenario/timeline.py).", default=(), max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -577,6 +580,12 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _pools(self) -> Scenario:
         _same_keys("staff", self.staff, POOLS)
+        return self
+
+    @model_validator(mode="after")
+    def _dated_changes(self) -> Scenario:
+        if self.changes:
+            dated_changes.check(self, validate)
         return self
 
     def with_run(self, **changes: Any) -> Scenario:
@@ -670,7 +679,9 @@ def format_error(exc: ValidationError, origin: str = "scenario") -> str:
     err = errors[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "value_error" and not err["loc"]:  # a check of the whole scenario
+        line = f"{origin}: {msg}"
+    elif err["type"] == "extra_forbidden":
         line = f"{origin}: {loc}: unknown setting (check the spelling; it is not in the schema)"
     elif err["type"] == "missing":
         line = f"{origin}: {loc}: required setting is missing"
