@@ -19,6 +19,7 @@ import pandas as pd
 from sim.measures.intervals import t_critical
 from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.model.children import REREFERRAL_WINDOW_DAYS
+from sim.model.dated import timeline
 from sim.model.results import RepResult
 from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
 
@@ -329,10 +330,22 @@ def _pairs_on_duty_hours(res: RepResult, edges) -> np.ndarray:
 
 
 def _filled_posts(res: RepResult, pool: str, edges) -> np.ndarray:
-    """Posts in the establishment less vacancies, as the scenario sets them for each month."""
-    staff = res.scenario.staff[pool]
+    """Posts in the establishment less vacancies, as the scenario sets them for each month; with
+    a dated change inside a month, the average over the month's working days."""
+    tl = timeline(res.scenario)
     ym = [(int(e[0][:4]), int(e[0][5:7])) for e in edges]
-    return np.array([staff.establishment.at(y, m) * (1 - staff.vacancy_rate.at(y, m)) for y, m in ym])
+
+    def filled(staff, y: int, m: int) -> float:
+        return staff.establishment.at(y, m) * (1 - staff.vacancy_rate.at(y, m))
+
+    if tl.constant:
+        return np.array([filled(res.scenario.staff[pool], y, m) for y, m in ym])
+    days = [res.cal.dates[d] for d in res.cal.working_day_index]
+    out = []
+    for y, m in ym:
+        spells = [tl.index(d) for d in days if (d.year, d.month) == (y, m)] or [tl.index(date(y, m, 1))]
+        out.append(float(np.mean([filled(tl.scenarios[k].staff[pool], y, m) for k in spells])))
+    return np.array(out)
 
 
 def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:

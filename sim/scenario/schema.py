@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -566,7 +567,7 @@ class Scenario(Frozen):
     changes: tuple[Change, ...] = setting(
         "Dated changes",
         "Settings that take a new value from a date, or move to it between two dates"
-        " (sim/scenario/timeline.py).", default=(), max_length=200)
+        " (sim/scenario/changes.py).", default=(), max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -673,11 +674,25 @@ def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
         )
 
 
-def format_error(exc: ValidationError, origin: str = "scenario") -> str:
+def _change_label(doc: Any, loc: tuple) -> str | None:
+    """A dated change's entry as its own checks name it ("changes.1 (ppn.quality from ...)")."""
+    if len(loc) < 2 or loc[0] != "changes" or not isinstance(loc[1], int) or not isinstance(doc, Mapping):
+        return None
+    entries = doc.get("changes")
+    entry = entries[loc[1]] if isinstance(entries, Sequence) and loc[1] < len(entries) else None
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("setting"), str):
+        return None
+    name = "".join(c for c in entry["setting"][:60] if c.isprintable())
+    when = f" from {entry['from_date']}" if isinstance(entry.get("from_date"), str | date) else ""
+    rest = ".".join(str(p) for p in loc[2:])
+    return f"changes.{loc[1]} ({name}{when})" + (f".{rest}" if rest else "")
+
+
+def format_error(exc: ValidationError, origin: str = "scenario", doc: Any = None) -> str:
     """One line: the field path, the value given, and what is allowed."""
     errors = exc.errors(include_url=False)
     err = errors[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    loc = _change_label(doc, tuple(err["loc"])) or ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "value_error" and not err["loc"]:  # a check of the whole scenario
         line = f"{origin}: {msg}"
@@ -705,4 +720,4 @@ def validate(doc: dict, origin: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(format_error(exc, origin)) from None
+        raise ScenarioError(format_error(exc, origin, doc)) from None
