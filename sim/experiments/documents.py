@@ -30,7 +30,7 @@ from sim.measures.metrics import (
 )
 from sim.measures.posts import FTE_HOURS_A_MONTH
 from sim.scenario.loading import LIBRARY, load
-from sim.scenario.paths import PathError, get
+from sim.scenario.paths import PathError, get, parts
 from sim.scenario.schema import (
     ASSESSMENT_OUTCOME_NAMES,
     CHANNEL_NAMES,
@@ -71,7 +71,9 @@ def settings(doc: Mapping, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
         p = (*path, key)
         if p in (("name",), ("description",)):
             continue
-        if isinstance(val, Mapping) and "provenance" in val:
+        if p == ("changes",) and isinstance(val, list | tuple):
+            yield from (((*p, str(i)), ch) for i, ch in enumerate(val))  # each dated change, sourced
+        elif isinstance(val, Mapping) and "provenance" in val:
             yield p, val
         elif isinstance(val, Mapping) and "distribution" in val:
             yield (*p, "distribution"), val["distribution"]
@@ -141,9 +143,30 @@ def setting_changes(original: Mapping, edited: Mapping) -> list[dict[str, str]]:
         a = value_text(before) if before is not None else ""
         b = value_text(node)
         if a != b:
-            rows.append({"setting": setting_title(path), "file value": a, "value used": b,
-                         "unit": node.get("unit", "") if isinstance(node, Mapping) else ""})
+            rows.append({"setting": title(edited, path), "file value": a, "value used": b,
+                         "unit": _unit(edited, path, node)})
     return rows
+
+
+def title(doc: Mapping, path: Path_) -> str:
+    """A setting's plain-English name; a dated change's is its setting's with its dates."""
+    if len(path) == 2 and path[0] == "changes":
+        ch = get(doc, path)
+        when = f"from {ch['from_date']}" + (f", moving evenly to it by {ch['to_date']}"
+                                             if ch.get("to_date") else "")
+        return f"{setting_title(parts(str(ch['setting'])))} ({ch['setting']}), {when}"
+    return setting_title(path)
+
+
+def _unit(doc: Mapping, path: Path_, node: Any) -> str:
+    if not isinstance(node, Mapping):
+        return SETTING_UNITS.get(path, "")
+    if path[:1] == ("changes",) and not node.get("unit"):
+        try:  # a dated change in its setting's unit unless it states its own
+            return str(get(doc, parts(str(node["setting"]))).get("unit", ""))
+        except (PathError, AttributeError):
+            return ""
+    return node.get("unit", "")
 
 
 def _setting_value(path: Path_, node: Any) -> str:
@@ -161,9 +184,9 @@ def parameter_rows(doc: Mapping) -> list[dict[str, str]]:
         sourced = isinstance(node, Mapping)
         rows.append({
             "group": GROUPS.get(path[0], _human(path[0]).capitalize()),
-            "setting": setting_title(path),
+            "setting": title(doc, path),
             "value": _setting_value(path, node),
-            "unit": node.get("unit", "") if sourced else SETTING_UNITS.get(path, ""),
+            "unit": _unit(doc, path, node),
             "plausible range": range_text(node),
             "provenance": node.get("provenance", "") if sourced else "setting",
             "source": node.get("source", "") if sourced else "",

@@ -90,3 +90,19 @@ def test_a_file_with_a_bad_change_fails_check_with_exit_2_and_one_line(tmp_path)
     assert out.returncode == 2
     lines = [x for x in (out.stdout + out.stderr).splitlines() if x.strip()]
     assert len(lines) == 1 and "changes.0 (ppn.quality from 2025-01-01)" in lines[0], lines
+
+
+def test_each_dated_change_is_listed_with_its_setting_dates_value_and_source():
+    from sim.experiments.documents import parameter_rows, setting_changes
+
+    base = baseline_doc()
+    sc = _with(_change(to_date=date(2023, 11, 30)),
+               _change(setting="staff.ps.establishment", value=9.0, range=[5.0, 12.0]))
+    rows = [r for r in parameter_rows(sc.model_dump(mode="json")) if r["path"].startswith("changes.")]
+    assert [r["path"] for r in rows] == ["changes.0", "changes.1"]
+    assert "Quality of police protection notices" in rows[0]["setting"]
+    assert "from 2023-10-16" in rows[0]["setting"] and "2023-11-30" in rows[0]["setting"]
+    assert rows[1]["value"] == "9" and rows[1]["unit"] == base["staff"]["ps"]["establishment"]["unit"]
+    assert rows[0]["source"] == "the test's own change" and rows[0]["provenance"] == "judgement"
+    listed = setting_changes(validate(base, "b").model_dump(mode="json"), sc.model_dump(mode="json"))
+    assert sum("(staff.ps.establishment), from 2023-10-16" in r["setting"] for r in listed) == 1
