@@ -303,6 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--quiet", action="store_true", help="no progress bar")
     _executor_args(rp)
 
+    so = sub.add_parser("story", help="size the changes the reports date in October-December 2023"
+                        " (fitted to those months, apart from the July-September calibration) and"
+                        " write calibration/october_december.md")
+    so.add_argument("--config", type=Path, default=None, help="default calibration/october_december.yaml")
+    so.add_argument("--reps", type=_positive, default=None,
+                    help="replications a grid point (default: the config's)")
+    so.add_argument("--validation-reps", type=_positive, default=None,
+                    help="replications of each reading's July-December run (default: the config's)")
+    so.add_argument("--out", type=_out_dir, default=None, help="folder for the report and the grid"
+                    " (default calibration/)")
+    _executor_args(so)
+
     c = sub.add_parser("check", help="validate scenario files without running them",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenario", type=Path, nargs="+", help="one or more scenario files; each"
@@ -811,6 +823,49 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def cmd_story(args) -> int:
+    import math
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from sim.experiments.report import REPORT_DIR
+    from sim.experiments.story import CONFIG, Story, fit, load_story, markdown, validate_reading
+    from sim.io.output import write_csv, write_text
+
+    path = args.config or CONFIG
+    cfg = load_story(path)
+    if args.reps:
+        cfg = cfg.model_copy(update={"reps": args.reps})
+    out = args.out or REPORT_DIR
+    _writable(out)
+    story = Story(cfg)
+    n = sum(math.prod(len(f.values) for f in r.free) for r in cfg.readings)
+    print(f"{n} grid points x {cfg.reps} replications, then {len(cfg.readings)} validation runs of"
+          f" {args.validation_reps or cfg.validation_reps}", file=sys.stderr)
+    with _executor(args) as executor:
+        for reading in cfg.readings:
+            rf = fit(reading, cfg, path.parent, executor=executor,
+                     progress=lambda it, r=reading: tqdm(it, desc=r.name, unit="point", file=sys.stderr))
+            validate_reading(rf, args.validation_reps or cfg.validation_reps, executor=executor)
+            story.fits.append(rf)
+    grids = pd.concat([rf.grid.assign(reading=rf.reading.name) for rf in story.fits], ignore_index=True)
+    cells = pd.concat([rf.cells.assign(reading=rf.reading.name) for rf in story.fits], ignore_index=True)
+    with _writing(f"--out {out}"):
+        write_csv(grids, out / "october_december_grid.csv")
+        write_csv(cells, out / "october_december_cells.csv")
+        write_text(markdown(story), out / "october_december.md")
+    for rf in story.fits:
+        sizes = ", ".join(f"{rf.setting(i)} {v:.3g} ({rf.intervals[rf.setting(i)][0]:.3g} to"
+                          f" {rf.intervals[rf.setting(i)][1]:.3g})" for i, v in enumerate(rf.best))
+        print(f"{rf.reading.name}: best score {rf.best_score:.1f}; {sizes};"
+              f" {int(rf.cells['inside_band'].sum())}/{len(rf.cells)} cells inside the band")
+    for a, b, told in story.apart():
+        print(f"{a} against {b}: {'told apart' if told else 'not told apart'} by the figures")
+    print(f"report: {out / 'october_december.md'}")
+    return EXIT_OK
+
+
 def cmd_target(args) -> int:
     from tqdm import tqdm
 
@@ -1052,7 +1107,8 @@ def _on_sigterm(signum, frame) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
-                "sensitivity": cmd_sensitivity, "docs": cmd_docs, "report": cmd_report}
+                "sensitivity": cmd_sensitivity, "docs": cmd_docs, "report": cmd_report,
+                "story": cmd_story}
     in_main = threading.current_thread() is threading.main_thread()
     args: argparse.Namespace | None = None
     previous_term = None

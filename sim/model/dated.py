@@ -54,7 +54,9 @@ def build(sc: Scenario) -> Timeline:
         try:
             scenarios.append(validate(changes.doc_on(sc, day), f"{sc.name} on {day}"))
         except ScenarioError as exc:
-            i = max(j for j, ch in enumerate(sc.changes) if ch.from_date <= day)
+            acting = [j for j, ch in enumerate(sc.changes) if ch.from_date <= day]
+            named = [j for j in acting if f" {sc.changes[j].setting}" in str(exc)]
+            i = (named or acting)[-1]  # the change the message names, else the latest in force
             raise ScenarioError(f"{changes.label_of(i, sc.changes[i])}: {exc}") from None
     return Timeline(tuple(starts), tuple(scenarios))
 

@@ -86,6 +86,15 @@ def _between(v0: Any, v1: Any, f: float) -> Any:
     return v0 + (v1 - v0) * f
 
 
+def _clip(value: Any, rng: Any) -> Any:
+    """A ramp's value kept inside its range (float rounding must not step outside it)."""
+    if isinstance(value, dict):
+        return {k: min(max(v, rng[k][0]), rng[k][1]) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(min(max(v, rng[0]), rng[1]) for v in value)
+    return min(max(value, rng[0]), rng[1])
+
+
 def _as_node(param: Any, change: Change, value: Any, rng: Any) -> dict:
     """The setting's document node holding `value` from the change on."""
     meta = {"unit": change.unit or param.unit, "provenance": change.provenance,
@@ -150,6 +159,15 @@ def check(sc: Scenario, validate: Validate) -> None:
             validate(doc_on(sc, last, only=ch), "scenario")
         except ScenarioError as exc:
             raise ScenarioError(f"{label}: {str(exc).removeprefix('scenario: ')}") from None
+    # every change in force together, on each day one starts or ends (between those days
+    # settings move linearly, so a scenario valid at both ends of a stretch is valid inside it)
+    for day in sorted({d for ch in sc.changes for d in (ch.from_date, ch.to_date) if d is not None}):
+        try:
+            validate(doc_on(sc, day), "scenario")
+        except ScenarioError as exc:
+            i = max(j for j, ch in enumerate(sc.changes) if day in (ch.from_date, ch.to_date))
+            raise ScenarioError(f"{label_of(i, sc.changes[i])}: with the changes in force on {day}:"
+                                f" {str(exc).removeprefix('scenario: ')}") from None
 
 
 def _before(sc: Scenario, ch: Change) -> tuple[Any, Any]:
@@ -177,8 +195,9 @@ def doc_on(sc: Scenario, day: date, only: Change | None = None) -> dict:
             value, rng = ch.value, ch.range
         else:
             v0, r0 = _before(sc, ch)
-            f = min((day - ch.from_date).days / (ch.to_date - ch.from_date).days, 1.0)
-            value, rng = _between(v0, ch.value, f), _hull(r0, ch.range)
+            f = (day - ch.from_date).days / (ch.to_date - ch.from_date).days
+            rng = _hull(r0, ch.range)
+            value = ch.value if f >= 1 else _clip(_between(v0, ch.value, f), rng)
         paths.assign(doc, keys, _as_node(param, ch, value, rng))
     return doc
 

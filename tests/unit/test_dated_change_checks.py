@@ -106,3 +106,24 @@ def test_each_dated_change_is_listed_with_its_setting_dates_value_and_source():
     assert rows[0]["source"] == "the test's own change" and rows[0]["provenance"] == "judgement"
     listed = setting_changes(validate(base, "b").model_dump(mode="json"), sc.model_dump(mode="json"))
     assert sum("(staff.ps.establishment), from 2023-10-16" in r["setting"] for r in listed) == 1
+
+
+def test_a_ramp_ends_exactly_at_its_value_and_never_steps_outside_its_range():
+    sc = _with(_change(from_date=date(2023, 10, 1), to_date=date(2023, 11, 30), value=0.9,
+                       range=[0.3, 0.9]))
+    tl = build(sc)
+    assert tl.on(date(2023, 11, 30)).ppn.quality.value == 0.9  # not 0.9000000000000001
+    assert tl.on(date(2023, 12, 31)).ppn.quality.value == 0.9
+    assert all(0.3 <= s.ppn.quality.value <= 0.9 for s in tl.scenarios)
+
+
+def test_changes_valid_alone_but_not_together_are_refused_naming_the_later_one():
+    with pytest.raises(ScenarioError) as err:
+        _with(_change(setting="demand.police_monthly", value=2500.0, range=[0.0, 6000.0],
+                      from_date=date(2023, 10, 1)),
+              _change(setting="demand.contacts_monthly", value=2000.0, range=[1500.0, 6000.0],
+                      from_date=date(2023, 11, 1)))
+    text = str(err.value)
+    assert text.startswith("test: changes.1 (demand.contacts_monthly from 2023-11-01): with the changes"
+                           " in force on 2023-11-01:")
+    assert "is more than contacts_monthly" in text and "\n" not in text
