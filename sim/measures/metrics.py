@@ -149,11 +149,14 @@ POOL_MEASURES: dict[str, tuple[str, str, str]] = {
               " working flat out shows 100%. On-duty = sum over working days opening in the month of"
               " (staff on duty x office minutes of the day, {calendar.office_open_hour} to"
               " {calendar.office_close_hour})."
-              " Blank when no one is on duty."),
+              " For practice supervisors with co-triage on and {cotriage.supervisors_from_ps_pool}, busy"
+              " includes the pair's supervisor's co-triage discussions (also in the co-triage pool's,"
+              " whose on-duty is the pairs in the room). Blank when no one is on duty."),
     "overtime_hours_": ("Overtime worked by {pool}", "hours",
                         "the whole team's hours of task time in the month after the office closes"
                         " ({calendar.office_close_hour}) on the day each task started (to the task's end,"
-                        " however long), counted in the month it was worked"),
+                        " however long), counted in the month it was worked (a supervisor's co-triage"
+                        " discussions included, as in `util_<pool>`)"),
     "overtime_per_post_": ("Overtime per filled post, {pool}", "hours a month per filled post",
                            "`overtime_hours_<pool>` / filled posts in the month (posts in the establishment"
                            " x (1 - share of posts vacant), as set for the month); blank when no post is"
@@ -348,6 +351,7 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
     ends = np.array([e[2] for e in edges])
     out: dict[str, np.ndarray] = {}
     day_month = _by_month(cal.opens_arr, edges)
+    ct = res.scenario.cotriage
     for pool in POOLS:
         s = st[st["pool"] == pool]
         begun = s["start"].to_numpy(dtype=float)
@@ -357,6 +361,11 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         served = np.isfinite(begun)
         # busy minutes within each month, and overtime after the close of the start's day
         b0, b1 = begun[served], end[served]
+        if pool == "ps" and ct.enabled and ct.supervisors_from_ps_pool:  # the pair's supervisor's
+            c = st[(st["pool"] == "cotriage") & np.isfinite(st["start"])]  # discussions: busy too
+            c_end = c["end"].to_numpy(dtype=float)
+            b0 = np.concatenate((b0, c["start"].to_numpy(dtype=float)))
+            b1 = np.concatenate((b1, np.where(np.isfinite(c_end), c_end, cal.horizon)))
         busy = np.clip(np.minimum(b1[:, None], ends) - np.maximum(b0[:, None], starts), 0, None)
         on_duty = np.bincount(day_month[day_month >= 0],
                               weights=res.rosters[pool].to_numpy()[day_month >= 0],
