@@ -634,6 +634,7 @@ def cmd_compare(args) -> int:
     from sim.experiments.levers import inactive_levers
     from sim.experiments.runner import check_workload
     from sim.io.output import write_csv
+    from sim.measures.breakeven import break_even
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
@@ -672,6 +673,9 @@ def cmd_compare(args) -> int:
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
               f" scenario minus '{_one_line(scs[0].name)}', 95% intervals\n")
         print(_comparison_text(table, scs[0].name))
+        for sc in scs:
+            if sc.cotriage.enabled:
+                print(f"\nbreak-even of '{_one_line(sc.name)}': {break_even(sc).text()}")
         print(f"\nwritten: {args.out / 'comparison.csv'}")
     for r in results:
         for note in getattr(r, "notes", []):

@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.experiments.levers import inactive_levers
+from sim.measures.breakeven import break_even
 from sim.scenario.loading import load
 from sim.scenario.params import month_value
 from sim.scenario.paths import PathError, get
@@ -298,12 +299,18 @@ def ppn_and_cotriage(doc: dict) -> None:
     cannot_act("cotriage", "staff.cotriage")
     c1, c2 = st.columns(2)
     with c1:
-        number(doc, ("staff", "cotriage", "establishment"), "Officer and supervisor pairs", field="default")
+        number(doc, ("staff", "cotriage", "establishment"),
+               "Officers allotted (each pairs with a supervisor on duty)", field="default")
         number(doc, ("cotriage", "closed_share"), percent=True, slider=True)
+        number(doc, ("cotriage", "days_not_covered"), percent=True, slider=True)
     with c2:
         number(doc, ("cotriage", "screen_effort_after"), percent=True, slider=True)
+        number(doc, ("cotriage", "outcome_effects", "referral_to_advice"), percent=True, slider=True)
         toggle(doc, ("cotriage", "supervisors_from_ps_pool"))
     duration(doc, ("cotriage", "minutes"))
+    _, sc, _ = state.current()
+    if sc is not None:
+        st.caption(f"Break-even: {break_even(sc).text()}.")
 
 
 def _inactive_now() -> list[tuple[str, str]]:

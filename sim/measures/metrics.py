@@ -75,15 +75,18 @@ DEFINITIONS: dict[str, str] = {
         " office hours and overtime alike). A supervisor's time on duty with no task (a co-triage"
         " pair waiting for a PPN included) is not counted, nor a task still running when the run stops",
     "cotriage_officer_hours":
-        "hours police officers spend in co-triage pairs: pairs on duty on each working day opening in the"
+        "hours police officers spend in co-triage pairs: pairs in the room (an officer on duty on a"
+        " covered day, with a supervisor on duty) on each working day opening in the"
         " month x office hours of the day ({calendar.office_open_hour} to {calendar.office_close_hour}),"
         " plus co-triage work after closing (`overtime_hours_cotriage`); 0 when co-triage is off or has"
         " not started ({cotriage.start})",
     "ps_pair_hours":
-        "hours practice supervisors spend in co-triage pairs, busy or waiting for a PPN: the same hours"
-        " as `cotriage_officer_hours` (each pair is an officer and a supervisor). When"
-        " {cotriage.supervisors_from_ps_pool}, they are taken off the supervisors' screening rota, so"
-        " a fall in `ps_task_hours` under co-triage is set against these hours, not free time",
+        "hours practice supervisors spend in co-triage pairs. When {cotriage.supervisors_from_ps_pool}"
+        " (the pair's supervisor is one of the day's supervisors and works the ordinary queue while no"
+        " PPN waits for the pair): the hours of the co-triage discussions that the contacts arriving"
+        " in the month took, start to end of each finished one (also counted in `ps_task_hours`);"
+        " otherwise the supervisor comes from outside the front door and sits the whole day: the same"
+        " hours as `cotriage_officer_hours`",
     "pct_contacts_to_referral": "100 x `referrals` / `contacts`",
     "pct_completed_within_1wd":
         "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
@@ -147,11 +150,14 @@ POOL_MEASURES: dict[str, tuple[str, str, str]] = {
               " working flat out shows 100%. On-duty = sum over working days opening in the month of"
               " (staff on duty x office minutes of the day, {calendar.office_open_hour} to"
               " {calendar.office_close_hour})."
-              " Blank when no one is on duty."),
+              " For practice supervisors with co-triage on and {cotriage.supervisors_from_ps_pool}, busy"
+              " includes the pair's supervisor's co-triage discussions (also in the co-triage pool's,"
+              " whose on-duty is the pairs in the room). Blank when no one is on duty."),
     "overtime_hours_": ("Overtime worked by {pool}", "hours",
                         "the whole team's hours of task time in the month after the office closes"
                         " ({calendar.office_close_hour}) on the day each task started (to the task's end,"
-                        " however long), counted in the month it was worked"),
+                        " however long), counted in the month it was worked (a supervisor's co-triage"
+                        " discussions included, as in `util_<pool>`)"),
     "overtime_per_post_": ("Overtime per filled post, {pool}", "hours a month per filled post",
                            "`overtime_hours_<pool>` / filled posts in the month (posts in the establishment"
                            " x (1 - share of posts vacant), as set for the month); blank when no post is"
@@ -277,7 +283,10 @@ def monthly(res: RepResult) -> pd.DataFrame:
         m[o] = _count(out == o, month, n)
     m.update(_pool_measures(res, edges))
     m["cotriage_officer_hours"] = _pairs_on_duty_hours(res, edges) + m["overtime_hours_cotriage"]
-    m["ps_pair_hours"] = m["cotriage_officer_hours"].copy()
+    # a supervisor from the pool is in the pair only while discussing a PPN (else at their queue)
+    ct = sc.cotriage
+    m["ps_pair_hours"] = (_ps_task_hours(res, month, n, kinds=("cotriage",)) if ct.supervisors_from_ps_pool
+                          else m["cotriage_officer_hours"].copy())
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
 
@@ -310,10 +319,11 @@ def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
 PS_TASK_KINDS = ("email_screen", "ppn_screen", "direction", "cotriage")
 
 
-def _ps_task_hours(res: RepResult, month: np.ndarray, n: int) -> np.ndarray:
+def _ps_task_hours(res: RepResult, month: np.ndarray, n: int,
+                   kinds: tuple[str, ...] = PS_TASK_KINDS) -> np.ndarray:
     """Supervisor task hours, by the arrival month of the contact each finished task was for."""
     st = res.stages
-    done = (st["kind"].isin(PS_TASK_KINDS) & (st["pool"].isin(("ps", "cotriage")))
+    done = (st["kind"].isin(kinds) & (st["pool"].isin(("ps", "cotriage")))
             & ~st["abandoned"] & np.isfinite(st["end"]) & np.isfinite(st["start"])).to_numpy()
     minutes = (st["end"] - st["start"]).to_numpy()[done]
     m = month[st["contact"].to_numpy()[done]]
@@ -354,6 +364,7 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
     ends = np.array([e[2] for e in edges])
     out: dict[str, np.ndarray] = {}
     day_month = _by_month(cal.opens_arr, edges)
+    ct = res.scenario.cotriage
     for pool in POOLS:
         s = st[st["pool"] == pool]
         begun = s["start"].to_numpy(dtype=float)
@@ -363,6 +374,11 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         served = np.isfinite(begun)
         # busy minutes within each month, and overtime after the close of the start's day
         b0, b1 = begun[served], end[served]
+        if pool == "ps" and ct.enabled and ct.supervisors_from_ps_pool:  # the pair's supervisor's
+            c = st[(st["pool"] == "cotriage") & np.isfinite(st["start"])]  # discussions: busy too
+            c_end = c["end"].to_numpy(dtype=float)
+            b0 = np.concatenate((b0, c["start"].to_numpy(dtype=float)))
+            b1 = np.concatenate((b1, np.where(np.isfinite(c_end), c_end, cal.horizon)))
         busy = np.clip(np.minimum(b1[:, None], ends) - np.maximum(b0[:, None], starts), 0, None)
         on_duty = np.bincount(day_month[day_month >= 0],
                               weights=res.rosters[pool].to_numpy()[day_month >= 0],

@@ -13,7 +13,8 @@ as the service works (see docs/model.md for the diagram and every assumption):
   screening -> decision;
 * non-domestic PPN -> PS screening (effort set by PPN quality) -> decision; from the co-triage
   start date, an officer and a PS co-triage it first and settle part of them there (on a day
-  the pair is not on duty, PPNs go straight to screening as before).
+  no pair is in the room, PPNs go straight to screening as before); the pair's supervisor
+  works the ordinary supervisor queue while no PPN waits for the pair (sim/model/cotriage.py).
 
 After the front door, sim/model/pathway.py follows each referral (strategy meeting, S47
 enquiry, conference, plan, assessment) and decides which child and family each contact is
@@ -41,6 +42,7 @@ import simpy
 
 from sim.model import dated
 from sim.model.calendar import WorkCalendar, run_calendar
+from sim.model.cotriage import pair_openings, pairs_formed, room_outcomes, room_uniforms, shares_supervisors
 from sim.model.dated import by_spell, spell_of_times, timeline
 from sim.model.demand import (
     CALL_DRAWS,
@@ -139,7 +141,8 @@ class Task:
 class Pool:
     """A team working one queue in office hours; each member is one SimPy process."""
 
-    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool):
+    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool,
+                 servers: bool = True):
         self.model, self.index, self.env, self.cal = model, index, model.env, model.cal
         self.duty: list[int] = duty.tolist()
         self.priority = priority
@@ -154,8 +157,13 @@ class Pool:
         self.left_sum = 0.0
         self.entered = 0
         self.in_service: dict[Task, tuple[float, int]] = {}  # start and member of each task in hand
-        for sid in range(int(max(self.duty, default=0))):
-            self.env.process(self._server(sid))
+        # whose members take this pool's tasks (co-triage pairs': the supervisors', see
+        # sim/model/cotriage.py), and the pairs this pool's lowest-numbered members sit in
+        self.staff: Pool = self
+        self.pair: Pool | None = None
+        if servers:
+            for sid in range(int(max(self.duty, default=0))):
+                self.env.process(self._server(sid))
 
     def queue_area(self, horizon: float) -> float:
         """Integral of the queue length from the start to `horizon` (items x minutes)."""
@@ -172,9 +180,10 @@ class Pool:
             heapq.heappush(self.queue, (task.prio, self.seq, task))
         else:
             self.queue.append(task)
-        if self.idle:
-            sid = heapq.heappop(self.idle)
-            self.wake.pop(sid).succeed()
+        staff = self.staff
+        if staff.idle:
+            sid = heapq.heappop(staff.idle)
+            staff.wake.pop(sid).succeed()
             k = bisect_right(self.cal.closes, now)  # the working day open now, or the next one
             # the woken member starts this task at this instant if on duty and the office open
             return k < len(self.duty) and self.duty[k] > sid and self.cal.opens[k] <= now
@@ -213,7 +222,14 @@ class Pool:
         """One member of the team: take the next task when on duty in office hours, else wait."""
         env, duty, opens, closes = self.env, self.duty, self.cal.opens, self.cal.closes
         n_days = len(duty)
+        pair = self.pair
         while True:
+            if pair is not None and pair.qlen:  # in a co-triage pair today: its PPNs first
+                t = env.now
+                k = bisect_right(closes, t)
+                if k < n_days and pair.duty[k] > sid and opens[k] <= t:
+                    yield from pair._serve(sid, t)
+                    continue
             if self.qlen == 0:  # nothing to do: sleep until a task arrives
                 ev = self.wake[sid] = env.event()
                 heapq.heappush(self.idle, sid)
@@ -235,6 +251,17 @@ class Pool:
             yield env.timeout(task.dur)
             del self.in_service[task]
             self.model.finished(self, task, sid, t, env.now)
+
+    def _serve(self, sid: int, t: float):
+        """Member `sid` (of the staffing pool) does this pool's next task, starting at t."""
+        task = self._pop()
+        self.qlen -= 1
+        self.left_sum += t
+        task.started = True
+        self.in_service[task] = (t, sid)
+        yield self.env.timeout(task.dur)
+        del self.in_service[task]
+        self.model.finished(self, task, sid, t, self.env.now)
 
     def still_open(self) -> list[tuple[Task, float, int]]:
         """Tasks waiting (start NaN, member -1) or in service (start and member known) when the
@@ -268,9 +295,16 @@ class FrontDoorModel:
         self._prepare_contacts()
         self.env = simpy.Environment()
         rosters = duty_rosters(sc, cal, streams)
+        shared = shares_supervisors(sc)
+        if sc.cotriage.enabled:  # officers on duty -> pairs in the room
+            rosters["cotriage"] = pairs_formed(sc, rosters, seed, rep)
         self.rosters = rosters
-        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"))
+        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"),
+                                 servers=not (shared and name == "cotriage"))
                       for i, name in enumerate(POOLS)}
+        if shared:  # the pair's supervisor is one of the day's supervisors
+            self.pools["ps"].pair, self.pools["cotriage"].staff = self.pools["cotriage"], self.pools["ps"]
+            self.env.process(pair_openings(self.env, cal.opens, self.pools["ps"], self.pools["cotriage"]))
         self.pool_of_kind = [self.pools[POOL_OF_KIND[k]] for k in range(len(KINDS))]
         self.stage_log: list[tuple] = []
         self.dram_pending: list[Task] = []  # domestic PPNs held for the next DRAM
@@ -290,6 +324,10 @@ class FrontDoorModel:
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
         self.prio = sc.service.ps_priority
+        if sc.cotriage.enabled:  # each contact's outcome and settling once co-triaged
+            self.room = room_outcomes(sc, self.out_written, self.settled,
+                                      self.arr.decision[:, DECISION_DRAWS.index("settle")],
+                                      room_uniforms(self.arr.channel, self.n_backlog, seed, rep))
 
     # -- set-up --------------------------------------------------------------------------------
     def _prepare_contacts(self) -> None:
@@ -405,6 +443,7 @@ class FrontDoorModel:
         else:  # a non-domestic PPN
             if env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(env.now):
                 yield Task(i, K_CT, d_ct)
+                written, settled = self.room[i]  # what the officer's knowledge changes
                 if settled:
                     self._decide(i, written)
                     return

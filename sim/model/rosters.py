@@ -52,7 +52,5 @@ def duty_rosters(sc: Scenario, cal: WorkCalendar,
            for name in POOLS}
     ct = sc.cotriage
     active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
-    out["cotriage"] = np.where(active, out["cotriage"], 0)
-    if ct.supervisors_from_ps_pool:
-        out["ps"] = np.maximum(out["ps"] - out["cotriage"], 0)
+    out["cotriage"] = np.where(active, out["cotriage"], 0)  # officers; pairs: sim/model/cotriage.py
     return out

@@ -382,6 +382,15 @@ class DomesticAbuseHub(Frozen):
     dram_hour: HourScalar = setting("Time the daily risk assessment meeting releases domestic PPNs")
 
 
+class CoTriageEffects(Frozen):
+    referral_to_advice: ShareScalar = setting(
+        "Share of co-triaged PPNs' referrals that become advice",
+        "Of the non-domestic PPNs co-triaged that would have become referrals (risk could not be"
+        " judged from the notice alone), the share the officer's knowledge of the incident turns"
+        " into information and advice, closed with advice to police. 0: co-triage changes no outcome.",
+    )
+
+
 class CoTriage(Frozen):
     enabled: Bool = setting(
         "Police co-triage of non-domestic PPNs",
@@ -396,8 +405,16 @@ class CoTriage(Frozen):
     )
     supervisors_from_ps_pool: Bool = setting(
         "Co-triage supervisors come from the practice supervisors",
-        "If so, each co-triage pair on duty takes one practice supervisor off screening that day.",
+        "If so, a pair forms on a day only when an officer and a practice supervisor are both on"
+        " duty, and the pair's supervisor works the ordinary supervisor queue whenever no PPN waits"
+        " for the pair; if not, the pair's supervisor comes from outside the front-door team.",
     )
+    days_not_covered: ShareScalar = setting(
+        "Share of working days with no officer in the room",
+        "Days the police do not cover at all (abstraction to operational duty, shift patterns),"
+        " over and above each officer's own leave, sickness and other duties.",
+    )
+    outcome_effects: CoTriageEffects = setting("What police knowledge in the room changes")
 
 
 class Outcomes(Frozen):

@@ -16,8 +16,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.experiments.runner import run_replications
+from sim.measures.breakeven import break_even
 from sim.scenario.loading import load
 from sim.scenario.params import month_value
+from sim.scenario.schema import validate
 from tests.app_helpers import go, lever, open_app, set_lever
 from tests.helpers import ROOT, baseline_doc
 from ui.pages.downloads import file_name
@@ -195,6 +197,18 @@ def test_cotriage_starting_after_the_run_is_flagged_beside_the_lever_and_above_t
     go(at, "Results")
     flags = [w.value for w in at.warning if "co-triage" in w.value.lower()]
     assert flags and "changes nothing in these results" in flags[0]
+
+
+def test_the_cotriage_levers_show_the_break_even_of_the_settings_as_edited() -> None:
+    at = go(open_app(), "Change the scenario")
+    at.toggle(key=lever(at, "cotriage.enabled")).set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    doc = baseline_doc()
+    doc["cotriage"]["enabled"] = True
+    expected = break_even(validate(doc, "test"))
+    shown = [c.value for c in at.caption if c.value.startswith("Break-even:")]
+    assert shown == [f"Break-even: {expected.text()}."]
+    assert f"more than {expected.max_cotriage_minutes:.1f} min" in shown[0]
 
 
 def test_compare_says_which_months_it_compared_and_that_it_moved_a_period() -> None:
