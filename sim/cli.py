@@ -829,8 +829,8 @@ def cmd_story(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments.report import REPORT_DIR
-    from sim.experiments.story import CONFIG, Story, fit, load_story, markdown, validate_reading
+    from sim.experiments.report import REPORT_DIR, with_section
+    from sim.experiments.story import CONFIG, Story, fit, load_story, markdown, summary, validate_reading
     from sim.io.output import write_csv, write_text
 
     path = args.config or CONFIG
@@ -855,6 +855,9 @@ def cmd_story(args) -> int:
         write_csv(grids, out / "october_december_grid.csv")
         write_csv(cells, out / "october_december_cells.csv")
         write_text(markdown(story), out / "october_december.md")
+        report = out / "report.md"
+        old = report.read_text(encoding="utf-8") if report.is_file() else "# Calibration and validation\n"
+        write_text(with_section(old, summary(story)), report)
     for rf in story.fits:
         sizes = ", ".join(f"{rf.setting(i)} {v:.3g} ({rf.intervals[rf.setting(i)][0]:.3g} to"
                           f" {rf.intervals[rf.setting(i)][1]:.3g})" for i, v in enumerate(rf.best))

@@ -238,3 +238,31 @@ def markdown(story: Story) -> str:
                        f" {r.band_low:.1f} to {r.band_high:.1f} | {'yes' if r.inside_band else 'no'} |")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def summary(story: Story) -> str:
+    """The section of calibration/report.md: each reading's sizes, whether the figures pin them
+    and tell the readings apart, and each reading's July-December coverage."""
+    from sim.experiments.report import SECTION
+
+    out = [SECTION[0], "## What the October-December figures imply", "",
+           "Fitted to October-December 2023, not a validation (the held-out validation of the"
+           " baseline is above). Two readings of the reported changes, side by side; details,"
+           " every grid point and every cell: `october_december.md`, `october_december_grid.csv`,"
+           " `october_december_cells.csv` (`python -m sim story`).", "",
+           "| reading | change | fitted size | interval | pinned | July-December cells in band |",
+           "|---|---|---|---|---|---|"]
+    for rf in story.fits:
+        cells = rf.cells
+        covered = f"{int(cells['inside_band'].sum())}/{len(cells)}" if cells is not None else ""
+        for i, _ in enumerate(rf.reading.free):
+            name = rf.setting(i)
+            lo, hi = rf.intervals[name]
+            out.append(f"| {rf.reading.name} | `{name}` | {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
+                       f" {'yes' if rf.pinned[name] else 'no'} | {covered if i == 0 else ''} |")
+    out.append("")
+    for a, b, told in story.apart():
+        out.append(f"- {a} against {b}: " + ("told apart by these figures." if told else
+                                              "these figures cannot tell them apart."))
+    out += ["", SECTION[1]]
+    return "\n".join(out)
