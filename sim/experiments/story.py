@@ -25,7 +25,9 @@ import itertools
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -52,7 +54,8 @@ class _Strict(BaseModel):
 
 class FreeChange(_Strict):
     change: int = Field(ge=0, description="index of the dated change in the reading's scenario")
-    values: tuple[float, ...] = Field(min_length=1, max_length=50)
+    field: Literal["value", "from_date"] = "value"  # its size, or the day it starts
+    values: tuple[float, ...] | tuple[date, ...] = Field(min_length=1, max_length=50)
 
 
 class Reading(_Strict):
@@ -95,10 +98,15 @@ def _points(sc: Scenario, reading: Reading) -> list[tuple[float, ...]]:
     return list(itertools.product(*(f.values for f in reading.free)))
 
 
-def at_point(sc: Scenario, reading: Reading, point: tuple[float, ...]) -> Scenario:
-    """The reading's scenario with its free sizes set to `point` (validated)."""
-    return with_values(sc, {f"changes.{f.change}.value": float(v) for f, v in zip(reading.free, point,
-                                                                                  strict=True)})
+def at_point(sc: Scenario, reading: Reading, point: tuple) -> Scenario:
+    """The reading's scenario with its free sizes (or dates) set to `point` (validated)."""
+    return with_values(sc, {f"changes.{f.change}.{f.field}": (float(v) if f.field == "value" else v)
+                            for f, v in zip(reading.free, point, strict=True)})
+
+
+def free_name(sc: Scenario, f: FreeChange) -> str:
+    """A free size's column name: the setting's path, and ' from' for its start date."""
+    return sc.changes[f.change].setting + (" from" if f.field == "from_date" else "")
 
 
 def score_terms(monthly: pd.DataFrame, cfg: StoryConfig) -> pd.DataFrame:
@@ -122,6 +130,7 @@ class ReadingFit:
     best: tuple[float, ...]
     intervals: dict[str, tuple[float, float]]  # per free setting: lowest and highest value in 3.84
     pinned: dict[str, bool]  # False where the interval spans every value tried
+    edge: dict[str, bool]  # True where the best size is the lowest or highest tried
     cells: pd.DataFrame | None = None  # the validation run of the best point (validate_reading)
 
     @property
@@ -129,7 +138,7 @@ class ReadingFit:
         return float(self.grid["score"].min())
 
     def setting(self, i: int) -> str:
-        return self.scenario.changes[self.reading.free[i].change].setting
+        return free_name(self.scenario, self.reading.free[i])
 
 
 def profile(grid: pd.DataFrame, column: str) -> tuple[tuple[float, float], bool]:
@@ -145,7 +154,7 @@ def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor
     """Every grid point of one reading on the same seeds, and what the scores say."""
     sc = load((base / reading.scenario).resolve())
     points = _points(sc, reading)
-    names = [sc.changes[f.change].setting for f in reading.free]
+    names = [free_name(sc, f) for f in reading.free]
     rows = []
     for point in (progress(points) if progress else points):
         res = run_replications(at_point(sc, reading, point), reps=cfg.reps, seed=cfg.seed, executor=executor)
@@ -155,11 +164,14 @@ def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor
         row.update({f"{t.measure} {t.month}": t.simulated for t in terms.itertuples()})
         rows.append(row)
     grid = pd.DataFrame(rows)
-    best = tuple(float(grid.loc[grid["score"].idxmin(), n]) for n in names)
-    intervals, pinned = {}, {}
-    for n in names:
+    best = tuple(grid.loc[grid["score"].idxmin(), n] for n in names)
+    best = tuple(float(b) if f.field == "value" else b for b, f in zip(best, reading.free, strict=True))
+    intervals, pinned, edge = {}, {}, {}
+    for n, f, b in zip(names, reading.free, best, strict=True):
         intervals[n], pinned[n] = profile(grid, n)
-    return ReadingFit(reading, sc, grid, best, intervals, pinned)
+        tried = sorted(f.values)
+        edge[n] = len(tried) > 1 and f.field == "value" and b in (tried[0], tried[-1])
+    return ReadingFit(reading, sc, grid, best, intervals, pinned, edge)
 
 
 def validate_reading(rf: ReadingFit, reps: int, executor: Executor | None = None) -> pd.DataFrame:
@@ -186,8 +198,17 @@ class Story:
                 for a, b in itertools.combinations(self.fits, 2)]
 
 
-def _num(v: float) -> str:
-    return f"{v:.3g}"
+def _num(v: float | date) -> str:
+    return f"{v:.3g}" if isinstance(v, float | int) else str(v)
+
+
+def _pinned_words(rf: ReadingFit, name: str, values: tuple) -> str:
+    """Whether the figures pin a size, and whether its best is at the edge of what was tried."""
+    if rf.edge[name]:
+        best = rf.best[[rf.setting(i) for i in range(len(rf.best))].index(name)]
+        end = "lowest" if best == min(values) else "highest"
+        return f"no: the best is the {end} value tried, so the figures would have it further still"
+    return "yes" if rf.pinned[name] else "no: every value tried fits"
 
 
 def markdown(story: Story) -> str:
@@ -211,8 +232,7 @@ def markdown(story: Story) -> str:
             when = f"from {ch.from_date}" + (f" to {ch.to_date}" if ch.to_date else "")
             out.append(f"| {rf.reading.name} | {rf.reading.says if i == 0 else ''} | `{name}` {when} |"
                        f" {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
-                       f" {'yes' if rf.pinned[name] else 'no: every value tried fits'} |"
-                       f" {rf.best_score:.1f} |")
+                       f" {_pinned_words(rf, name, f.values)} | {rf.best_score:.1f} |")
     out.append("")
     for a, b, told in story.apart():
         out.append(f"- **{a}** against **{b}**: " + (
@@ -259,7 +279,8 @@ def summary(story: Story) -> str:
             name = rf.setting(i)
             lo, hi = rf.intervals[name]
             out.append(f"| {rf.reading.name} | `{name}` | {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
-                       f" {'yes' if rf.pinned[name] else 'no'} | {covered if i == 0 else ''} |")
+                       f" {_pinned_words(rf, name, rf.reading.free[i].values)} |"
+                       f" {covered if i == 0 else ''} |")
     out.append("")
     for a, b, told in story.apart():
         out.append(f"- {a} against {b}: " + ("told apart by these figures." if told else
