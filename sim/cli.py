@@ -830,7 +830,16 @@ def cmd_story(args) -> int:
     from tqdm import tqdm
 
     from sim.experiments.report import REPORT_DIR, with_section
-    from sim.experiments.story import CONFIG, Story, fit, load_story, markdown, summary, validate_reading
+    from sim.experiments.story import (
+        CONFIG,
+        Story,
+        fit,
+        load_story,
+        markdown,
+        shown,
+        summary,
+        validate_reading,
+    )
     from sim.io.output import write_csv, write_text
 
     path = args.config or CONFIG
@@ -859,8 +868,8 @@ def cmd_story(args) -> int:
         old = report.read_text(encoding="utf-8") if report.is_file() else "# Calibration and validation\n"
         write_text(with_section(old, summary(story)), report)
     for rf in story.fits:
-        sizes = ", ".join(f"{rf.setting(i)} {v:.3g} ({rf.intervals[rf.setting(i)][0]:.3g} to"
-                          f" {rf.intervals[rf.setting(i)][1]:.3g})" for i, v in enumerate(rf.best))
+        sizes = ", ".join(f"{rf.setting(i)} {shown(v)} ({shown(rf.intervals[rf.setting(i)][0])} to"
+                          f" {shown(rf.intervals[rf.setting(i)][1])})" for i, v in enumerate(rf.best))
         print(f"{rf.reading.name}: best score {rf.best_score:.1f}; {sizes};"
               f" {int(rf.cells['inside_band'].sum())}/{len(rf.cells)} cells inside the band")
     for a, b, told in story.apart():

@@ -146,7 +146,11 @@ def profile(grid: pd.DataFrame, column: str) -> tuple[tuple[float, float], bool]
     best, as (lowest, highest), and whether that leaves any value tried outside."""
     best = grid.groupby(column)["score"].min()
     inside = best[best <= best.min() + CHI2_1_95].index
-    return (float(inside.min()), float(inside.max())), len(inside) < len(best)
+
+    def plain(v):
+        return float(v) if isinstance(v, int | float | np.number) else v
+
+    return (plain(inside.min()), plain(inside.max())), len(inside) < len(best)
 
 
 def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor: Executor | None = None,
@@ -198,7 +202,7 @@ class Story:
                 for a, b in itertools.combinations(self.fits, 2)]
 
 
-def _num(v: float | date) -> str:
+def shown(v: float | date) -> str:
     return f"{v:.3g}" if isinstance(v, float | int) else str(v)
 
 
@@ -231,7 +235,7 @@ def markdown(story: Story) -> str:
             lo, hi = rf.intervals[name]
             when = f"from {ch.from_date}" + (f" to {ch.to_date}" if ch.to_date else "")
             out.append(f"| {rf.reading.name} | {rf.reading.says if i == 0 else ''} | `{name}` {when} |"
-                       f" {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
+                       f" {shown(rf.best[i])} | {shown(lo)} to {shown(hi)} |"
                        f" {_pinned_words(rf, name, f.values)} | {rf.best_score:.1f} |")
     out.append("")
     for a, b, told in story.apart():
@@ -278,7 +282,7 @@ def summary(story: Story) -> str:
         for i, _ in enumerate(rf.reading.free):
             name = rf.setting(i)
             lo, hi = rf.intervals[name]
-            out.append(f"| {rf.reading.name} | `{name}` | {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
+            out.append(f"| {rf.reading.name} | `{name}` | {shown(rf.best[i])} | {shown(lo)} to {shown(hi)} |"
                        f" {_pinned_words(rf, name, rf.reading.free[i].values)} |"
                        f" {covered if i == 0 else ''} |")
     out.append("")
