@@ -833,8 +833,17 @@ def cmd_story(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments.report import REPORT_DIR
-    from sim.experiments.story import CONFIG, Story, fit, load_story, markdown, validate_reading
+    from sim.experiments.report import REPORT_DIR, with_section
+    from sim.experiments.story import (
+        CONFIG,
+        Story,
+        fit,
+        load_story,
+        markdown,
+        shown,
+        summary,
+        validate_reading,
+    )
     from sim.io.output import write_csv, write_text
 
     path = args.config or CONFIG
@@ -859,9 +868,12 @@ def cmd_story(args) -> int:
         write_csv(grids, out / "october_december_grid.csv")
         write_csv(cells, out / "october_december_cells.csv")
         write_text(markdown(story), out / "october_december.md")
+        report = out / "report.md"
+        old = report.read_text(encoding="utf-8") if report.is_file() else "# Calibration and validation\n"
+        write_text(with_section(old, summary(story)), report)
     for rf in story.fits:
-        sizes = ", ".join(f"{rf.setting(i)} {v:.3g} ({rf.intervals[rf.setting(i)][0]:.3g} to"
-                          f" {rf.intervals[rf.setting(i)][1]:.3g})" for i, v in enumerate(rf.best))
+        sizes = ", ".join(f"{rf.setting(i)} {shown(v)} ({shown(rf.intervals[rf.setting(i)][0])} to"
+                          f" {shown(rf.intervals[rf.setting(i)][1])})" for i, v in enumerate(rf.best))
         print(f"{rf.reading.name}: best score {rf.best_score:.1f}; {sizes};"
               f" {int(rf.cells['inside_band'].sum())}/{len(rf.cells)} cells inside the band")
     for a, b, told in story.apart():

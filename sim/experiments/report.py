@@ -152,8 +152,31 @@ def write_report(v: Validation, comparison: pd.DataFrame | None = None,
         parts += ["", "## Before the conversations approach", ""] + _pre_conversations(comparison)
     parts += ["", f"Scenario run: {sc.name}, {sc.run.start} to {sc.run.end}."]
     path = out_dir / "report.md"
-    write_text("\n".join(parts) + "\n", path)
+    text = "\n".join(parts) + "\n"
+    if path.is_file():  # the section `python -m sim story` writes is kept as it was
+        kept = section_of(path.read_text(encoding="utf-8"))
+        text = with_section(text, kept) if kept else text
+    write_text(text, path)
     return path
+
+
+# The section of report.md that `python -m sim story` writes (sim/experiments/story.py); it is
+# fitted to October-December, so it sits apart from the held-out validation above it.
+SECTION = ("<!-- generated: october_december (python -m sim story) -->", "<!-- end october_december -->")
+
+
+def section_of(text: str) -> str | None:
+    """The story's section of a report, markers included, or None."""
+    a, b = text.find(SECTION[0]), text.find(SECTION[1])
+    return text[a:b + len(SECTION[1])] if a >= 0 and b > a else None
+
+
+def with_section(text: str, section: str) -> str:
+    """The report with the story's section in place of the old one, or added at the end."""
+    old = section_of(text)
+    if old is not None:
+        return text.replace(old, section)
+    return text.rstrip("\n") + "\n\n" + section + "\n"
 
 
 SHARE_1WD = "pct_completed_within_1wd"

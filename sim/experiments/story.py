@@ -25,7 +25,9 @@ import itertools
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -52,7 +54,8 @@ class _Strict(BaseModel):
 
 class FreeChange(_Strict):
     change: int = Field(ge=0, description="index of the dated change in the reading's scenario")
-    values: tuple[float, ...] = Field(min_length=1, max_length=50)
+    field: Literal["value", "from_date"] = "value"  # its size, or the day it starts
+    values: tuple[float, ...] | tuple[date, ...] = Field(min_length=1, max_length=50)
 
 
 class Reading(_Strict):
@@ -95,10 +98,15 @@ def _points(sc: Scenario, reading: Reading) -> list[tuple[float, ...]]:
     return list(itertools.product(*(f.values for f in reading.free)))
 
 
-def at_point(sc: Scenario, reading: Reading, point: tuple[float, ...]) -> Scenario:
-    """The reading's scenario with its free sizes set to `point` (validated)."""
-    return with_values(sc, {f"changes.{f.change}.value": float(v) for f, v in zip(reading.free, point,
-                                                                                  strict=True)})
+def at_point(sc: Scenario, reading: Reading, point: tuple) -> Scenario:
+    """The reading's scenario with its free sizes (or dates) set to `point` (validated)."""
+    return with_values(sc, {f"changes.{f.change}.{f.field}": (float(v) if f.field == "value" else v)
+                            for f, v in zip(reading.free, point, strict=True)})
+
+
+def free_name(sc: Scenario, f: FreeChange) -> str:
+    """A free size's column name: the setting's path, and ' from' for its start date."""
+    return sc.changes[f.change].setting + (" from" if f.field == "from_date" else "")
 
 
 def score_terms(monthly: pd.DataFrame, cfg: StoryConfig) -> pd.DataFrame:
@@ -122,6 +130,7 @@ class ReadingFit:
     best: tuple[float, ...]
     intervals: dict[str, tuple[float, float]]  # per free setting: lowest and highest value in 3.84
     pinned: dict[str, bool]  # False where the interval spans every value tried
+    edge: dict[str, bool]  # True where the best size is the lowest or highest tried
     cells: pd.DataFrame | None = None  # the validation run of the best point (validate_reading)
 
     @property
@@ -129,7 +138,7 @@ class ReadingFit:
         return float(self.grid["score"].min())
 
     def setting(self, i: int) -> str:
-        return self.scenario.changes[self.reading.free[i].change].setting
+        return free_name(self.scenario, self.reading.free[i])
 
 
 def profile(grid: pd.DataFrame, column: str) -> tuple[tuple[float, float], bool]:
@@ -137,7 +146,11 @@ def profile(grid: pd.DataFrame, column: str) -> tuple[tuple[float, float], bool]
     best, as (lowest, highest), and whether that leaves any value tried outside."""
     best = grid.groupby(column)["score"].min()
     inside = best[best <= best.min() + CHI2_1_95].index
-    return (float(inside.min()), float(inside.max())), len(inside) < len(best)
+
+    def plain(v):
+        return float(v) if isinstance(v, int | float | np.number) else v
+
+    return (plain(inside.min()), plain(inside.max())), len(inside) < len(best)
 
 
 def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor: Executor | None = None,
@@ -145,7 +158,7 @@ def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor
     """Every grid point of one reading on the same seeds, and what the scores say."""
     sc = load((base / reading.scenario).resolve())
     points = _points(sc, reading)
-    names = [sc.changes[f.change].setting for f in reading.free]
+    names = [free_name(sc, f) for f in reading.free]
     rows = []
     for point in (progress(points) if progress else points):
         res = run_replications(at_point(sc, reading, point), reps=cfg.reps, seed=cfg.seed, executor=executor)
@@ -155,11 +168,14 @@ def fit(reading: Reading, cfg: StoryConfig, base: Path = CONFIG.parent, executor
         row.update({f"{t.measure} {t.month}": t.simulated for t in terms.itertuples()})
         rows.append(row)
     grid = pd.DataFrame(rows)
-    best = tuple(float(grid.loc[grid["score"].idxmin(), n]) for n in names)
-    intervals, pinned = {}, {}
-    for n in names:
+    best = tuple(grid.loc[grid["score"].idxmin(), n] for n in names)
+    best = tuple(float(b) if f.field == "value" else b for b, f in zip(best, reading.free, strict=True))
+    intervals, pinned, edge = {}, {}, {}
+    for n, f, b in zip(names, reading.free, best, strict=True):
         intervals[n], pinned[n] = profile(grid, n)
-    return ReadingFit(reading, sc, grid, best, intervals, pinned)
+        tried = sorted(f.values)
+        edge[n] = len(tried) > 1 and f.field == "value" and b in (tried[0], tried[-1])
+    return ReadingFit(reading, sc, grid, best, intervals, pinned, edge)
 
 
 def validate_reading(rf: ReadingFit, reps: int, executor: Executor | None = None) -> pd.DataFrame:
@@ -186,8 +202,17 @@ class Story:
                 for a, b in itertools.combinations(self.fits, 2)]
 
 
-def _num(v: float) -> str:
-    return f"{v:.3g}"
+def shown(v: float | date) -> str:
+    return f"{v:.3g}" if isinstance(v, float | int) else str(v)
+
+
+def _pinned_words(rf: ReadingFit, name: str, values: tuple) -> str:
+    """Whether the figures pin a size, and whether its best is at the edge of what was tried."""
+    if rf.edge[name]:
+        best = rf.best[[rf.setting(i) for i in range(len(rf.best))].index(name)]
+        end = "lowest" if best == min(values) else "highest"
+        return f"no: the best is the {end} value tried, so the figures would have it further still"
+    return "yes" if rf.pinned[name] else "no: every value tried fits"
 
 
 def markdown(story: Story) -> str:
@@ -210,9 +235,8 @@ def markdown(story: Story) -> str:
             lo, hi = rf.intervals[name]
             when = f"from {ch.from_date}" + (f" to {ch.to_date}" if ch.to_date else "")
             out.append(f"| {rf.reading.name} | {rf.reading.says if i == 0 else ''} | `{name}` {when} |"
-                       f" {_num(rf.best[i])} | {_num(lo)} to {_num(hi)} |"
-                       f" {'yes' if rf.pinned[name] else 'no: every value tried fits'} |"
-                       f" {rf.best_score:.1f} |")
+                       f" {shown(rf.best[i])} | {shown(lo)} to {shown(hi)} |"
+                       f" {_pinned_words(rf, name, f.values)} | {rf.best_score:.1f} |")
     out.append("")
     for a, b, told in story.apart():
         out.append(f"- **{a}** against **{b}**: " + (
@@ -238,3 +262,32 @@ def markdown(story: Story) -> str:
                        f" {r.band_low:.1f} to {r.band_high:.1f} | {'yes' if r.inside_band else 'no'} |")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def summary(story: Story) -> str:
+    """The section of calibration/report.md: each reading's sizes, whether the figures pin them
+    and tell the readings apart, and each reading's July-December coverage."""
+    from sim.experiments.report import SECTION
+
+    out = [SECTION[0], "## What the October-December figures imply", "",
+           "Fitted to October-December 2023, not a validation (the held-out validation of the"
+           " baseline is above). Two readings of the reported changes, side by side; details,"
+           " every grid point and every cell: `october_december.md`, `october_december_grid.csv`,"
+           " `october_december_cells.csv` (`python -m sim story`).", "",
+           "| reading | change | fitted size | interval | pinned | July-December cells in band |",
+           "|---|---|---|---|---|---|"]
+    for rf in story.fits:
+        cells = rf.cells
+        covered = f"{int(cells['inside_band'].sum())}/{len(cells)}" if cells is not None else ""
+        for i, _ in enumerate(rf.reading.free):
+            name = rf.setting(i)
+            lo, hi = rf.intervals[name]
+            out.append(f"| {rf.reading.name} | `{name}` | {shown(rf.best[i])} | {shown(lo)} to {shown(hi)} |"
+                       f" {_pinned_words(rf, name, rf.reading.free[i].values)} |"
+                       f" {covered if i == 0 else ''} |")
+    out.append("")
+    for a, b, told in story.apart():
+        out.append(f"- {a} against {b}: " + ("told apart by these figures." if told else
+                                              "these figures cannot tell them apart."))
+    out += ["", SECTION[1]]
+    return "\n".join(out)

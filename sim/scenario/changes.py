@@ -5,10 +5,10 @@ in equal daily steps between two dates (sim.scenario.params.Change). This module
 entry against the whole scenario, one line naming the entry when it cannot be used, and gives
 the days on which some setting changes (`spell_starts`) and the document in force on a day
 (`doc_on`); sim.model.dated turns them into the run's spells, each with its validated
-scenario. The model reads every setting it uses from the
-spell in force (a contact's settings from its arrival, a staff roster's from its day, a
-referral's from its referral), so a month's entry of a monthly setting and a dated change from
-the first of that month are the same thing to the model and give the same numbers.
+scenario. The model reads every setting it uses from the spell in force (a contact's settings
+from its arrival, a staff roster's from its day, a referral's from its referral), so a month's
+entry of a monthly setting and a dated change from the first of that month are the same thing
+to the model and give the same numbers.
 
 A change on a monthly setting holds from its date on in place of the months the file states;
 a ramp starts from the value in force on its first date. Settings read once for the whole run
@@ -109,6 +109,7 @@ def _as_node(param: Any, change: Change, value: Any, rng: Any) -> dict:
 
 
 def label_of(i: int, ch: Change) -> str:
+    """How every refusal names a change: its place in the list, its setting and its dates."""
     when = f"from {ch.from_date}" + (f" to {ch.to_date}" if ch.to_date else "")
     return f"changes.{i} ({ch.setting} {when})"
 
@@ -203,6 +204,7 @@ def doc_on(sc: Scenario, day: date, only: Change | None = None) -> dict:
 
 
 def spell_starts(sc: Scenario) -> list[date]:
+    """The days on which some setting takes a new value: each step's day, each day of a ramp."""
     days: set[date] = set()
     for ch in sc.changes:
         if ch.to_date is None:

@@ -46,6 +46,7 @@ def test_the_fit_keeps_every_point_and_picks_the_lowest_score():
                     for m, spec in cfg.targets.items() for mo in cfg.months)
         assert row["score"] == pytest.approx(total)
     assert rf.best[0] == rf.grid.loc[rf.grid["score"].idxmin(), "staff.ps.establishment"]
+    assert rf.edge["staff.ps.establishment"]  # of two values tried, the best is at an end
     more = rf.grid.set_index("staff.ps.establishment")
     timely = "pct_completed_within_1wd 2023-10"
     assert more.at[9.58, timely] > more.at[7.58, timely]

@@ -62,3 +62,16 @@ def test_each_dated_change_cites_a_seed_line_that_says_what_it_quotes(name):
         n, quote = int(cited.group(1)), cited.group(2)
         assert n in lines, f"line {n} is not in the seed extract"
         assert " ".join(lines[n].split()).find(quote[:60]) >= 0, (n, quote)
+
+
+def test_the_story_section_replaces_its_old_self_and_leaves_the_rest_of_the_report():
+    from sim.experiments.report import SECTION, section_of, with_section
+
+    report = "# Report\n\nheld-out validation\n"
+    one = f"{SECTION[0]}\nfirst\n{SECTION[1]}"
+    two = f"{SECTION[0]}\nsecond\n{SECTION[1]}"
+    once = with_section(report, one)
+    assert once.startswith(report.rstrip("\n")) and section_of(once) == one
+    twice = with_section(once + "\nafter\n", two)
+    assert section_of(twice) == two and "first" not in twice
+    assert twice.count(SECTION[0]) == 1 and "held-out validation" in twice and "after" in twice
