@@ -4,6 +4,7 @@ the results block, and saving a scenario for comparison."""
 from __future__ import annotations
 
 import copy
+import time
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +17,7 @@ from sim.experiments.runner import RunResults
 from sim.io.observed import observed_monthly
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import Scenario, ScenarioError, setting_title, validate
-from ui import charts, excel, params, runs, state
+from ui import charts, excel, params, progress, runs, state
 from ui.charts import fmt
 
 PAGES = ("Results", "Change the scenario", "Compare and target", "See the front door", "Assumptions",
@@ -69,32 +70,75 @@ def about(doc: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # running
 
+PREVIEW_SECONDS = 0.25  # how often a run's figures so far are looked at and redrawn
+
 
 def estimate(sc: Scenario, reps: int) -> float:
     return runs.estimate_seconds(sc, reps, runs.shared_timing())
 
 
 def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
-    """Run (or fetch from the cache) with a progress bar, and keep the result in the session."""
+    """Run (or fetch from the cache, or join the run already going) and keep the result in the
+    session, showing the first figures with their intervals as soon as a few replications have
+    finished and refining them as the rest finish.
+
+    The run goes on in the background (ui/progress.py), so a click that interrupts this page
+    does not lose it: the next rerun finds it still going and shows it again."""
+    hit = runs.cached(sc, seed, reps)
+    if hit is not None:
+        return _keep(sc, doc, seed, reps, hit, 0.0, True)
+    job = runs.start(sc, seed, reps)
     with st.status(f"Running {reps} replications of '{sc.name}' ({period_words(sc)})…",
                    expanded=True) as box:
         bar = st.progress(0.0, text="Starting…")
-
-        def step(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Replication {done} of {total} finished")
-
+        first = st.empty()
+        shown, first_at = -1, None
+        while True:
+            finished = job.wait(PREVIEW_SECONDS)
+            done = job.finished
+            if done != shown and not finished:
+                shown = done
+                left = job.seconds_left(runs.WORKERS)
+                bar.progress(done / reps, text=f"Replication {done} of {reps} finished"
+                             + (f"; {runs.say_seconds(left)} left" if left is not None else ""))
+                part = job.partial()
+                if part is not None:
+                    first_at = first_at or time.perf_counter() - job.started
+                    with first.container():
+                        show_partial(part, reps)
+            if finished:
+                break
+        first.empty()
         try:
-            res, seconds, hit = runs.run(sc, seed, reps, step)
+            if runs.broken(job):
+                res, seconds, hit = runs.run(sc, seed, reps)  # a fresh pool, run once more
+            else:
+                res, seconds, hit = runs.outcome(job), job.seconds, False
         except RuntimeError as exc:  # every replication failed: say so, keep the page
             box.update(label="The run failed", state="error")
             st.error(f"The run failed: {exc}")
             return None
-        box.update(label=f"{reps} replications of '{sc.name}' finished", state="complete", expanded=False)
+        early = (f"; first figures after {min(progress.FIRST_FIGURES_AFTER, reps)} replications, in"
+                 f" {first_at:.1f} seconds" if first_at is not None else "")
+        box.update(label=f"{reps} replications of '{sc.name}' finished in {seconds:.1f} seconds{early}",
+                   state="complete", expanded=False)
+    return _keep(sc, doc, seed, reps, res, seconds, hit)
+
+
+def _keep(sc: Scenario, doc: dict, seed: int, reps: int, res: RunResults, seconds: float,
+          hit: bool) -> state.Ran:
     w = state.work()
     ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit, params.changes(w.original, doc),
                     w.source)
     st.session_state.ran = ran
     return ran
+
+
+def show_partial(res: RunResults, total: int) -> None:
+    """The headline figures of the replications finished so far, with the plain note that their
+    intervals are still wide (the full results replace them when the run ends)."""
+    st.info(progress.wide_note(res.reps, total), icon=":material/hourglass_top:")
+    headline_figures(res)
 
 
 def current_ran(sc: Scenario | None) -> state.Ran | None:
@@ -111,11 +155,15 @@ def current_ran(sc: Scenario | None) -> state.Ran | None:
     if ran is not None and ran.key == key:
         return ran
     hit = runs.cached(sc, seed, reps)
+    restored = ""
     if hit is None:
-        return None
+        hit = (ss.get("restored") or {}).get(key)
+        if hit is None:
+            return None
+        restored = ss.get("restored_from") or "a session file"
     w = state.work()
     doc = w.doc()
-    ss.ran = state.Ran(key, hit, doc, 0.0, True, params.changes(w.original, doc), w.source)
+    ss.ran = state.Ran(key, hit, doc, 0.0, True, params.changes(w.original, doc), w.source, restored)
     return ss.ran
 
 
@@ -240,7 +288,11 @@ def chart_block(chart, table: pd.DataFrame, text: str, name: str) -> None:
 
 
 def headline(ran: state.Ran) -> None:
-    res = ran.res
+    headline_figures(ran.res)
+
+
+def headline_figures(res: RunResults) -> None:
+    """The headline measures, each with its 95% interval and the reported figure."""
     per = _period(res)
     months = sorted(res.monthly["month"].unique())
     cols = st.columns(4)
@@ -270,7 +322,9 @@ def backlog_line(res: RunResults) -> None:
 
 def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
-    when = "from the cache, at once" if ran.from_cache else f"in {ran.seconds:.1f} seconds"
+    when = (f"from the saved session file {ran.restored_from} (run earlier, not run again here)"
+            if ran.restored_from else "from the cache, at once" if ran.from_cache
+            else f"in {ran.seconds:.1f} seconds")
     st.subheader(f"Results: {sc.name}, {period_words(sc)}")
     n = len(ran.changes)
     st.caption(f"Months reported: {period_words(sc)} ({sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y});"
