@@ -48,6 +48,7 @@ from sim.experiments.runner import RepOutput, RunResults, check_workload, gather
 from sim.measures.metrics import MEASURES
 from sim.scenario import safe_yaml
 from sim.scenario.loading import library_files, load
+from sim.scenario.paths import get
 from sim.scenario.schema import Scenario, ScenarioError, validate
 from ui import params, runs, state
 from ui.state import MAX_SEED, UPLOADED, Entry, plain_error, upload_name
@@ -226,6 +227,11 @@ def _entry(part: Any, name: str, documents: dict[str, dict], origin: str) -> tup
         if (not isinstance(path, list) or not 1 <= len(path) <= MAX_PATH
                 or not all(isinstance(p, str) and p for p in path)):
             raise _fail(f"{where}.path: must be a list of 1 to {MAX_PATH} setting names")
+        base = path[:-1] if path[-1] in (params.SCALE, params.SUMMER, params.POSTS) else path
+        try:
+            get(documents[ref], tuple(base))
+        except (KeyError, TypeError, IndexError):
+            raise _fail(f"{where}.path: names a setting its scenario does not have") from None
         edits[tuple(path)] = ch["value"]
     if source.endswith(UPLOADED) or _library_doc(source) != documents[ref]:
         # only the library's own file, as it stands, may go by a library file's name
@@ -262,7 +268,7 @@ def _results(part: Any, name: str, sc: Scenario, reps: int, seed: int) -> RunRes
     if not isinstance(text, str):
         raise _fail(f"{name}.monthly_csv: must be text (comma-separated values)")
     try:
-        monthly = pd.read_csv(io.StringIO(text), float_precision="round_trip", dtype={"month": str})
+        monthly = pd.read_csv(io.StringIO(text), dtype={"month": str})
     except Exception:  # noqa: BLE001 - any parse problem is the file's
         raise _fail(f"{name}.monthly_csv: cannot be read as comma-separated values") from None
     cols = list(monthly.columns)

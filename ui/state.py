@@ -100,6 +100,7 @@ class Ran:
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     restored_from: str = ""   # the session file the results were opened from, if they were
+    first_seconds: float | None = None  # when the first figures were shown, if before the end
 
 
 def scenario_files() -> dict[str, Path]:

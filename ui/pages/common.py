@@ -101,7 +101,7 @@ def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
                 left = job.seconds_left(runs.WORKERS)
                 bar.progress(done / reps, text=f"Replication {done} of {reps} finished"
                              + (f"; {runs.say_seconds(left)} left" if left is not None else ""))
-                part = job.partial()
+                part = job.partial() if done < reps else None  # all done: the full results follow
                 if part is not None:
                     first_at = first_at or time.perf_counter() - job.started
                     with first.container():
@@ -118,18 +118,21 @@ def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
             box.update(label="The run failed", state="error")
             st.error(f"The run failed: {exc}")
             return None
-        early = (f"; first figures after {min(progress.FIRST_FIGURES_AFTER, reps)} replications, in"
-                 f" {first_at:.1f} seconds" if first_at is not None else "")
-        box.update(label=f"{reps} replications of '{sc.name}' finished in {seconds:.1f} seconds{early}",
-                   state="complete", expanded=False)
-    return _keep(sc, doc, seed, reps, res, seconds, hit)
+        box.update(label=f"{reps} replications of '{sc.name}' finished in {seconds:.1f} seconds"
+                         + first_words(first_at), state="complete", expanded=False)
+    return _keep(sc, doc, seed, reps, res, seconds, hit, first_at)
+
+
+def first_words(first_at: float | None) -> str:
+    return (f"; first figures after {progress.FIRST_FIGURES_AFTER} replications, in {first_at:.1f}"
+            " seconds" if first_at is not None else "")
 
 
 def _keep(sc: Scenario, doc: dict, seed: int, reps: int, res: RunResults, seconds: float,
-          hit: bool) -> state.Ran:
+          hit: bool, first_at: float | None = None) -> state.Ran:
     w = state.work()
     ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit, params.changes(w.original, doc),
-                    w.source)
+                    w.source, first_seconds=first_at)
     st.session_state.ran = ran
     return ran
 
@@ -324,7 +327,7 @@ def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
     when = (f"from the saved session file {ran.restored_from} (run earlier, not run again here)"
             if ran.restored_from else "from the cache, at once" if ran.from_cache
-            else f"in {ran.seconds:.1f} seconds")
+            else f"in {ran.seconds:.1f} seconds{first_words(ran.first_seconds)}")
     st.subheader(f"Results: {sc.name}, {period_words(sc)}")
     n = len(ran.changes)
     st.caption(f"Months reported: {period_words(sc)} ({sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y});"

@@ -139,6 +139,7 @@ def session_section() -> None:
     st.markdown("**This session as one file**")
     reps, seed = int(ss.reps), int(ss.seed)
     data, left_out = session.dump(state.work(), state.saved(), reps, seed, session.session_results())
+    ss.session_file = data  # the very bytes offered below
     st.download_button("Save this session (YAML: the scenarios, their changes and their results)", data,
                        file_name=f"front_door_session_{reps}reps_seed{seed}.yaml",
                        mime="application/x-yaml", key="dl:session", on_click="ignore")
