@@ -33,6 +33,19 @@ def wide_note(done: int, total: int) -> str:
             " finish.")
 
 
+def busy(cpu_seconds: float) -> tuple[float, float]:
+    """Pure computing for about `cpu_seconds` of CPU time: (wall seconds, CPU seconds) taken.
+
+    Their ratio is how much slower than its own CPU time a worker runs now (1 on a quiet
+    machine, 2 when it gets half a core), measured where replications run (ui/runs.py)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    x = 0
+    while time.process_time() - c0 < cpu_seconds:
+        for i in range(10_000):
+            x += i * i
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
 class Job:
     """`reps` replications of one scenario running in a thread of this process on `executor`.
 

@@ -26,7 +26,7 @@ from sim.experiments.compare import check_periods, comparison_table
 from sim.experiments.executors import make_executor
 from sim.experiments.runner import RunResults
 from sim.scenario.schema import Scenario
-from ui.progress import Job
+from ui.progress import Job, busy
 
 
 def _env_int(name: str, default: int, lo: int, hi: int) -> int:
@@ -50,6 +50,7 @@ FIRST_GUESS_SECONDS_PER_CONTACT = 2.8e-5
 # Seconds a run takes besides its replications: sending the scenario to the workers, gathering
 # and summarising the results.
 RUN_OVERHEAD_SECONDS = 0.3
+CALIBRATE_CPU_SECONDS = 0.15  # each worker's calibrating computation, before the first estimate
 
 
 def run_key(scenario: Scenario, seed: int, reps: int) -> str:
@@ -88,7 +89,24 @@ class Timing:
     def __init__(self) -> None:
         self.per_contact = FIRST_GUESS_SECONDS_PER_CONTACT
         self.measured = 0   # runs the figure is learnt from (0: still the first guess)
+        self.slowdown = 1.0  # how much slower than quiet the workers run now (calibrate)
         self._lock = threading.Lock()
+
+    def calibrate(self, pool: Executor, workers: int) -> None:
+        """Measure, before any run, how busy the machine is where replications run: every worker
+        computes for CALIBRATE_CPU_SECONDS at once, and its wall time over its CPU time is how much
+        slower than the quiet first guess a replication will run now."""
+        try:
+            futs = [pool.submit(busy, CALIBRATE_CPU_SECONDS) for _ in range(max(1, workers))]
+            ratios = sorted(wall / max(cpu, 1e-6) for wall, cpu in (f.result(timeout=30) for f in futs))
+        except Exception:  # noqa: BLE001 - no calibration: the first guess stands
+            return
+        with self._lock:
+            self.slowdown = max(1.0, ratios[len(ratios) // 2])
+
+    def seconds_per_contact(self) -> float:
+        """The pace to estimate with: measured, or the quiet first guess times the slowdown now."""
+        return self.per_contact if self.measured else self.per_contact * self.slowdown
 
     def record(self, seconds: float, contacts: float, workers: int, reps: int = 0) -> None:
         """Learn from a run of `reps` replications of `contacts` each that took `seconds`.
@@ -130,7 +148,7 @@ def workload(scenario: Scenario) -> float:
 def estimate_seconds(scenario: Scenario, reps: int, timing: Timing, workers: int = WORKERS) -> float:
     """About how long `reps` replications will take on this machine: the rounds of replications
     the workers run in turn, each as long as this scenario's contacts take at the pace measured."""
-    return rounds(reps, workers) * workload(scenario) * timing.per_contact + RUN_OVERHEAD_SECONDS
+    return rounds(reps, workers) * workload(scenario) * timing.seconds_per_contact() + RUN_OVERHEAD_SECONDS
 
 
 def say_seconds(seconds: float) -> str:
@@ -166,7 +184,9 @@ def shared_store() -> ResultStore:
 
 @st.cache_resource(show_spinner=False)
 def shared_timing() -> Timing:
-    return Timing()
+    timing = Timing()
+    timing.calibrate(shared_pool(), WORKERS)
+    return timing
 
 
 @st.cache_resource(show_spinner=False)

@@ -323,7 +323,7 @@ def _loads(data: bytes, origin: str) -> Session:
     try:
         body = safe_yaml.load(text)
     except yaml.YAMLError as exc:
-        raise _fail(f"{safe_yaml.where(exc)}{safe_yaml.problem(exc)}") from None
+        raise _fail(f"not a valid session file{safe_yaml.where(exc)}: {safe_yaml.problem(exc)}") from None
     body = _mapping(body, "session", TOP_KEYS, TOP_KEYS)
     if body["format"] != FORMAT or body["version"] != VERSION:
         raise _fail(f"format: not a session file of this simulator (format {FORMAT}, version {VERSION})")
