@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
-from sim.experiments.compare import months_words, paired_differences
+from sim.experiments.board_charts import monthly_png
+from sim.experiments.compare import SUMMARY_ROWS, months_words, paired_differences
 from sim.experiments.levers import inactive_levers as settings_inactive
 from sim.experiments.runner import RunResults
 from sim.io.observed import observed_monthly
@@ -282,12 +284,41 @@ def _reported_average(measure: str, months: list[str]) -> float | None:
     return float(v.mean()) if len(v) else None
 
 
-def chart_block(chart, table: pd.DataFrame, text: str, name: str) -> None:
-    """A chart with its words (a text alternative) and its data as a download."""
+def chart_block(chart, table: pd.DataFrame, text: str, name: str,
+                png: tuple[Callable[[], bytes], str] | None = None) -> None:
+    """A chart with its words (a text alternative), its data as a download and, given `png`
+    (a maker and a file name), the chart as an image to paste into a paper."""
     st.altair_chart(chart, width="stretch", alt=text)
     st.caption(text)
     st.download_button("Download the data (CSV)", excel.csv_bytes(table), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl:{name}", on_click="ignore")
+    if png is not None:
+        make, file_name = png
+        st.download_button("Download the chart (PNG)", make, file_name=file_name, mime="image/png",
+                           key=f"png:{name}", on_click="ignore")
+
+
+def run_words(res: RunResults) -> str:
+    """Whose figures a chart shows: scenario, months, replications and seed."""
+    sc = res.scenario
+    return f"{sc.name}, {period_words(sc)}, {res.reps} replications, seed {res.seed}"
+
+
+def measure_png(res: RunResults, measure: str) -> tuple[Callable[[], bytes], str]:
+    """One measure by month with its 95% band and the reported figures, as a PNG made when its
+    button is clicked, titled and named with the run it comes from."""
+    sc = res.scenario
+
+    def make() -> bytes:
+        t = paired_differences([res])
+        rows = t[(t["measure"] == measure) & ~t["month"].isin(SUMMARY_ROWS)]
+        obs = observed_monthly()
+        reported = obs[measure] if measure in getattr(obs, "columns", []) else None
+        label, unit = MEASURES[measure]
+        return monthly_png(rows, [sc.name], f"{label}: {run_words(res)}", unit, reported)
+
+    return make, (f"chart_{measure}_{slug(sc.name)}_{sc.run.start:%Y-%m}_to_{sc.run.end:%Y-%m}"
+                  f"_{res.reps}reps_seed{res.seed}.png")
 
 
 def headline(ran: state.Ran) -> None:
@@ -354,7 +385,8 @@ def show_results(ran: state.Ran) -> None:
         for i, lab in enumerate(chosen):
             m = by_label[lab]
             with cols[i % 2]:
-                chart_block(*charts.measure_vs_reported(res.summary, obs, m, res.reps), name=f"monthly_{m}")
+                chart_block(*charts.measure_vs_reported(res.summary, obs, m, res.reps), name=f"monthly_{m}",
+                            png=measure_png(res, m))
     pools = ["csw", "ps", "da_hub"] + (["cotriage"] if sc.cotriage.enabled else [])
     with tabs[1]:
         st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social worker;"
