@@ -3,7 +3,9 @@
 Why: an improvement lead who has built three scenarios and run them should be able to close the
 browser and show the same figures at the board tomorrow, or send them to a colleague.
 
-The file is YAML (readable, and read back by the one hardened reader, sim.scenario.safe_yaml):
+The file is JSON, which is also YAML, so it is read back by the one hardened reader
+(sim.scenario.safe_yaml); JSON quotes every text, so no value can be read back as something else
+(a scenario named 1e5 stays text). Its parts, shown here as YAML:
 
     format: front-door-session
     version: 1
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -123,9 +126,7 @@ def dump(work: Entry, saved: list[Entry], reps: int, seed: int,
     parts = [body["work"], *body["saved"]]
     names = [work.name, *(e.name for e in saved)]
     while True:
-        text = ("# A session of the front-door simulator: its scenarios, their changes and results.\n"
-                + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100))
-        data = text.encode("utf-8")
+        data = json.dumps(body, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")
         if len(data) <= MAX_SESSION_BYTES:
             return data, left_out
         # too large: leave out the results of the last scenario that still has some

@@ -8,9 +8,10 @@ answers for it.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
-import yaml
 from streamlit.testing.v1 import AppTest
 
 from sim.experiments.runner import RunResults, run_replications
@@ -146,7 +147,7 @@ def make_session() -> AppTest:
 
 
 def open_session(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader(key="session_upload").set_value((name, data, "application/x-yaml")).run()
+    at.file_uploader(key="session_upload").set_value((name, data, "application/json")).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -160,7 +161,7 @@ def test_a_saved_session_reopens_with_the_same_scenarios_changes_and_figures() -
     assert figures
     runs.shared_store.clear()  # nothing left to answer from but the file
     other = go(open_app(), "Downloads")
-    open_session(other, "session.yaml", data)
+    open_session(other, "session.json", data)
     assert any("Opened the session" in s.value for s in other.success)
     ss = other.session_state
     assert ss.work.name == "one supervisor fewer" and ss.work.edits == work.edits
@@ -169,21 +170,21 @@ def test_a_saved_session_reopens_with_the_same_scenarios_changes_and_figures() -
     assert (int(ss.reps), int(ss.seed)) == (3, 7_310_010)
     go(other, "Results")
     ran = other.session_state.ran
-    assert ran is not None and ran.restored_from == "session.yaml"
+    assert ran is not None and ran.restored_from == "session.json"
     reference = run_replications(validate(work.doc(), "test"), reps=3, seed=7_310_010)
     pd.testing.assert_frame_equal(ran.res.monthly, reference.monthly)
     assert headline_values(other) == figures
-    assert any("from the saved session file session.yaml" in c.value for c in other.caption)
+    assert any("from the saved session file session.json" in c.value for c in other.caption)
 
 
 def broken_files(good: bytes) -> dict[str, bytes]:
     """Session files a user might send by mistake or on purpose, each wrong in one way."""
-    body = yaml.safe_load(good.decode("utf-8"))
+    body = json.loads(good)
 
     def changed(edit) -> bytes:
-        b = yaml.safe_load(good.decode("utf-8"))
+        b = json.loads(good)
         edit(b)
-        return yaml.safe_dump(b, sort_keys=False).encode("utf-8")
+        return json.dumps(b).encode("utf-8")
 
     csv = body["work"]["results"]["monthly_csv"]
     return {
@@ -209,12 +210,12 @@ def test_a_broken_or_hostile_session_file_changes_nothing_and_says_why_in_one_li
     before = (at.session_state.work.doc(), [(e.name, e.edits) for e in at.session_state.saved],
               int(at.session_state.reps), int(at.session_state.seed), at.session_state.ran.key)
     for what, data in broken_files(good).items():
-        open_session(at, "bad.yaml", data)
+        open_session(at, "bad.json", data)
         ss = at.session_state
         after = (ss.work.doc(), [(e.name, e.edits) for e in ss.saved], int(ss.reps), int(ss.seed),
                  ss.ran.key)
         assert after == before, what
         errors = [e.value for e in at.error]
-        assert len(errors) == 1 and errors[0].startswith("Session not opened: bad.yaml: "), (what, errors)
+        assert len(errors) == 1 and errors[0].startswith("Session not opened: bad.json: "), (what, errors)
         assert "\n" not in errors[0] and "Traceback" not in errors[0], what
         assert "pwned" not in errors[0] and "<script>" not in errors[0] and "/work" not in errors[0], what

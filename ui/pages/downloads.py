@@ -140,15 +140,15 @@ def session_section() -> None:
     reps, seed = int(ss.reps), int(ss.seed)
     data, left_out = session.dump(state.work(), state.saved(), reps, seed, session.session_results())
     ss.session_file = data  # the very bytes offered below
-    st.download_button("Save this session (YAML: the scenarios, their changes and their results)", data,
-                       file_name=f"front_door_session_{reps}reps_seed{seed}.yaml",
-                       mime="application/x-yaml", key="dl:session", on_click="ignore")
+    st.download_button("Save this session (one file: the scenarios, their changes and their results)", data,
+                       file_name=f"front_door_session_{reps}reps_seed{seed}.json",
+                       mime="application/json", key="dl:session", on_click="ignore")
     n = 1 + len(state.saved())
     st.caption(f"Holds the scenario worked on and {n - 1} saved for comparison, each with its changes, and"
                f" the results of those run with {reps} replications and seed {seed}."
                + (f" Left out to keep the file under {session.MAX_SESSION_BYTES:,} bytes: the results of"
                   f" {', '.join(left_out)}." if left_out else ""))
-    st.file_uploader("Open a saved session", type=["yaml", "yml"], key="session_upload",
+    st.file_uploader("Open a saved session", type=["json"], key="session_upload",
                      on_change=_on_open_session,
                      max_upload_size=max(1, session.MAX_SESSION_BYTES // 1_000_000),
                      help=f"A file saved here, at most {session.MAX_SESSION_BYTES:,} bytes. It replaces the"
