@@ -4,7 +4,9 @@ the results block, and saving a scenario for comparison."""
 from __future__ import annotations
 
 import copy
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import pandas as pd
@@ -354,6 +356,32 @@ def backlog_line(res: RunResults) -> None:
     say(bl.message())
 
 
+_MADE: OrderedDict[tuple, tuple] = OrderedDict()
+_MADE_LOCK = threading.Lock()
+MADE_ITEMS = 512  # charts kept: about 20 for each run shown
+
+
+def made(ran: state.Ran, what: tuple, make: Callable[[], tuple]) -> tuple:
+    """A results chart (chart, data, words) made once for a finished run and kept, so a repeat
+    answer is drawn without building its charts again. Keyed by the run's cache key, which names
+    the whole scenario, seed and replications; results opened from a session file are never kept
+    (their figures are that file's, and must not be shown to another session)."""
+    if ran.restored_from:
+        return make()
+    key = (ran.key, *what)
+    with _MADE_LOCK:
+        hit = _MADE.get(key)
+        if hit is not None:
+            _MADE.move_to_end(key)
+            return hit
+    out = make()
+    with _MADE_LOCK:
+        _MADE[key] = out
+        while len(_MADE) > MADE_ITEMS:
+            _MADE.popitem(last=False)
+    return out
+
+
 def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
     when = (f"from the saved session file {ran.restored_from} (run earlier, not run again here)"
@@ -373,58 +401,69 @@ def show_results(ran: state.Ran) -> None:
     backlog_line(res)
     headline(ran)
     obs = observed_monthly()
+    # the measures chosen are kept while their tab is closed (and not drawn)
+    shown = st.session_state.get("measures_shown", [MEASURES[m][0] for m in REPORTED_MEASURES[:6]])
+    st.session_state.measures_shown = shown
     tabs = st.tabs(["Against the reported figures", "Queues and waits", "Staff utilisation and overtime",
                     "From contacts to outcomes", "All measures"], key="result_tabs", on_change="rerun")
     with tabs[0]:
-        st.markdown("The model's monthly figures (line, with its 95% band) beside what the service reported"
-                    " (diamonds).")
-        chosen = st.multiselect("Measures", [MEASURES[m][0] for m in MEASURES],
-                                default=[MEASURES[m][0] for m in REPORTED_MEASURES[:6]], key="measures_shown")
-        by_label = {v[0]: k for k, v in MEASURES.items()}
-        cols = st.columns(2)
-        for i, lab in enumerate(chosen):
-            m = by_label[lab]
-            with cols[i % 2]:
-                chart_block(*charts.measure_vs_reported(res.summary, obs, m, res.reps), name=f"monthly_{m}",
-                            png=measure_png(res, m))
+        if tabs[0].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            st.markdown("The model's monthly figures (line, with its 95% band) beside what the service"
+                        " reported (diamonds).")
+            chosen = st.multiselect("Measures", [MEASURES[m][0] for m in MEASURES], key="measures_shown")
+            by_label = {v[0]: k for k, v in MEASURES.items()}
+            cols = st.columns(2)
+            for i, lab in enumerate(chosen):
+                m = by_label[lab]
+                with cols[i % 2]:
+                    chart_block(*made(ran, ("monthly", m), lambda m=m: charts.measure_vs_reported(
+                        res.summary, obs, m, res.reps)), name=f"monthly_{m}", png=measure_png(res, m))
     pools = ["csw", "ps", "da_hub"] + (["cotriage"] if sc.cotriage.enabled else [])
     with tabs[1]:
-        st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social worker;"
-                    " emails, non-domestic PPNs and management direction wait for a practice supervisor;"
-                    " domestic-abuse PPNs wait for the domestic abuse hub after the morning meeting.")
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.pools_chart(res.summary, "wait_hours_", pools, res.reps,
-                                            "Average wait before work starts"), name="waits")
-        with c2:
-            chart_block(*charts.pools_chart(res.summary, "queue_", pools, res.reps,
-                                            "Average number waiting"), name="queues")
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.measure_vs_reported(res.summary, obs, "abandoned_calls", res.reps),
-                        name="abandoned_calls")
-        with c2:
-            chart_block(*charts.measure_vs_reported(res.summary, obs, "open_at_month_end", res.reps),
-                        name="open_at_month_end")
+        if tabs[1].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social"
+                        " worker; emails, non-domestic PPNs and management direction wait for a practice"
+                        " supervisor; domestic-abuse PPNs wait for the domestic abuse hub after the morning"
+                        " meeting.")
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("waits",), lambda: charts.pools_chart(
+                    res.summary, "wait_hours_", pools, res.reps, "Average wait before work starts")),
+                            name="waits")
+            with c2:
+                chart_block(*made(ran, ("queues",), lambda: charts.pools_chart(
+                    res.summary, "queue_", pools, res.reps, "Average number waiting")), name="queues")
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("monthly", "abandoned_calls"), lambda: charts.measure_vs_reported(
+                    res.summary, obs, "abandoned_calls", res.reps)),
+                            name="abandoned_calls")
+            with c2:
+                chart_block(*made(ran, ("monthly", "open_at_month_end"), lambda: charts.measure_vs_reported(
+                    res.summary, obs, "open_at_month_end", res.reps)),
+                            name="open_at_month_end")
     with tabs[2]:
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.pools_chart(res.summary, "util_", pools, res.reps,
-                                            "Staff utilisation: busy share of on-duty office time"),
-                        name="utilisation")
-        with c2:
-            chart_block(*charts.pools_chart(res.summary, "overtime_hours_", pools, res.reps,
-                                            "Overtime: work finished after the office closes"),
-                        name="overtime")
+        if tabs[2].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("utilisation",), lambda: charts.pools_chart(
+                    res.summary, "util_", pools, res.reps,
+                    "Staff utilisation: busy share of on-duty office time")),
+                            name="utilisation")
+            with c2:
+                chart_block(*made(ran, ("overtime",), lambda: charts.pools_chart(
+                    res.summary, "overtime_hours_", pools, res.reps,
+                    "Overtime: work finished after the office closes")),
+                            name="overtime")
     with tabs[3]:
-        chart_block(*charts.flow_chart(res.summary, res.reps), name="flow")
+        if tabs[3].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            chart_block(*made(ran, ("flow",), lambda: charts.flow_chart(res.summary, res.reps)), name="flow")
     with tabs[4]:
-        table = excel.summary_table(res, obs)
-        st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download this table (CSV)", excel.csv_bytes(table), file_name="summary.csv",
-                           mime="text/csv", key="dl:summary_tab", on_click="ignore")
-
-
+        if tabs[4].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            table = excel.summary_table(res, obs)
+            st.dataframe(table, hide_index=True, width="stretch")
+            st.download_button("Download this table (CSV)", excel.csv_bytes(table), file_name="summary.csv",
+                               mime="text/csv", key="dl:summary_tab", on_click="ignore")
 
 
 def slug(name: str) -> str:
