@@ -1,4 +1,5 @@
-"""Running scenarios for the app: one shared process pool, a results cache and time estimates.
+"""Running scenarios for the app: one shared process pool, runs watched as they go (ui/progress.py),
+a results cache and time estimates.
 
 Results depend only on (scenario, seed, replications), so they are cached under exactly that
 key (a hash of the scenario's JSON) and shared by every session in this server process: a

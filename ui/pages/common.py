@@ -96,7 +96,7 @@ def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
                    expanded=True) as box:
         bar = st.progress(0.0, text="Starting…")
         first = st.empty()
-        shown, first_at = -1, None
+        shown, first_at, drawn = -1, None, None
         while True:
             finished = job.wait(PREVIEW_SECONDS)
             done = job.finished
@@ -105,9 +105,13 @@ def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
                 left = job.seconds_left(runs.WORKERS)
                 bar.progress(done / reps, text=f"Replication {done} of {reps} finished"
                              + (f"; {runs.say_seconds(left)} left" if left is not None else ""))
-                part = job.partial() if done < reps else None  # all done: the full results follow
+                # redrawn every so often, not at every replication: gathering takes computing time
+                # from the workers on a small machine; none once all are done (the full results follow)
+                due = drawn is None or done - drawn >= max(2, reps // 5)
+                part = job.partial() if done < reps and due else None
                 if part is not None:
                     first_at = first_at or time.perf_counter() - job.started
+                    drawn = part.reps
                     with first.container():
                         show_partial(part, reps)
             if finished:
