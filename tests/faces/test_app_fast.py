@@ -117,19 +117,6 @@ def test_a_repeat_question_is_answered_from_the_cache() -> None:
     assert any("from the cache, at once" in c.value for c in at.caption)
 
 
-def test_the_estimate_before_a_run_follows_the_time_runs_take_here() -> None:
-    """After a run the estimate is that run's pace: for the same work, its own time back."""
-    at = set_run(open_app(), 4, 7_310_005)
-    at.button(key="run:results").click().run()
-    took = at.session_state.ran.seconds
-    sc = load(BASELINE)
-    timing = runs.shared_timing()
-    est = runs.estimate_seconds(sc, 4, timing)
-    assert timing.measured >= 1
-    # the estimate is learnt half from this run, half from earlier ones in this process
-    assert 0.25 * took < est < 4 * took
-
-
 # ---------------------------------------------------------------------------------------------
 # the session as one file
 
