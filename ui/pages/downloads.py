@@ -131,11 +131,15 @@ def _on_open_session() -> None:
         return
     ss.session_message = ("success", session.restore(opened, up.name))
     ss.upload_message = ss.save_message = None
+    ss.session_opened = True
 
 
+@st.fragment  # a file refused reruns this section alone; one opened reruns the whole app
 def session_section() -> None:
     """Save the whole session as one file, or open one saved earlier."""
     ss = st.session_state
+    if ss.pop("session_opened", False):
+        st.rerun()  # every page and the sidebar now show the opened session
     st.markdown("**This session as one file**")
     reps, seed = int(ss.reps), int(ss.seed)
     data, left_out = session.dump(state.work(), state.saved(), reps, seed, session.session_results())
