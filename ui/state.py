@@ -21,6 +21,8 @@ exact answer. The session holds one entry being worked on (`work`) and a list of
 | Rename a saved one      | that saved entry     | its name; refused if another saved one has the name   |
 | Remove a saved one      | that saved entry     | gone from the list; work and the others untouched     |
 | Open a saved one        | work                 | work is a copy of it (its changes kept); redrawn      |
+| Open a session file     | work, saved, results | all replaced by the file's (ui/session.py); redrawn   |
+| Open one, refused       | nothing              | everything as before; one line says why               |
 
 "Redrawn" means the lever widgets get new keys (the entry's `gen`), so nothing a browser still
 holds for the old widgets can come back as a change. A library file's name belongs to that file
@@ -97,6 +99,8 @@ class Ran:
     from_cache: bool
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
+    restored_from: str = ""   # the session file the results were opened from, if they were
+    first_seconds: float | None = None  # when the first figures were shown, if before the end
 
 
 def scenario_files() -> dict[str, Path]:
@@ -130,6 +134,8 @@ def init() -> None:
         ss.comparison = None
         ss.upload_message = None
         ss.save_message = None
+        ss.restored = {}       # results opened from a session file: this session's alone
+        ss.restored_from = ""
     # The replications and seed are sidebar widgets drawn after the page. Streamlit drops the
     # state of a widget a finished run did not draw unless the script set it, so a run that ends
     # before the sidebar (a page that stops early, a fragment's rerun) would put them back to
@@ -143,6 +149,11 @@ def work() -> Entry:
 
 def saved() -> list[Entry]:
     return st.session_state.saved
+
+
+def next_gen() -> int:
+    """A new generation for lever widgets' keys (see the table above)."""
+    return _next_gen()
 
 
 def _next_gen() -> int:

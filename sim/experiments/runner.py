@@ -484,7 +484,17 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
             failures += failed
         else:
             failures += [_failure(r, seed, "its worker process died (BrokenProcessPool)") for r in lost]
-    ordered = [outputs[r] for r in sorted(outputs)]
+    return gather(scenario, seed, reps, list(outputs.values()), keep_events, failures, notes, bool(lost))
+
+
+def gather(scenario: Scenario, seed: int, reps: int, outputs: Iterable[RepOutput],
+           keep_events: bool | str = False, failures: Iterable[tuple[int, str]] = (),
+           notes: Iterable[str] = (), broken_pool: bool = False) -> RunResults:
+    """The results of finished replications, in rep order: what `run_replications` returns,
+    and what the app shows while the rest of a run is still going (the same figures, so a run
+    shown step by step ends exactly where one run at once does)."""
+    ordered = sorted(outputs, key=lambda o: o.rep)
+    failures = sorted(failures)
     if not ordered:
         raise AllReplicationsFailed(failures)
     from sim.measures.metrics import summarise  # where used: `check` stays quick (top of module)
@@ -498,7 +508,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     warnings = saturation_summary([w for o in ordered for w in o.warnings], len(ordered),
                                   scenario.run.saturation_queue_days.value)
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
-                      events, sorted(failures), notes, bool(lost), backlog_clearance(scenario, ordered))
+                      events, failures, list(notes), broken_pool, backlog_clearance(scenario, ordered))
 
 
 def _slim(out: RepOutput, keep_events: bool | str) -> RepOutput:

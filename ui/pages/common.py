@@ -4,19 +4,24 @@ the results block, and saving a scenario for comparison."""
 from __future__ import annotations
 
 import copy
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.navigation.page import StreamlitPage
 
-from sim.experiments.compare import months_words, paired_differences
+from sim.experiments.board_charts import monthly_png
+from sim.experiments.compare import SUMMARY_ROWS, months_words, paired_differences
 from sim.experiments.levers import inactive_levers as settings_inactive
 from sim.experiments.runner import RunResults
 from sim.io.observed import observed_monthly
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import Scenario, ScenarioError, setting_title, validate
-from ui import charts, excel, params, runs, state
+from ui import charts, excel, params, progress, runs, state
 from ui.charts import fmt
 
 PAGES = ("Results", "Change the scenario", "Compare and target", "See the front door", "Assumptions",
@@ -69,32 +74,82 @@ def about(doc: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # running
 
+PREVIEW_SECONDS = 0.25  # how often a run's figures so far are looked at and redrawn
+
 
 def estimate(sc: Scenario, reps: int) -> float:
     return runs.estimate_seconds(sc, reps, runs.shared_timing())
 
 
 def run_now(sc: Scenario, doc: dict, seed: int, reps: int) -> state.Ran | None:
-    """Run (or fetch from the cache) with a progress bar, and keep the result in the session."""
+    """Run (or fetch from the cache, or join the run already going) and keep the result in the
+    session, showing the first figures with their intervals as soon as a few replications have
+    finished and refining them as the rest finish.
+
+    The run goes on in the background (ui/progress.py), so a click that interrupts this page
+    does not lose it: the next rerun finds it still going and shows it again."""
+    hit = runs.cached(sc, seed, reps)
+    if hit is not None:
+        return _keep(sc, doc, seed, reps, hit, 0.0, True)
+    job = runs.start(sc, seed, reps)
     with st.status(f"Running {reps} replications of '{sc.name}' ({period_words(sc)})…",
                    expanded=True) as box:
         bar = st.progress(0.0, text="Starting…")
-
-        def step(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Replication {done} of {total} finished")
-
+        first = st.empty()
+        shown, first_at, drawn = -1, None, None
+        while True:
+            finished = job.wait(PREVIEW_SECONDS)
+            done = job.finished
+            if done != shown and not finished:
+                shown = done
+                left = job.seconds_left(runs.WORKERS)
+                bar.progress(done / reps, text=f"Replication {done} of {reps} finished"
+                             + (f"; {runs.say_seconds(left)} left" if left is not None else ""))
+                # redrawn every so often, not at every replication: gathering takes computing time
+                # from the workers on a small machine; none once all are done (the full results follow)
+                due = drawn is None or done - drawn >= max(2, reps // 5)
+                part = job.partial() if done < reps and due else None
+                if part is not None:
+                    first_at = first_at or time.perf_counter() - job.started
+                    drawn = part.reps
+                    with first.container():
+                        show_partial(part, reps)
+            if finished:
+                break
+        first.empty()
         try:
-            res, seconds, hit = runs.run(sc, seed, reps, step)
+            if runs.broken(job):
+                res, seconds, hit = runs.run(sc, seed, reps)  # a fresh pool, run once more
+            else:
+                res, seconds, hit = runs.outcome(job), job.seconds, False
         except RuntimeError as exc:  # every replication failed: say so, keep the page
             box.update(label="The run failed", state="error")
             st.error(f"The run failed: {exc}")
             return None
-        box.update(label=f"{reps} replications of '{sc.name}' finished", state="complete", expanded=False)
+        box.update(label=f"{reps} replications of '{sc.name}' finished in {seconds:.1f} seconds"
+                         + first_words(first_at), state="complete", expanded=False)
+    return _keep(sc, doc, seed, reps, res, seconds, hit, first_at)
+
+
+def first_words(first_at: float | None) -> str:
+    return (f"; first figures after {progress.FIRST_FIGURES_AFTER} replications, in {first_at:.1f}"
+            " seconds" if first_at is not None else "")
+
+
+def _keep(sc: Scenario, doc: dict, seed: int, reps: int, res: RunResults, seconds: float,
+          hit: bool, first_at: float | None = None) -> state.Ran:
     w = state.work()
     ran = state.Ran(runs.run_key(sc, seed, reps), res, doc, seconds, hit, params.changes(w.original, doc),
-                    w.source)
+                    w.source, first_seconds=first_at)
     st.session_state.ran = ran
     return ran
+
+
+def show_partial(res: RunResults, total: int) -> None:
+    """The headline figures of the replications finished so far, with the plain note that their
+    intervals are still wide (the full results replace them when the run ends)."""
+    st.info(progress.wide_note(res.reps, total), icon=":material/hourglass_top:")
+    headline_figures(res)
 
 
 def current_ran(sc: Scenario | None) -> state.Ran | None:
@@ -111,11 +166,15 @@ def current_ran(sc: Scenario | None) -> state.Ran | None:
     if ran is not None and ran.key == key:
         return ran
     hit = runs.cached(sc, seed, reps)
+    restored = ""
     if hit is None:
-        return None
+        hit = (ss.get("restored") or {}).get(key)
+        if hit is None:
+            return None
+        restored = ss.get("restored_from") or "a session file"
     w = state.work()
     doc = w.doc()
-    ss.ran = state.Ran(key, hit, doc, 0.0, True, params.changes(w.original, doc), w.source)
+    ss.ran = state.Ran(key, hit, doc, 0.0, True, params.changes(w.original, doc), w.source, restored)
     return ss.ran
 
 
@@ -231,16 +290,49 @@ def _reported_average(measure: str, months: list[str]) -> float | None:
     return float(v.mean()) if len(v) else None
 
 
-def chart_block(chart, table: pd.DataFrame, text: str, name: str) -> None:
-    """A chart with its words (a text alternative) and its data as a download."""
+def chart_block(chart, table: pd.DataFrame, text: str, name: str,
+                png: tuple[Callable[[], bytes], str] | None = None) -> None:
+    """A chart with its words (a text alternative), its data as a download and, given `png`
+    (a maker and a file name), the chart as an image to paste into a paper."""
     st.altair_chart(chart, width="stretch", alt=text)
     st.caption(text)
     st.download_button("Download the data (CSV)", excel.csv_bytes(table), file_name=f"{name}.csv",
                        mime="text/csv", key=f"dl:{name}", on_click="ignore")
+    if png is not None:
+        make, file_name = png
+        st.download_button("Download the chart (PNG)", make, file_name=file_name, mime="image/png",
+                           key=f"png:{name}", on_click="ignore")
+
+
+def run_words(res: RunResults) -> str:
+    """Whose figures a chart shows: scenario, months, replications and seed."""
+    sc = res.scenario
+    return f"{sc.name}, {period_words(sc)}, {res.reps} replications, seed {res.seed}"
+
+
+def measure_png(res: RunResults, measure: str) -> tuple[Callable[[], bytes], str]:
+    """One measure by month with its 95% band and the reported figures, as a PNG made when its
+    button is clicked, titled and named with the run it comes from."""
+    sc = res.scenario
+
+    def make() -> bytes:
+        t = paired_differences([res])
+        rows = t[(t["measure"] == measure) & ~t["month"].isin(SUMMARY_ROWS)]
+        obs = observed_monthly()
+        reported = obs[measure] if measure in getattr(obs, "columns", []) else None
+        label, unit = MEASURES[measure]
+        return monthly_png(rows, [sc.name], f"{label}: {run_words(res)}", unit, reported)
+
+    return make, (f"chart_{measure}_{slug(sc.name)}_{sc.run.start:%Y-%m}_to_{sc.run.end:%Y-%m}"
+                  f"_{res.reps}reps_seed{res.seed}.png")
 
 
 def headline(ran: state.Ran) -> None:
-    res = ran.res
+    headline_figures(ran.res)
+
+
+def headline_figures(res: RunResults) -> None:
+    """The headline measures, each with its 95% interval and the reported figure."""
     per = _period(res)
     months = sorted(res.monthly["month"].unique())
     cols = st.columns(4)
@@ -268,9 +360,37 @@ def backlog_line(res: RunResults) -> None:
     say(bl.message())
 
 
+_MADE: OrderedDict[tuple, tuple] = OrderedDict()
+_MADE_LOCK = threading.Lock()
+MADE_ITEMS = 512  # charts kept: about 20 for each run shown
+
+
+def made(ran: state.Ran, what: tuple, make: Callable[[], tuple]) -> tuple:
+    """A results chart (chart, data, words) made once for a finished run and kept, so a repeat
+    answer is drawn without building its charts again. Keyed by the run's cache key, which names
+    the whole scenario, seed and replications; results opened from a session file are never kept
+    (their figures are that file's, and must not be shown to another session)."""
+    if ran.restored_from:
+        return make()
+    key = (ran.key, *what)
+    with _MADE_LOCK:
+        hit = _MADE.get(key)
+        if hit is not None:
+            _MADE.move_to_end(key)
+            return hit
+    out = make()
+    with _MADE_LOCK:
+        _MADE[key] = out
+        while len(_MADE) > MADE_ITEMS:
+            _MADE.popitem(last=False)
+    return out
+
+
 def show_results(ran: state.Ran) -> None:
     res, sc = ran.res, ran.res.scenario
-    when = "from the cache, at once" if ran.from_cache else f"in {ran.seconds:.1f} seconds"
+    when = (f"from the saved session file {ran.restored_from} (run earlier, not run again here)"
+            if ran.restored_from else "from the cache, at once" if ran.from_cache
+            else f"in {ran.seconds:.1f} seconds{first_words(ran.first_seconds)}")
     st.subheader(f"Results: {sc.name}, {period_words(sc)}")
     n = len(ran.changes)
     st.caption(f"Months reported: {period_words(sc)} ({sc.run.start:%d %b %Y} to {sc.run.end:%d %b %Y});"
@@ -285,57 +405,69 @@ def show_results(ran: state.Ran) -> None:
     backlog_line(res)
     headline(ran)
     obs = observed_monthly()
+    # the measures chosen are kept while their tab is closed (and not drawn)
+    shown = st.session_state.get("measures_shown", [MEASURES[m][0] for m in REPORTED_MEASURES[:6]])
+    st.session_state.measures_shown = shown
     tabs = st.tabs(["Against the reported figures", "Queues and waits", "Staff utilisation and overtime",
                     "From contacts to outcomes", "All measures"], key="result_tabs", on_change="rerun")
     with tabs[0]:
-        st.markdown("The model's monthly figures (line, with its 95% band) beside what the service reported"
-                    " (diamonds).")
-        chosen = st.multiselect("Measures", [MEASURES[m][0] for m in MEASURES],
-                                default=[MEASURES[m][0] for m in REPORTED_MEASURES[:6]], key="measures_shown")
-        by_label = {v[0]: k for k, v in MEASURES.items()}
-        cols = st.columns(2)
-        for i, lab in enumerate(chosen):
-            m = by_label[lab]
-            with cols[i % 2]:
-                chart_block(*charts.measure_vs_reported(res.summary, obs, m, res.reps), name=f"monthly_{m}")
+        if tabs[0].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            st.markdown("The model's monthly figures (line, with its 95% band) beside what the service"
+                        " reported (diamonds).")
+            chosen = st.multiselect("Measures", [MEASURES[m][0] for m in MEASURES], key="measures_shown")
+            by_label = {v[0]: k for k, v in MEASURES.items()}
+            cols = st.columns(2)
+            for i, lab in enumerate(chosen):
+                m = by_label[lab]
+                with cols[i % 2]:
+                    chart_block(*made(ran, ("monthly", m), lambda m=m: charts.measure_vs_reported(
+                        res.summary, obs, m, res.reps)), name=f"monthly_{m}", png=measure_png(res, m))
     pools = ["csw", "ps", "da_hub"] + (["cotriage"] if sc.cotriage.enabled else [])
     with tabs[1]:
-        st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social worker;"
-                    " emails, non-domestic PPNs and management direction wait for a practice supervisor;"
-                    " domestic-abuse PPNs wait for the domestic abuse hub after the morning meeting.")
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.pools_chart(res.summary, "wait_hours_", pools, res.reps,
-                                            "Average wait before work starts"), name="waits")
-        with c2:
-            chart_block(*charts.pools_chart(res.summary, "queue_", pools, res.reps,
-                                            "Average number waiting"), name="queues")
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.measure_vs_reported(res.summary, obs, "abandoned_calls", res.reps),
-                        name="abandoned_calls")
-        with c2:
-            chart_block(*charts.measure_vs_reported(res.summary, obs, "open_at_month_end", res.reps),
-                        name="open_at_month_end")
+        if tabs[1].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            st.markdown("Each kind of work has its own queue: phone calls wait for a consultant social"
+                        " worker; emails, non-domestic PPNs and management direction wait for a practice"
+                        " supervisor; domestic-abuse PPNs wait for the domestic abuse hub after the morning"
+                        " meeting.")
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("waits",), lambda: charts.pools_chart(
+                    res.summary, "wait_hours_", pools, res.reps, "Average wait before work starts")),
+                            name="waits")
+            with c2:
+                chart_block(*made(ran, ("queues",), lambda: charts.pools_chart(
+                    res.summary, "queue_", pools, res.reps, "Average number waiting")), name="queues")
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("monthly", "abandoned_calls"), lambda: charts.measure_vs_reported(
+                    res.summary, obs, "abandoned_calls", res.reps)),
+                            name="abandoned_calls")
+            with c2:
+                chart_block(*made(ran, ("monthly", "open_at_month_end"), lambda: charts.measure_vs_reported(
+                    res.summary, obs, "open_at_month_end", res.reps)),
+                            name="open_at_month_end")
     with tabs[2]:
-        c1, c2 = st.columns(2)
-        with c1:
-            chart_block(*charts.pools_chart(res.summary, "util_", pools, res.reps,
-                                            "Staff utilisation: busy share of on-duty office time"),
-                        name="utilisation")
-        with c2:
-            chart_block(*charts.pools_chart(res.summary, "overtime_hours_", pools, res.reps,
-                                            "Overtime: work finished after the office closes"),
-                        name="overtime")
+        if tabs[2].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            c1, c2 = st.columns(2)
+            with c1:
+                chart_block(*made(ran, ("utilisation",), lambda: charts.pools_chart(
+                    res.summary, "util_", pools, res.reps,
+                    "Staff utilisation: busy share of on-duty office time")),
+                            name="utilisation")
+            with c2:
+                chart_block(*made(ran, ("overtime",), lambda: charts.pools_chart(
+                    res.summary, "overtime_hours_", pools, res.reps,
+                    "Overtime: work finished after the office closes")),
+                            name="overtime")
     with tabs[3]:
-        chart_block(*charts.flow_chart(res.summary, res.reps), name="flow")
+        if tabs[3].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            chart_block(*made(ran, ("flow",), lambda: charts.flow_chart(res.summary, res.reps)), name="flow")
     with tabs[4]:
-        table = excel.summary_table(res, obs)
-        st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download this table (CSV)", excel.csv_bytes(table), file_name="summary.csv",
-                           mime="text/csv", key="dl:summary_tab", on_click="ignore")
-
-
+        if tabs[4].open is not False:  # only the open tab is drawn (they rerun on a switch)
+            table = excel.summary_table(res, obs)
+            st.dataframe(table, hide_index=True, width="stretch")
+            st.download_button("Download this table (CSV)", excel.csv_bytes(table), file_name="summary.csv",
+                               mime="text/csv", key="dl:summary_tab", on_click="ignore")
 
 
 def slug(name: str) -> str:

@@ -4,10 +4,12 @@ the sensitivity tornado."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
+from sim.experiments.board_charts import monthly_png
 from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS, TOTAL, aligned, check_periods, moved
 from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.scenario.schema import Scenario, validate
@@ -20,6 +22,7 @@ from ui.pages.common import (
     inactive_levers,
     period_words,
     period_words_doc,
+    slug,
 )
 
 # The board table: what a service manager and a police partner put in a paper, in hours, posts and
@@ -254,6 +257,27 @@ def _months_named(months: list[str]) -> str:
     return ", ".join(f"{pd.Timestamp(m + '-01'):%b %Y}" for m in months)
 
 
+def difference_png(comp: dict, measure: str) -> tuple[Callable[[], bytes], str]:
+    """The month-by-month paired differences of the comparison on screen as a PNG (made when its
+    button is clicked), titled and named with the scenarios, months, replications and seed."""
+    table, names = comp["table"], comp["names"]
+    label, unit = LABELS[measure][0], unit_of(measure)
+    unit_d = "percentage points" if unit.startswith("%") else unit
+
+    def make() -> bytes:
+        d = table[(table["measure"] == measure) & ~table["month"].isin(SUMMARY_ROWS)
+                  & (table["scenario"] != names[0])]
+        rows = d[["scenario", "month"]].assign(mean=d["diff_from_first"], ci_low=d["diff_ci_low"],
+                                               ci_high=d["diff_ci_high"])
+        title = (f"{label}: difference from '{names[0]}' ({unit_d}); {comp['period']}, {comp['reps']}"
+                 f" replications, seed {comp['seed']}")
+        return monthly_png(rows, names[1:], title, f"difference ({unit_d})")
+
+    months = comp.get("months") or ["", ""]
+    return make, (f"difference_{measure}_{'_vs_'.join(slug(n) for n in names)}_{months[0]}_to_{months[-1]}"
+                  f"_{comp['reps']}reps_seed{comp['seed']}.png")
+
+
 def show_comparison(comp: dict) -> None:
     table, names = comp["table"], comp["names"]
     st.subheader(f"Paired differences, {comp['period']}")
@@ -292,7 +316,8 @@ def show_comparison(comp: dict) -> None:
     m = label_to_key[pick]
     c1, c2 = st.columns([3, 2])
     with c1:  # month by month first, so a summer dip is not averaged away
-        chart_block(*charts.difference_by_month_chart(table, m, names[0]), name=f"difference_by_month_{m}")
+        chart_block(*charts.difference_by_month_chart(table, m, names[0]), name=f"difference_by_month_{m}",
+                    png=difference_png(comp, m))
     with c2:
         chart_block(*charts.difference_chart(table, m, names[0]), name=f"difference_{m}")
     by_month = table[(table["measure"] == m) & ~table["month"].isin(SUMMARY_ROWS)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sim.io.observed import observed_monthly
-from ui import board, excel, params, state
+from ui import board, excel, params, session, state
 from ui.pages.common import current_ran, period_words, slug
 
 
@@ -21,7 +21,9 @@ def run_facts(ran: state.Ran) -> dict[str, object]:
         "months reported": period_words(sc), "first reported day": sc.run.start,
         "last reported day": sc.run.end, "replications": int(ran.res.reps), "seed": int(ran.res.seed),
         "number of changes from the scenario file": len(ran.changes),
-        "run time (seconds)": ("from the cache (run earlier)" if ran.from_cache else round(ran.seconds, 1)),
+        "run time (seconds)": (f"from the saved session file {ran.restored_from} (run earlier)"
+                               if ran.restored_from else "from the cache (run earlier)" if ran.from_cache
+                               else round(ran.seconds, 1)),
         "warnings": "; ".join(ran.res.warnings) or "none"}
     if ran.res.backlog is not None:
         facts["backlog open at the start"] = ran.res.backlog.message()
@@ -111,6 +113,53 @@ def downloads_page() -> None:
         st.download_button("The current scenario (YAML)", state.to_yaml(doc).encode("utf-8"),
                            file_name=f"{slug(doc['name'])}.yaml", mime="application/x-yaml",
                            key="dl:yaml_downloads", on_click="ignore")
+    st.divider()
+    session_section()
+
+
+def _on_open_session() -> None:
+    """Open a session file (a callback, so it acts before anything is drawn); a refused file
+    changes nothing and is answered in one line."""
+    ss = st.session_state
+    up = ss.get("session_upload")
+    if up is None:
+        return
+    try:
+        opened = session.loads(up.name, up.getvalue())
+    except session.SessionError as exc:
+        ss.session_message = ("error", f"Session not opened: {exc}")
+        return
+    ss.session_message = ("success", session.restore(opened, up.name))
+    ss.upload_message = ss.save_message = None
+    ss.session_opened = True
+
+
+@st.fragment  # a file refused reruns this section alone; one opened reruns the whole app
+def session_section() -> None:
+    """Save the whole session as one file, or open one saved earlier."""
+    ss = st.session_state
+    if ss.pop("session_opened", False):
+        st.rerun()  # every page and the sidebar now show the opened session
+    st.markdown("**This session as one file**")
+    reps, seed = int(ss.reps), int(ss.seed)
+    data, left_out = session.dump(state.work(), state.saved(), reps, seed, session.session_results())
+    ss.session_file = data  # the very bytes offered below
+    st.download_button("Save this session (one file: the scenarios, their changes and their results)", data,
+                       file_name=f"front_door_session_{reps}reps_seed{seed}.json",
+                       mime="application/json", key="dl:session", on_click="ignore")
+    n = 1 + len(state.saved())
+    st.caption(f"Holds the scenario worked on and {n - 1} saved for comparison, each with its changes, and"
+               f" the results of those run with {reps} replications and seed {seed}."
+               + (f" Left out to keep the file under {session.MAX_SESSION_BYTES:,} bytes: the results of"
+                  f" {', '.join(left_out)}." if left_out else ""))
+    st.file_uploader("Open a saved session", type=["json"], key="session_upload",
+                     on_change=_on_open_session,
+                     max_upload_size=max(1, session.MAX_SESSION_BYTES // 1_000_000),
+                     help=f"A file saved here, at most {session.MAX_SESSION_BYTES:,} bytes. It replaces the"
+                          " scenarios of this session; if it is refused, nothing changes.")
+    if ss.get("session_message"):
+        kind, msg = ss.session_message
+        (st.error if kind == "error" else st.success)(msg)
 
 
 # st.navigation (app.py) runs this file as the page itself, as its __main__

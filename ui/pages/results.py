@@ -8,7 +8,7 @@ import streamlit as st
 from sim.experiments.compare import PERIOD, TOTAL, paired_differences
 from sim.measures.metrics import MEASURES, month_fractions
 from sim.measures.posts import FTE_HOURS_A_MONTH, fte
-from ui import state
+from ui import runs, state
 from ui.charts import fmt
 from ui.pages.common import (
     about,
@@ -82,6 +82,8 @@ def results_page() -> None:
     if ran is None and sc is not None and not ss.get("auto_ran"):
         ss.auto_ran = True   # only a session's very first answer comes without asking
         ran = run_now(sc, doc, seed, reps)
+    elif ran is None and sc is not None and runs.running(sc, seed, reps) is not None:
+        ran = run_now(sc, doc, seed, reps)  # a run this page was showing when a click interrupted it
     if ss.ran is not None:
         ss.auto_ran = True
     if ran is None:
