@@ -146,3 +146,15 @@ def test_the_default_grids_fit_the_cap_with_the_default_replications(sc):
         levers = [("csw_posts", 1.0), ("phone_shift", 1.0), ("ppn_quality", 1.0)][:n]
         p = fr.plan(sc, levers, "referrals_30pct", reps=10)
         assert p.runs * p.reps <= fr.MAX_POINT_REPS
+
+
+def test_every_lever_has_a_step_and_posts_step_in_whole_posts():
+    assert set(fr.STEPS) == set(LEVERS)
+    for k in ("csw_posts", "ps_posts", "cotriage_pairs"):
+        assert fr.STEPS[k][0] == 1.0
+
+
+def test_the_ppn_quality_lever_sets_the_quality_beyond_the_files_range(sc):
+    moved = LEVERS["ppn_quality"].apply(sc, 0.8)
+    assert moved.ppn.quality.value == 0.8 and sc.ppn.quality.value == 0.3
+    assert moved.ppn.quality.range[1] >= 0.8
