@@ -219,8 +219,13 @@ class FrontierResult:
         t = self.plan.target
         f = self.frontier
         if f.empty:
+            g = self.grid
+            near = g.loc[g["bound"].idxmax() if t.at_least else g["bound"].idxmin()]
+            at = ", ".join(f"{c.lever.key} {near[c.lever.key]:g}" for c in self.plan.choices)
             return (f"{t.label}: not met with 95% confidence by any combination tried"
-                    f" ({len(self.grid)} points); target.csv has every point.")
+                    f" ({len(g)} points, each lever up to the end of its range). The nearest is {at}:"
+                    f" {near['mean']:.3g} (95% interval {near['ci_low']:.3g} to {near['ci_high']:.3g})"
+                    f" against a goal of {t.goal:g}; target.csv has every point.")
         best = f.iloc[0]
         change = ", ".join(f"{c.lever.key} {best[c.lever.key]:g}" for c in self.plan.choices)
         n = len(f)

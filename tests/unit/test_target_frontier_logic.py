@@ -158,3 +158,12 @@ def test_the_ppn_quality_lever_sets_the_quality_beyond_the_files_range(sc):
     moved = LEVERS["ppn_quality"].apply(sc, 0.8)
     assert moved.ppn.quality.value == 0.8 and sc.ppn.quality.value == 0.3
     assert moved.ppn.quality.range[1] >= 0.8
+
+
+def test_a_target_out_of_reach_names_the_nearest_point(sc, monkeypatch):
+    _stub(monkeypatch, lambda csw, ps: 80 + (csw - 12) + (ps - 7.58), [])
+    res = fr.run_plan(fr.plan(sc, [("csw_posts", 1.0), ("ps_posts", 1.0)], "within_1wd_95", reps=3,
+                              values=2))
+    assert res.frontier.empty
+    # the far corner is nearest: 80 + 8 + 6 = 94, interval 93 to 95, against 95
+    assert "The nearest is csw_posts 20, ps_posts 13.58: 94 (95% interval 93 to 95)" in res.message()
