@@ -227,6 +227,15 @@ class FrontierResult:
                     f" {near['mean']:.3g} (95% interval {near['ci_low']:.3g} to {near['ci_high']:.3g})"
                     f" against a goal of {t.goal:g}; target.csv has every point.")
         best = f.iloc[0]
+        if len(self.plan.choices) == 1:
+            c = self.plan.choices[0]
+            k = c.lever.key
+            below = self.grid[self.grid[k + "_steps"] < best[k + "_steps"]]
+            before = ("" if below.empty else f"; at {below.iloc[-1][k]:g}, the value tried before it,"
+                      " it is not met with 95% confidence")
+            return (f"{t.label}: met with 95% confidence at {k} {best[k]:g} {c.lever.unit}"
+                    f" ({best[k + '_steps']:.0f} step{'s' if best[k + '_steps'] != 1 else ''} of"
+                    f" {c.step_words} from {c.start:g}, cost {best['cost']:g}){before}.")
         change = ", ".join(f"{c.lever.key} {best[c.lever.key]:g}" for c in self.plan.choices)
         n = len(f)
         return (f"{t.label}: met with 95% confidence by {n} combination{'s' if n > 1 else ''} that no"

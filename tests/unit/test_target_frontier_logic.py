@@ -167,3 +167,10 @@ def test_a_target_out_of_reach_names_the_nearest_point(sc, monkeypatch):
     assert res.frontier.empty
     # the far corner is nearest: 80 + 8 + 6 = 94, interval 93 to 95, against 95
     assert "The nearest is csw_posts 20, ps_posts 13.58: 94 (95% interval 93 to 95)" in res.message()
+
+
+def test_one_lever_says_the_value_that_meets_and_the_one_before(sc, monkeypatch):
+    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - 7.58), [])
+    msg = fr.run_plan(fr.plan(sc, [("ps_posts", 2.0)], "within_1wd_95", reps=3)).message()
+    assert "met with 95% confidence at ps_posts 10.58 posts (3 steps" in msg and "cost 6" in msg
+    assert "at 9.58, the value tried before it, it is not met" in msg
