@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a lever to move, with the cost of one step of it (default 1); give --lever up"
                     " to 3 times. The steps are listed below")
     tg.add_argument("--values", type=_positive, help="values tried per lever, from the scenario's to"
-                    " the range end in whole steps (default 11 for one lever, 6 for two, 3 for three)")
+                    " the range end in whole steps (default 11 for one lever, 5 for two, 3 for three)")
     tg.add_argument("--scenario", dest="scenario_opt", type=Path, default=None, help=argparse.SUPPRESS)
     tg.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
                     help="the 'before' scenario for referrals_30pct")

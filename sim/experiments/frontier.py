@@ -38,11 +38,12 @@ if TYPE_CHECKING:  # pandas and the runner load only when a search runs: the hel
 
 MAX_LEVERS = 3
 # The most point-replications (grid points times replications, the reference scenario counted
-# as one more point) a search may ask for: about 1.1 s a replication here (6 months of the
-# baseline, one worker), so a search at the cap finishes in under 10 minutes.
-MAX_POINT_REPS = 400
-# Values tried per lever when the user does not say: a grid of at most 11, 36 and 27 points.
-DEFAULT_VALUES = {1: 11, 2: 6, 3: 3}
+# as one more point) a search may ask for. A replication of the baseline's six months takes about
+# 1.1 s of one core here; a 280-replication search took 9.2 minutes with two workers on this
+# 2-core machine while it was shared (load about 5), 5.1 minutes of processor time.
+MAX_POINT_REPS = 300
+# Values tried per lever when the user does not say: a grid of at most 11, 25 and 27 points.
+DEFAULT_VALUES = {1: 11, 2: 5, 3: 3}
 # One step of each lever (the unit its weight is per), and that step in words.
 STEPS: dict[str, tuple[float, str]] = {
     "phone_shift": (0.1, "a tenth of today's emailed partner contacts moved to the phone"),
