@@ -366,8 +366,8 @@ def frontier_section(sc: Scenario, tkey: str, reps: int) -> None:
     try:
         p = fr.plan(sc, levers, tkey, reps=reps, seed=seed, values=values)
     except fr.SearchError as exc:
-        st.error(f"This search cannot run: {str(exc).split(': ', 1)[-1]}. Fewer values per lever or"
-                 " fewer replications will fit.")
+        why = str(exc).split(": ", 1)[-1].split("; give")[0]  # the command line's flags are not on the page
+        st.error(f"This search cannot run: {why}. Fewer values per lever, levers or replications will fit.")
         return
     key = frontier_key(sc, seed, reps, tkey, levers, values)
     ok = True
