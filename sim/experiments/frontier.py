@@ -140,6 +140,7 @@ def plan(scenario: Scenario, levers: Sequence[tuple[str, float]], target_key: st
          seed: int | None = None, values: int | None = None,
          max_point_reps: int = MAX_POINT_REPS) -> Plan:
     """Check a search and lay out its grid; refuses (SearchError, one line) what it cannot run."""
+    # here, not at the top: the command line's help imports this module and must stay quick
     from sim.experiments.target import TARGETS
 
     if target_key not in TARGETS:
@@ -264,6 +265,7 @@ def run_plan(p: Plan, reference: Scenario | None = None, executor: Executor | No
     """Run the search. `on_step(done, total)` is told 0 at the start and then after every point run
     or skipped (the reference scenario's run counts as one), so it reaches total; `on_estimate` is
     told, after the first run, the seconds it took and the seconds the whole search may take."""
+    # pandas and the runner load here, when a search runs, so the command line's help stays quick
     import pandas as pd
 
     from sim.experiments.target import measure_point, reference_monthly
