@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -107,6 +108,39 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _lever_spec(text: str) -> tuple[str, float]:
+    """NAME[:WEIGHT]: a lever of sim.experiments.levers and the cost of one step of it."""
+    from sim.experiments.frontier import STEPS
+
+    name, _, weight = text.partition(":")
+    name = name.strip()
+    if name not in STEPS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: unknown lever {name[:40]!r}; choose from"
+                                         f" {', '.join(STEPS)}")
+    if not weight.strip():
+        return name, 1.0
+    try:
+        w = float(weight) if len(weight) <= 20 else float("nan")
+    except ValueError:
+        w = float("nan")
+    if not (math.isfinite(w) and w > 0):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: the weight after ':' must be a positive number"
+                                         " (the cost of one step of the lever)")
+    return name, w
+
+
+def _target_epilog() -> str:
+    from sim.experiments.frontier import MAX_LEVERS, MAX_POINT_REPS, STEPS
+    from sim.experiments.levers import LEVERS
+
+    lines = ["levers (NAME: one step, the unit its WEIGHT is per; the plausible range searched):"]
+    lines += [f"  {k}: {words}; {LEVERS[k].low:g} to {LEVERS[k].high:g} {LEVERS[k].unit}"
+              for k, (_, words) in STEPS.items()]
+    lines += ["", f"At most {MAX_LEVERS} levers and {MAX_POINT_REPS} point-replications (points x --reps, the"
+              " reference scenario counted as one point) a search.", "", EPILOG]
+    return "\n".join(lines)
 
 
 def _positive(text: str) -> int:
@@ -249,19 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--reps", type=_positive, help="replications (default from the config)")
     _executor_args(val)
 
-    tg = sub.add_parser("target", help="find the smallest change to one lever that meets a target",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg = sub.add_parser("target", help="find the cheapest changes to one to three levers that meet a"
+                        " target with 95%% confidence (the frontier)",
+                        epilog=_target_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg.add_argument("scenario", type=Path, nargs="?", default=None,
+                    help="scenario file (default scenarios/baseline.yaml; or --scenario)")
     tg.add_argument("--target", required=True, choices=("within_1wd_95", "referrals_30pct"),
                     help="within_1wd_95: 95%% of contacts completed within 1 working day;"
                     " referrals_30pct: 30%% fewer referrals than before the conversations approach")
-    tg.add_argument("--lever", required=True, choices=("phone_shift", "conversation_effect",
-                                                       "csw_posts", "ps_posts", "cotriage_pairs"))
-    tg.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
+    tg.add_argument("--lever", required=True, action="append", type=_lever_spec, metavar="NAME[:WEIGHT]",
+                    help="a lever to move, with the cost of one step of it (default 1); give --lever up"
+                    " to 3 times. The steps are listed below")
+    tg.add_argument("--values", type=_positive, help="values tried per lever, from the scenario's to"
+                    " the range end in whole steps (default 11 for one lever, 5 for two, 3 for three)")
+    tg.add_argument("--scenario", dest="scenario_opt", type=Path, default=None, help=argparse.SUPPRESS)
     tg.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
                     help="the 'before' scenario for referrals_30pct")
     tg.add_argument("--reps", type=_positive, default=10, help="replications per point (default 10)")
     tg.add_argument("--seed", type=_seed)
     tg.add_argument("--out", type=_out_dir, default=Path("out"))
+    tg.add_argument("--quiet", action="store_true", help="no progress bar")
     _executor_args(tg)
 
     se = sub.add_parser("sensitivity", help="one-at-a-time swings over every judged parameter's"
@@ -885,22 +926,62 @@ def cmd_story(args) -> int:
 def cmd_target(args) -> int:
     from tqdm import tqdm
 
-    from sim.experiments.target import TARGETS, find_target
+    from sim.experiments.frontier import SearchError, plan, run_plan, table
+    from sim.experiments.target import TARGETS
     from sim.io.output import write_csv
 
-    sc = _load(args, args.scenario)
+    if args.scenario is not None and args.scenario_opt is not None and args.scenario != args.scenario_opt:
+        raise InputError(f"--scenario {args.scenario_opt}: a scenario is already given ({args.scenario});"
+                         " give one")
+    path = args.scenario or args.scenario_opt or Path("scenarios/baseline.yaml")
+    sc = _load(args, path)
+    try:
+        p = plan(sc, args.lever, args.target, reps=args.reps, seed=args.seed, values=args.values)
+    except SearchError as exc:
+        raise InputError(str(exc)) from None
     ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
     _writable(args.out)
-    with _executor(args) as executor:
-        res = find_target(sc, args.lever, args.target, reps=args.reps, seed=args.seed,
-                          reference=ref, executor=executor,
-                          progress=lambda it: tqdm(it, desc="target search", unit="point",
-                                                   file=sys.stderr))
+    for c in p.choices:
+        print(f"{c.lever.key}: now {c.start:g} {c.lever.unit}; one step is {c.step_words}, cost {c.weight:g}")
+    print(f"Searching {p.describe()}: at most {p.runs * p.reps} replications.", flush=True)
+
+    bar = None if args.quiet else tqdm(total=p.runs, desc="target search", unit="point", file=sys.stderr)
+
+    def said(first: float, total: float) -> None:
+        line = (f"The first point took {first:.1f} s, so the search takes about {_duration(total)} at"
+                " most (less if cheaper points already meet the target).")
+        tqdm.write(line, file=sys.stderr) if bar is not None else print(line, file=sys.stderr, flush=True)
+
+    def step(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    try:
+        with _executor(args) as executor:
+            res = run_plan(p, reference=ref, executor=executor, on_estimate=said, on_step=step)
+    finally:
+        if bar is not None:
+            bar.close()
     with _writing(f"--out {args.out}"):
-        write_csv(res.grid, args.out / "target.csv")
+        write_csv(table(res), args.out / "target.csv")
     print(res.message())
-    print(res.grid.drop(columns=["lever"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    keys = [c.lever.key for c in p.choices]
+    cols = [*keys, "cost", "mean", "ci_low", "ci_high", "bound"]
+    if not res.frontier.empty:
+        print("\nThe frontier (each meets the target with 95% confidence; none is beaten in every lever):")
+        print(res.frontier[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print("\nEach lever alone (the others at the scenario's values):")
+    for v in res.verdicts:
+        print(f"  {v.message()}")
+    skipped = (f"; {res.skipped} not run, as each costs more than a point already meeting it"
+               if res.skipped else "")
+    print(f"\n{len(res.grid)} points run in {_duration(res.seconds)}{skipped}."
+          f" Every point is in {args.out / 'target.csv'}.")
     return EXIT_OK
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def cmd_sensitivity(args) -> int:

@@ -70,6 +70,11 @@ def _conversation(doc: Mapping, v: float) -> Edits:
     return {(*p, "value"): v, (*p, "range"): _widened(get(doc, (*p, "range")), v)}
 
 
+def _ppn_quality(doc: Mapping, v: float) -> Edits:
+    p = ("ppn", "quality")
+    return {(*p, "value"): v, (*p, "range"): _widened(get(doc, (*p, "range")), v)}
+
+
 def _cotriage(doc: Mapping, v: float) -> Edits:
     return {("cotriage", "enabled"): v > 0, **_posts("cotriage")(doc, v)}
 
@@ -82,6 +87,10 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
           "1.0 is no effect; 0.5 would halve referrals from conversations, beyond the 30% the"
           " approach promises",
           lambda sc: sc.outcomes.conversation_referral_ratio.value, _conversation),
+    Lever("ppn_quality", "quality of police protection notices", "index from 0 to 1", 0.1, 0.9, +1,
+          "from the baseline's lowest plausible quality to the top of the ppn_quality scenario's"
+          " range (0.9, close to a fully triaged notice); the training aims at 0.6",
+          lambda sc: sc.ppn.quality.value, _ppn_quality),
     Lever("csw_posts", POOL_POST_NAMES["csw"], "posts", 6.0, 20.0, +1,
           "the baseline's plausible range for the posts",
           lambda sc: sc.staff["csw"].establishment.default, _posts("csw")),
