@@ -51,6 +51,7 @@ STEPS: dict[str, tuple[float, str]] = {
     "ppn_quality": (0.05, "0.05 on the PPN quality index"),
     "csw_posts": (1.0, "one whole consultant social worker post"),
     "ps_posts": (1.0, "one whole practice supervisor post"),
+    "cotriage_effect": (0.05, "0.05 on the share of co-triaged would-be referrals closed with advice"),
     "cotriage_pairs": (1.0, "one whole police co-triage pair"),
 }
 

@@ -75,6 +75,11 @@ def _ppn_quality(doc: Mapping, v: float) -> Edits:
     return {(*p, "value"): v, (*p, "range"): _widened(get(doc, (*p, "range")), v)}
 
 
+def _cotriage_effect(doc: Mapping, v: float) -> Edits:
+    p = ("cotriage", "outcome_effects", "referral_to_advice")
+    return {(*p, "value"): v, (*p, "range"): _widened(get(doc, (*p, "range")), v)}
+
+
 def _cotriage(doc: Mapping, v: float) -> Edits:
     return {("cotriage", "enabled"): v > 0, **_posts("cotriage")(doc, v)}
 
@@ -97,6 +102,10 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
     Lever("ps_posts", POOL_POST_NAMES["ps"], "posts", 4.0, 14.0, +1,
           "the baseline's plausible range for the posts",
           lambda sc: sc.staff["ps"].establishment.default, _posts("ps")),
+    Lever("cotriage_effect", "share of co-triaged would-be referrals closed with advice to police",
+          "share", 0.0, 0.5, +1, "the baseline's plausible range for the effect (no measured effect is"
+          " reported); it acts only while co-triage runs",
+          lambda sc: sc.cotriage.outcome_effects.referral_to_advice.value, _cotriage_effect),
     Lever("cotriage_pairs", POOL_POST_NAMES["cotriage"], "pairs", 0.0, 3.0, +1,
           "none to three pairs (one is reported from January 2024)",
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
