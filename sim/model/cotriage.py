@@ -63,15 +63,17 @@ def room_uniforms(channel: np.ndarray, n_backlog: int, seed: int, rep: int) -> n
 
 
 def room_outcomes(sc: Scenario, written: np.ndarray, settled: np.ndarray, u_settle: np.ndarray,
-                  u_room: np.ndarray) -> list[tuple[int, bool]]:
+                  u_room: np.ndarray, closed: float | np.ndarray | None = None) -> list[tuple[int, bool]]:
     """Each contact's outcome and whether the pair settles it, once co-triaged.
 
     A would-be referral the officer's knowledge turns into information and advice is settled at
-    co-triage as any other advice PPN is (with the contact's own `settle` uniform)."""
+    co-triage as any other advice PPN is (with the contact's own `settle` uniform, against the
+    settled share in force when it arrived, `closed`, by default the scenario's)."""
     ct = sc.cotriage
+    closed = ct.closed_share.value if closed is None else closed
     to_advice = (written == REF) & (u_room < ct.outcome_effects.referral_to_advice.value)
     outcome = np.where(to_advice, IA, written)
-    now_settled = settled | (to_advice & (u_settle < ct.closed_share.value))
+    now_settled = settled | (to_advice & (u_settle < closed))
     return list(zip(outcome.tolist(), now_settled.tolist(), strict=True))
 
 

@@ -327,7 +327,8 @@ class FrontDoorModel:
         if sc.cotriage.enabled:  # each contact's outcome and settling once co-triaged
             self.room = room_outcomes(sc, self.out_written, self.settled,
                                       self.arr.decision[:, DECISION_DRAWS.index("settle")],
-                                      room_uniforms(self.arr.channel, self.n_backlog, seed, rep))
+                                      room_uniforms(self.arr.channel, self.n_backlog, seed, rep),
+                                      self.closed_share)
 
     # -- set-up --------------------------------------------------------------------------------
     def _prepare_contacts(self) -> None:
@@ -365,7 +366,7 @@ class FrontDoorModel:
         self.d_da = by_spell(tl, spell, times("da_screen_minutes", "da_screen", factor=True), n)
         settle = (self.out_written == IA) | (self.out_written == NFA)
         u_settle = dec[:, DECISION_DRAWS.index("settle")]
-        closed = dated.values(tl, spell, lambda s: s.cotriage.closed_share.value)
+        self.closed_share = closed = dated.values(tl, spell, lambda s: s.cotriage.closed_share.value)
         self.settled = settle & (u_settle < closed) & is_ppn
         urgent = dated.values(tl, spell, lambda s: s.demand.out_of_hours_urgent_share.value)
         self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < urgent
