@@ -250,11 +250,13 @@ def markdown(story: Story) -> str:
             continue
         c = rf.cells
         inside = int(c["inside_band"].sum())
+        widths = c.groupby("label", sort=False)["band_width"].agg(["median", "max"])
         out += [f"## {rf.reading.name}: all reported measures, July-December", "",
                 f"{inside} of {len(c)} month x measure cells inside the 95% band"
-                f" ({rf.reading.name}, {len(c['month'].unique())} months); median band width"
-                f" {c['band_width'].median():.1f}, widest {c['band_width'].max():.1f}"
-                " (each in its measure's unit).", "",
+                f" ({rf.reading.name}, {len(c['month'].unique())} months). Width of the band, in"
+                " each measure's own unit (median over the months, widest): "
+                + "; ".join(f"{k} {r['median']:.1f}, {r['max']:.1f}" for k, r in widths.iterrows())
+                + ".", "",
                 "| measure | month | period | reported | mean | band | inside |",
                 "|---|---|---|---|---|---|---|"]
         for r in c.itertuples():

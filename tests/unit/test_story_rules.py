@@ -75,3 +75,20 @@ def test_the_story_section_replaces_its_old_self_and_leaves_the_rest_of_the_repo
     twice = with_section(once + "\nafter\n", two)
     assert section_of(twice) == two and "first" not in twice
     assert twice.count(SECTION[0]) == 1 and "held-out validation" in twice and "after" in twice
+
+
+def test_the_library_files_hold_the_sizes_the_last_fit_found_best():
+    cfg = load_story(CONFIG)
+    grid = pd.read_csv(ROOT / "calibration" / "october_december_grid.csv")
+    for reading in cfg.readings:
+        sc = load((CONFIG.parent / reading.scenario).resolve())
+        rows = grid[grid["reading"] == reading.name]
+        best = rows.loc[rows["score"].idxmin()]
+        for f in reading.free:
+            ch = sc.changes[f.change]
+            column = ch.setting + (" from" if f.field == "from_date" else "")
+            held = getattr(ch, f.field)
+            if f.field == "value":
+                assert held == pytest.approx(float(best[column])), (reading.name, column)
+            else:
+                assert str(held) == str(best[column]), (reading.name, column)
