@@ -226,6 +226,11 @@ def inactive_levers(scenario: Scenario, start: date | None = None, end: date | N
                      *_changed_settings(scenario, reference, ("staff", "cotriage"), 3)]:
             out.append((path, f"differs from '{reference.name}' but police co-triage is switched off"
                               " (cotriage.enabled) in both, so it changes nothing in these results"))
+    for i, ch in enumerate(scenario.changes):  # a dated change the period does not reach
+        if ch.from_date > end:
+            out.append((f"changes.{i}", f"the dated change of {ch.setting} from {ch.from_date:%d %B %Y}"
+                        f" starts after the period ends ({end:%d %B %Y}): it changes nothing in"
+                        " these results"))
     if reference is None:
         return out
     theirs = dict(_monthly_settings(reference))

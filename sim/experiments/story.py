@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.experiments.calibrate import CONFIG as CALIBRATION
 from sim.experiments.calibrate import load_config
+from sim.experiments.report import SECTION
 from sim.experiments.runner import run_replications
 from sim.experiments.validation import cells_table
 from sim.io.observed import observed_monthly
@@ -269,8 +270,6 @@ def markdown(story: Story) -> str:
 def summary(story: Story) -> str:
     """The section of calibration/report.md: each reading's sizes, whether the figures pin them
     and tell the readings apart, and each reading's July-December coverage."""
-    from sim.experiments.report import SECTION
-
     out = [SECTION[0], "## What the October-December figures imply", "",
            "Fitted to October-December 2023, not a validation (the held-out validation of the"
            " baseline is above). Two readings of the reported changes, side by side; details,"

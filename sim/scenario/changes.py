@@ -149,8 +149,6 @@ def check(sc: Scenario, validate: Validate) -> None:
         if problem:
             raise ScenarioError(f"{label}: {problem}")
         last = ch.to_date or ch.from_date
-        if not sc.run.start <= ch.from_date <= sc.run.end or last > sc.run.end:
-            raise ScenarioError(f"{label}: its dates must lie in the run, {sc.run.start} to {sc.run.end}")
         for a, b, j in spans.get(ch.setting, []):
             if a <= last and ch.from_date <= b:
                 raise ScenarioError(f"{label}: overlaps changes.{j} of the same setting; give each"
@@ -169,6 +167,19 @@ def check(sc: Scenario, validate: Validate) -> None:
             i = max(j for j, ch in enumerate(sc.changes) if day in (ch.from_date, ch.to_date))
             raise ScenarioError(f"{label_of(i, sc.changes[i])}: with the changes in force on {day}:"
                                 f" {str(exc).removeprefix('scenario: ')}") from None
+
+
+def check_dates(sc: Scenario, origin: str) -> None:
+    """Refuse a file whose dated changes fall outside its own run, with one line naming the entry.
+
+    Checked where a file is read (sim.scenario.loading), not on every validation: a run whose
+    period is moved afterwards (`--start`/`--end`, `compare --align`, a month's check) keeps
+    its changes, and those outside the new period are named by `inactive_levers` instead."""
+    for i, ch in enumerate(sc.changes):
+        last = ch.to_date or ch.from_date
+        if not sc.run.start <= ch.from_date <= sc.run.end or last > sc.run.end:
+            raise ScenarioError(f"{origin}: {label_of(i, ch)}: its dates must lie in the file's run,"
+                                f" {sc.run.start} to {sc.run.end}")
 
 
 def _before(sc: Scenario, ch: Change) -> tuple[Any, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from sim.scenario import safe_yaml
+from sim.scenario.changes import check_dates
 from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validate
 
 
@@ -192,7 +193,9 @@ def read_document(text: str, origin: str = "<text>", base_dir: Path | None = Non
 
 def loads(text: str, origin: str = "<uploaded>", base_dir: Path | None = None) -> Scenario:
     """A scenario from text; with no `base_dir` it may extend only a library scenario."""
-    return validate(read_document(text, origin, base_dir), origin)
+    sc = validate(read_document(text, origin, base_dir), origin)
+    check_dates(sc, origin)
+    return sc
 
 
 def load(path: str | Path) -> Scenario:
@@ -210,4 +213,6 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: a calibration overlay (the settings `python -m sim calibrate`"
                             f" fitted, which {of} extends), not a scenario on its own; give {of}")
     doc = read_document(read_text(path, origin), origin, path.parent, (str(path.parent / path.name),))
-    return validate(doc, origin)
+    sc = validate(doc, origin)
+    check_dates(sc, origin)
+    return sc

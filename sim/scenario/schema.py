@@ -711,8 +711,8 @@ def format_error(exc: ValidationError, origin: str = "scenario", doc: Any = None
     err = errors[0]
     loc = _change_label(doc, tuple(err["loc"])) or ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "value_error" and not err["loc"]:  # a check of the whole scenario
-        line = f"{origin}: {msg}"
+    if err["type"] == "value_error" and not err["loc"] and msg.startswith("changes."):
+        line = f"{origin}: {msg}"  # a dated change's check names its entry itself
     elif err["type"] == "extra_forbidden":
         line = f"{origin}: {loc}: unknown setting (check the spelling; it is not in the schema)"
     elif err["type"] == "missing":
