@@ -17,10 +17,10 @@ _CODE: list[int] = []
 def _interrupted_exit() -> None:
     """After an answered Ctrl-C, end with 130 once every other exit hook has run.
 
-    Registered before anything else, so it runs last. The interpreter's own shutdown after it
-    resets signal handlers some libraries installed during the exit hooks (Dask's event loop
-    installs one), and a further Ctrl-C in that moment would end the process by the signal
-    itself instead of with the exit code already printed for: so it is skipped."""
+    Registered before anything else, so it runs last. A further Ctrl-C during the interpreter's
+    own shutdown after it has been seen to end the process by the signal itself (exit -2)
+    instead of with the exit code already printed for (most likely a handler put back during
+    the exit hooks, which shutdown resets to the default): so that shutdown is skipped."""
     if _CODE == [130]:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()
