@@ -313,14 +313,10 @@ def loads(name: str, data: bytes) -> Session:
 
 
 def _loads(data: bytes, origin: str) -> Session:
-    if len(data) > MAX_SESSION_BYTES:
-        raise _fail(f"file is {len(data):,} bytes, larger than the {MAX_SESSION_BYTES:,}-byte limit;"
-                    " it was not read")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _fail(f"not a text file (it is not UTF-8: byte {exc.start:,} cannot be read);"
-                    " it was not read") from None
+        text = state.upload_text(data, MAX_SESSION_BYTES)
+    except state.UploadRefused as exc:
+        raise _fail(str(exc)) from None
     try:
         body = safe_yaml.load(text)
     except yaml.YAMLError as exc:

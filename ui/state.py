@@ -200,14 +200,10 @@ def parse_upload(name: str, data: bytes) -> Scenario:
     unexpected exception into one line too (without the server's paths).
     """
     origin = upload_name(name)
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(f"{origin}: file is {len(data):,} bytes, larger than the"
-                            f" {MAX_FILE_BYTES:,}-byte limit; it was not read")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{origin}: not a text file (it is not UTF-8: byte {exc.start:,} cannot be"
-                            " read); it was not read") from None
+        text = upload_text(data, MAX_FILE_BYTES)
+    except UploadRefused as exc:
+        raise ScenarioError(f"{origin}: {exc}") from None
     try:
         sc = loads(text, origin, None)
         check_workload(sc, origin)
@@ -244,6 +240,23 @@ def plain_error(message: str) -> str:
     for pattern, words in PLAIN_PHRASES:
         message = pattern.sub(words, message)
     return message
+
+
+class UploadRefused(ValueError):
+    """An uploaded file refused before it is read; the message is one line without its name."""
+
+
+def upload_text(data: bytes, limit: int) -> str:
+    """An upload's bytes as text, the first check of every upload (scenario or session file):
+    refused if over `limit` bytes or not UTF-8, and then not read at all."""
+    if len(data) > limit:
+        raise UploadRefused(f"file is {len(data):,} bytes, larger than the {limit:,}-byte limit;"
+                            " it was not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UploadRefused(f"not a text file (it is not UTF-8: byte {exc.start:,} cannot be read);"
+                            " it was not read") from None
 
 
 def upload_name(name: str) -> str:
