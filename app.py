@@ -20,9 +20,9 @@ def main() -> None:
 
     state.init()
     experiments.keep_choices()
-    doc, sc, err = state.current()
-    page = pages.sidebar(doc, sc, err)
-    pages.DRAW[page]()
+    page, status = pages.navigation()
+    page.run()
+    pages.sidebar_status(status)  # after the page: its name and changes are this rerun's, never the last
 
 
 # Streamlit runs this file as __main__; worker processes never run the app (see ui/worker_main.py).

@@ -5,10 +5,30 @@ module's import or a class definition would otherwise surface as some other erro
 delivered straight after, where it is answered in one line.
 """
 
+import atexit
+import os
 import signal
 import sys
 
 HOLD = hasattr(signal, "pthread_sigmask")
+_CODE: list[int] = []
+
+
+def _interrupted_exit() -> None:
+    """After an answered Ctrl-C, end with 130 once every other exit hook has run.
+
+    Registered before anything else, so it runs last. A further Ctrl-C during the interpreter's
+    own shutdown after it has been seen to end the process by the signal itself (exit -2)
+    instead of with the exit code already printed for (most likely a handler put back during
+    the exit hooks, which shutdown resets to the default): so that shutdown is skipped."""
+    if _CODE == [130]:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
+atexit.register(_interrupted_exit)
 
 try:
     if HOLD:
@@ -22,4 +42,12 @@ except KeyboardInterrupt:
     print("interrupted: nothing was run or written", file=sys.stderr)
     sys.exit(130)
 
-sys.exit(main())
+try:
+    code = main()
+except KeyboardInterrupt:  # a second Ctrl-C in the instant before main could answer the first
+    print("interrupted: files already in place are complete; nothing was half-written", file=sys.stderr)
+    code = 130
+if code == 130:  # further Ctrl-C while the exit hooks run are ignored
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _CODE.append(130)
+sys.exit(code)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
 import time
 import traceback
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -59,7 +60,7 @@ EPILOG = f"""exit codes:
   130 interrupted (Ctrl-C or SIGTERM): the output folder holds the previous results or the
       complete new ones, never a mix or a half-written file; stderr says which
 """
-RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json")
+RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json", "vidigi_log.csv", "process_map.csv")
 
 
 class InputError(Exception):
@@ -107,6 +108,39 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _lever_spec(text: str) -> tuple[str, float]:
+    """NAME[:WEIGHT]: a lever of sim.experiments.levers and the cost of one step of it."""
+    from sim.experiments.frontier import STEPS
+
+    name, _, weight = text.partition(":")
+    name = name.strip()
+    if name not in STEPS:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: unknown lever {name[:40]!r}; choose from"
+                                         f" {', '.join(STEPS)}")
+    if not weight.strip():
+        return name, 1.0
+    try:
+        w = float(weight) if len(weight) <= 20 else float("nan")
+    except ValueError:
+        w = float("nan")
+    if not (math.isfinite(w) and w > 0):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: the weight after ':' must be a positive number"
+                                         " (the cost of one step of the lever)")
+    return name, w
+
+
+def _target_epilog() -> str:
+    from sim.experiments.frontier import MAX_LEVERS, MAX_POINT_REPS, STEPS
+    from sim.experiments.levers import LEVERS
+
+    lines = ["levers (NAME: one step, the unit its WEIGHT is per; the plausible range searched):"]
+    lines += [f"  {k}: {words}; {LEVERS[k].low:g} to {LEVERS[k].high:g} {LEVERS[k].unit}"
+              for k, (_, words) in STEPS.items()]
+    lines += ["", f"At most {MAX_LEVERS} levers and {MAX_POINT_REPS} point-replications (points x --reps, the"
+              " reference scenario counted as one point) a search.", "", EPILOG]
+    return "\n".join(lines)
 
 
 def _positive(text: str) -> int:
@@ -219,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     _replication_args(r, "the scenario's", "")
     r.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder (default out/)")
     r.add_argument("--events", choices=("all", "first", "none"), default="all",
-                   help="which replications' event logs to write to events.csv")
+                   help="which replications' event logs to write to events.csv (with all or first,"
+                   " replication 0 is also written as vidigi_log.csv and process_map.csv)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
     k = sub.add_parser("compare", help="run scenarios on the same seeds; paired differences",
@@ -229,9 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     _replication_args(k, "the first scenario's", " (chosen on the first scenario)", " for every scenario")
     k.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder")
     k.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    k.add_argument("--align", action="store_true", help="run every scenario on the first one's"
+                   " period (without it, scenarios whose periods differ are refused); says what it moved")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to July-September 2023 and"
-                         " write them into the scenario file")
+                         " write them into the scenario's calibration overlay"
+                         " (scenarios/calibrated/baseline.calibrated.yaml; the scenario file is not"
+                         " rewritten)")
     cal.add_argument("--config", type=Path, default=None, help="calibration settings (default"
                      " calibration/calibration.yaml)")
     cal.add_argument("--max-evaluations", type=_positive, help="optimiser budget")
@@ -244,19 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--reps", type=_positive, help="replications (default from the config)")
     _executor_args(val)
 
-    tg = sub.add_parser("target", help="find the smallest change to one lever that meets a target",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg = sub.add_parser("target", help="find the cheapest changes to one to three levers that meet a"
+                        " target with 95%% confidence (the frontier)",
+                        epilog=_target_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    tg.add_argument("scenario", type=Path, nargs="?", default=None,
+                    help="scenario file (default scenarios/baseline.yaml; or --scenario)")
     tg.add_argument("--target", required=True, choices=("within_1wd_95", "referrals_30pct"),
                     help="within_1wd_95: 95%% of contacts completed within 1 working day;"
                     " referrals_30pct: 30%% fewer referrals than before the conversations approach")
-    tg.add_argument("--lever", required=True, choices=("phone_shift", "conversation_effect",
-                                                       "csw_posts", "ps_posts", "cotriage_pairs"))
-    tg.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.yaml"))
+    tg.add_argument("--lever", required=True, action="append", type=_lever_spec, metavar="NAME[:WEIGHT]",
+                    help="a lever to move, with the cost of one step of it (default 1); give --lever up"
+                    " to 3 times. The steps are listed below")
+    tg.add_argument("--values", type=_positive, help="values tried per lever, from the scenario's to"
+                    " the range end in whole steps (default 11 for one lever, 5 for two, 3 for three)")
+    tg.add_argument("--scenario", dest="scenario_opt", type=Path, default=None, help=argparse.SUPPRESS)
     tg.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
                     help="the 'before' scenario for referrals_30pct")
     tg.add_argument("--reps", type=_positive, default=10, help="replications per point (default 10)")
     tg.add_argument("--seed", type=_seed)
     tg.add_argument("--out", type=_out_dir, default=Path("out"))
+    tg.add_argument("--quiet", action="store_true", help="no progress bar")
     _executor_args(tg)
 
     se = sub.add_parser("sensitivity", help="one-at-a-time swings over every judged parameter's"
@@ -274,6 +320,42 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--out", type=_out_dir, default=Path("out"))
     _executor_args(se)
 
+    rp = sub.add_parser("report", help="a board report: one self-contained HTML file (answers with"
+                        " intervals, monthly charts, assumptions, fit, how to reproduce it)",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("scenarios", type=Path, nargs="+", help="one or more scenario files; the first is"
+                    " the reference the others are compared with")
+    rp.add_argument("--reps", type=_positive, help="replications (default: the first scenario's)")
+    rp.add_argument("--seed", type=_seed, help="run seed (default: the first scenario's)")
+    rp.add_argument("--start", type=_date, help="first reported day for every scenario, YYYY-MM-DD")
+    rp.add_argument("--end", type=_date, help="last reported day for every scenario, YYYY-MM-DD")
+    rp.add_argument("--question", type=_question, help="what the comparison asks, in the board's words"
+                    " (default: written from the scenarios' names)")
+    rp.add_argument("--sensitivity", metavar="TORNADO.csv|none", help="the tornado table of python -m sim"
+                    " sensitivity to rank the assumptions by (default: OUT/tornado.csv if there, else a"
+                    " quick one is run: one replication at each end of every judged range); none leaves"
+                    " the ranking out")
+    rp.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder; the report is"
+                    " OUT/board_report.html (default out/)")
+    rp.add_argument("--pdf", action="store_true", help="also OUT/board_report.pdf (WeasyPrint; needs the"
+                    " Pango library)")
+    rp.add_argument("--align", action="store_true", help="run every scenario on the first one's period"
+                    " when their periods differ (as compare --align; otherwise they are refused)")
+    rp.add_argument("--quiet", action="store_true", help="no progress bar")
+    _executor_args(rp)
+
+    so = sub.add_parser("story", help="size the changes the reports date in October-December 2023"
+                        " (fitted to those months, apart from the July-September calibration) and"
+                        " write calibration/october_december.md")
+    so.add_argument("--config", type=Path, default=None, help="default calibration/october_december.yaml")
+    so.add_argument("--reps", type=_positive, default=None,
+                    help="replications a grid point (default: the config's)")
+    so.add_argument("--validation-reps", type=_positive, default=None,
+                    help="replications of each reading's July-December run (default: the config's)")
+    so.add_argument("--out", type=_out_dir, default=None, help="folder for the report and the grid"
+                    " (default calibration/)")
+    _executor_args(so)
+
     c = sub.add_parser("check", help="validate scenario files without running them",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenario", type=Path, nargs="+", help="one or more scenario files; each"
@@ -281,10 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="time one 12-month replication against bare SimPy M/M/c")
     b.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.yaml"))
-    b.add_argument("--repeats", type=_positive, default=3)
+    b.add_argument("--repeats", type=_positive, default=5)
     b.add_argument("--months", type=_positive, default=12)
     b.add_argument("--compare", type=Path, metavar="OTHER.yaml",
                    help="also time a 20-replication paired comparison of 6 months against OTHER")
+    d = sub.add_parser("docs", help="rewrite the generated sections of docs/model.md (parameter table,"
+                       " measure definitions) from the code and the baseline scenario")
+    d.add_argument("--check", action="store_true", help="write nothing; exit 1 with one line naming"
+                   " each section that differs from what the code writes, 0 when it is current")
+    d.add_argument("--file", type=Path, default=None, metavar="FILE.md",
+                   help="the document (default docs/model.md of the project)")
     for command in sub.choices.values():  # --verbose after the command works too
         command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks and detail")
@@ -475,9 +563,27 @@ def _writing(where: str) -> Iterator[None]:
                          " before is unchanged") from None
 
 
+def _journey_files(sc: Scenario, seed: int, out: Path) -> dict[Path, Callable[[Path], None]]:
+    """Replication 0 as a vidigi event log and its directly-follows process map. The
+    replication is run again here (its random numbers depend only on the seed and its number,
+    so it is the one in events.csv) because the log needs every task, not one row a contact."""
+    # where used: `check` stays quick
+    from sim.measures.process_map import directly_follows
+    from sim.measures.vidigi_log import vidigi_log
+    from sim.model.replication import simulate
+
+    log = vidigi_log(simulate(sc, seed, 0))
+    dfg = directly_follows(log)
+    # minutes to 4 decimals (under 0.01 s): the 6 significant digits of the other files would
+    # round a time late in the run to 6 s
+    return {out / "vidigi_log.csv": lambda p: log.to_csv(p, index=False, float_format="%.4f"),
+            out / "process_map.csv": lambda p: dfg.to_csv(p, index=False, float_format="%.4f")}
+
+
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from sim.experiments.levers import inactive_levers
     from sim.experiments.runner import (
         AllReplicationsFailed,
         check_workload,
@@ -488,6 +594,10 @@ def cmd_run(args) -> int:
 
     sc = _with_period(args, _load(args, args.scenario), args.scenario)
     check_workload(sc, str(args.scenario), reps=args.reps if isinstance(args.reps, int) else None)
+    # settings that cannot act in the period, against the file this one extends
+    inactive = inactive_levers(sc, reference=_parent(args.scenario))
+    for path, why in inactive:
+        _error(f"{path}: {why}", "warning")
     preload()
     out: Path = args.out
     _writable(out)
@@ -518,6 +628,8 @@ def cmd_run(args) -> int:
     if res.events is not None:
         ev = res.events if args.events == "all" else res.events[res.events["rep"] == 0]
         files[out / "events.csv"] = csv_writer(ev)
+        if 0 in set(res.monthly["rep"]):
+            files.update(_journey_files(sc, res.seed, out))
     files[out / "monthly.csv"] = csv_writer(res.monthly)
     files[out / "summary.csv"] = csv_writer(res.summary)
     meta = {"scenario": sc.name, "scenario_file": str(args.scenario), "seed": res.seed,
@@ -526,6 +638,8 @@ def cmd_run(args) -> int:
             "failed_replications": [f for _, f in res.failures], "notes": res.notes,
             # when the contacts declared open at the start were all decided (null: none declared)
             "backlog_cleared": res.backlog.as_dict() if res.backlog is not None else None,
+            # settings that change nothing in this period (co-triage after the end, months outside it)
+            "inactive_settings": [{"setting": p, "why": w} for p, w in inactive],
             "files": sorted(p.name for p in files) + ["run.json"]}
     files[out / "run.json"] = text_writer(json.dumps(meta, indent=2) + "\n")
     # one set: all four files replace the previous run's together (no stale event log left)
@@ -555,22 +669,32 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    import pandas as pd
     from tqdm import tqdm
 
-    from sim.experiments.compare import PERIOD, aligned, compare
+    from sim.experiments.compare import check_periods, compare, period_text
+    from sim.experiments.levers import inactive_levers
     from sim.experiments.runner import check_workload
     from sim.io.output import write_csv
+    from sim.measures.breakeven import break_even
 
     if len(args.scenarios) < 2:
         raise ScenarioError("compare needs at least two scenario files")
     scs = [_load(args, p) for p in args.scenarios]
     _distinct(args.scenarios, scs)
-    scs[0] = _with_period(args, scs[0], args.scenarios[0])  # the others follow the first one's period
-    for path, sc in zip(args.scenarios, aligned(scs), strict=True):
-        check_workload(sc, str(path))
+    # --start/--end set every scenario's period; otherwise each keeps its own, and periods that
+    # differ are refused unless --align puts every one on the first one's
+    scs = [_with_period(args, sc, p) for p, sc in zip(args.scenarios, scs, strict=True)]
     _writable(args.out)
-    _note_periods(args.scenarios, scs)
+    scs, moved = check_periods(scs, align=args.align)
+    for path, sc in zip(args.scenarios, scs, strict=True):
+        check_workload(sc, str(path))
+    for line in moved:
+        _error(f"--align: {line}", "note")
+    # the reference by the co-triage rule alone; every other scenario against the reference
+    inactive = [(scs[0].name, *x) for x in inactive_levers(scs[0])]
+    inactive += [(sc.name, *x) for sc in scs[1:] for x in inactive_levers(sc, reference=scs[0])]
+    for name, path, why in inactive:
+        _error(f"{name}: {path}: {why}", "warning")
     reps = args.reps or scs[0].run.reps
     seed = scs[0].run.seed if args.seed is None else args.seed
     done = []
@@ -585,25 +709,14 @@ def cmd_compare(args) -> int:
     with _writing(f"--out {args.out}"):
         write_csv(table, args.out / "comparison.csv")
     if not args.quiet:
+        print("periods (first and last reported day): " + "; ".join(
+            f"'{_one_line(sc.name)}' {period_text(sc)}" for sc in scs))
         print(f"paired comparison on {reps} replications, seed {seed}; differences are each"
-              f" scenario minus '{_one_line(scs[0].name)}' (monthly average over"
-              f" {scs[0].run.start} to {scs[0].run.end}), 95% intervals\n")
-        t = table[(table["month"] == PERIOD) & table["measure"].isin(KEY_MEASURES)]
-        rows = []
-        for m in KEY_MEASURES:
-            r = t[t["measure"] == m]
-            if r.empty:
-                continue
-            row = {"measure": r["label"].iloc[0]}
-            for _, x in r.iterrows():
-                cell = _fmt(x["mean"])
-                if x["scenario"] != scs[0].name:
-                    cell += (f"  {x['diff_from_first']:+,.1f} ({x['diff_ci_low']:+,.1f} to"
-                             f" {x['diff_ci_high']:+,.1f})")
-                row[_one_line(x["scenario"])] = cell
-            rows.append(row)
-        with pd.option_context("display.width", 250, "display.max_columns", 20):
-            print(pd.DataFrame(rows).set_index("measure").to_string())
+              f" scenario minus '{_one_line(scs[0].name)}', 95% intervals\n")
+        print(_comparison_text(table, scs[0].name))
+        for sc in scs:
+            if sc.cotriage.enabled:
+                print(f"\nbreak-even of '{_one_line(sc.name)}': {break_even(sc).text()}")
         print(f"\nwritten: {args.out / 'comparison.csv'}")
     for r in results:
         for note in getattr(r, "notes", []):
@@ -617,6 +730,56 @@ def cmd_compare(args) -> int:
     if failures:
         return EXIT_INTERNAL
     return EXIT_SATURATED if warnings else EXIT_OK
+
+
+# what compare prints: the service's measures (a month on average), then the answers in hours,
+# posts and counts, as totals over the period where they add up
+COMPARE_AVERAGES = (*KEY_MEASURES, "referrals", "ps_task_hours", "ps_fte_saved", "referrals_avoided",
+                    "cotriage_officer_hours", "overtime_hours_ps", "overtime_per_post_ps")
+COMPARE_TOTALS = ("referrals", "referrals_avoided", "ps_task_hours", "ps_fte_saved", "abandoned_calls",
+                  "cotriage_officer_hours", "overtime_hours_csw", "overtime_hours_ps")
+
+
+def _comparison_text(table: pd.DataFrame, reference: str) -> str:
+    """The comparison as two tables: a month on average, and totals over the period."""
+    import pandas as pd
+
+    from sim.experiments.compare import PERIOD, TOTAL
+
+    out = []
+    for month, measures, title in (
+            (PERIOD, COMPARE_AVERAGES, "a month on average over the period"),
+            (TOTAL, COMPARE_TOTALS, "totals over the period (full-time posts: over the period as a"
+                                    " whole)")):
+        t = table[table["month"] == month]
+        rows = []
+        for m in dict.fromkeys(measures):
+            r = t[t["measure"] == m]
+            if r.empty:
+                continue
+            row = {"measure": f"{r['label'].iloc[0]} ({r['unit'].iloc[0]})"}
+            for _, x in r.iterrows():
+                cell = _fmt(x["mean"])
+                if x["scenario"] != reference:
+                    cell += (f"  {x['diff_from_first']:+,.2f} ({x['diff_ci_low']:+,.2f} to"
+                             f" {x['diff_ci_high']:+,.2f})")
+                row[_one_line(x["scenario"])] = cell
+            rows.append(row)
+        with pd.option_context("display.width", 250, "display.max_columns", 20,
+                               "display.max_colwidth", 70):
+            out.append(f"{title}:\n" + pd.DataFrame(rows).set_index("measure").to_string())
+    return "\n\n".join(out)
+
+
+def _parent(path: Path) -> Scenario | None:
+    """The scenario a file extends (its reference for what changes nothing), if it loads."""
+    from sim.scenario.loading import extends_target
+
+    try:
+        parent = extends_target(path)
+        return load(parent) if parent is not None else None
+    except (ScenarioError, OSError, ValueError):
+        return None
 
 
 def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
@@ -635,16 +798,6 @@ def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
             raise InputError(f"compare: {names[sc.name]} and {path} are both named {sc.name!r};"
                              " scenario names must differ (change `name:` in one of them)")
         names[sc.name] = path
-
-
-def _note_periods(paths: list[Path], scs: list[Scenario]) -> None:
-    """Say so when compare runs a scenario on the first one's period instead of its own."""
-    first = scs[0].run
-    other = [f"{p} ({sc.run.start} to {sc.run.end})" for p, sc in zip(paths[1:], scs[1:], strict=True)
-             if (sc.run.start, sc.run.end) != (first.start, first.end)]
-    if other:
-        _error(f"every scenario runs on the first one's period, {first.start} to {first.end}"
-               f" ({paths[0]}), not its own: {', '.join(other)}", "note")
 
 
 def cmd_calibrate(args) -> int:
@@ -702,30 +855,133 @@ def cmd_validate(args) -> int:
     held = v.holdout
     print(v.by_measure.drop(columns=["measure"]).to_string(index=False,
                                                             float_format=lambda x: f"{x:.1f}"))
+    s = v.scores
+    print("\nheld-out CRPS (measure's unit) and skill against the July-September mean carried forward:")
+    print(s[["label", "crps", "crps_naive", "skill", "widest_band"]].to_string(
+        index=False, float_format=lambda x: f"{x:.2f}"))
+    if v.elasticities is not None:
+        for r in v.elasticities.itertuples():
+            print(f"elasticity of the share within 1 working day to {r.group} demand: {r.elasticity:+.2f}"
+                  f" ({r.ci_low:+.2f} to {r.ci_high:+.2f})")
     print(f"\nheld-out coverage {int(held['inside_band'].sum())}/{len(held)} ({v.coverage:.0%});"
           f" worst volume error {v.worst_volume_error:.1f}%; report: {path}")
+    return EXIT_OK
+
+
+def cmd_story(args) -> int:
+    import math
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from sim.experiments.report import REPORT_DIR, with_section
+    from sim.experiments.story import (
+        CONFIG,
+        Story,
+        fit,
+        load_story,
+        markdown,
+        shown,
+        summary,
+        validate_reading,
+    )
+    from sim.io.output import write_csv, write_text
+
+    path = args.config or CONFIG
+    cfg = load_story(path)
+    if args.reps:
+        cfg = cfg.model_copy(update={"reps": args.reps})
+    out = args.out or REPORT_DIR
+    _writable(out)
+    story = Story(cfg)
+    n = sum(math.prod(len(f.values) for f in r.free) for r in cfg.readings)
+    print(f"{n} grid points x {cfg.reps} replications, then {len(cfg.readings)} validation runs of"
+          f" {args.validation_reps or cfg.validation_reps}", file=sys.stderr)
+    with _executor(args) as executor:
+        for reading in cfg.readings:
+            rf = fit(reading, cfg, path.parent, executor=executor,
+                     progress=lambda it, r=reading: tqdm(it, desc=r.name, unit="point", file=sys.stderr))
+            validate_reading(rf, args.validation_reps or cfg.validation_reps, executor=executor)
+            story.fits.append(rf)
+    grids = pd.concat([rf.grid.assign(reading=rf.reading.name) for rf in story.fits], ignore_index=True)
+    cells = pd.concat([rf.cells.assign(reading=rf.reading.name) for rf in story.fits], ignore_index=True)
+    with _writing(f"--out {out}"):
+        write_csv(grids, out / "october_december_grid.csv")
+        write_csv(cells, out / "october_december_cells.csv")
+        write_text(markdown(story), out / "october_december.md")
+        report = out / "report.md"
+        old = report.read_text(encoding="utf-8") if report.is_file() else "# Calibration and validation\n"
+        write_text(with_section(old, summary(story)), report)
+    for rf in story.fits:
+        sizes = ", ".join(f"{rf.setting(i)} {shown(v)} ({shown(rf.intervals[rf.setting(i)][0])} to"
+                          f" {shown(rf.intervals[rf.setting(i)][1])})" for i, v in enumerate(rf.best))
+        print(f"{rf.reading.name}: best score {rf.best_score:.1f}; {sizes};"
+              f" {int(rf.cells['inside_band'].sum())}/{len(rf.cells)} cells inside the band")
+    for a, b, told in story.apart():
+        print(f"{a} against {b}: {'told apart' if told else 'not told apart'} by the figures")
+    print(f"report: {out / 'october_december.md'}")
     return EXIT_OK
 
 
 def cmd_target(args) -> int:
     from tqdm import tqdm
 
-    from sim.experiments.target import TARGETS, find_target
+    from sim.experiments.frontier import SearchError, plan, run_plan, table
+    from sim.experiments.target import TARGETS
     from sim.io.output import write_csv
 
-    sc = _load(args, args.scenario)
+    if args.scenario is not None and args.scenario_opt is not None and args.scenario != args.scenario_opt:
+        raise InputError(f"--scenario {args.scenario_opt}: a scenario is already given ({args.scenario});"
+                         " give one")
+    path = args.scenario or args.scenario_opt or Path("scenarios/baseline.yaml")
+    sc = _load(args, path)
+    try:
+        p = plan(sc, args.lever, args.target, reps=args.reps, seed=args.seed, values=args.values)
+    except SearchError as exc:
+        raise InputError(str(exc)) from None
     ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
     _writable(args.out)
-    with _executor(args) as executor:
-        res = find_target(sc, args.lever, args.target, reps=args.reps, seed=args.seed,
-                          reference=ref, executor=executor,
-                          progress=lambda it: tqdm(it, desc="target search", unit="point",
-                                                   file=sys.stderr))
+    for c in p.choices:
+        print(f"{c.lever.key}: now {c.start:g} {c.lever.unit}; one step is {c.step_words}, cost {c.weight:g}")
+    print(f"Searching {p.describe()}: at most {p.runs * p.reps} replications.", flush=True)
+
+    bar = None if args.quiet else tqdm(total=p.runs, desc="target search", unit="point", file=sys.stderr)
+
+    def said(first: float, total: float) -> None:
+        line = (f"The first point took {first:.1f} s, so the search takes about {_duration(total)} at"
+                " most (less if cheaper points already meet the target).")
+        tqdm.write(line, file=sys.stderr) if bar is not None else print(line, file=sys.stderr, flush=True)
+
+    def step(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    try:
+        with _executor(args) as executor:
+            res = run_plan(p, reference=ref, executor=executor, on_estimate=said, on_step=step)
+    finally:
+        if bar is not None:
+            bar.close()
     with _writing(f"--out {args.out}"):
-        write_csv(res.grid, args.out / "target.csv")
+        write_csv(table(res), args.out / "target.csv")
     print(res.message())
-    print(res.grid.drop(columns=["lever"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    keys = [c.lever.key for c in p.choices]
+    cols = [*keys, "cost", "mean", "ci_low", "ci_high", "bound"]
+    if not res.frontier.empty:
+        print("\nThe frontier (each meets the target with 95% confidence; none is beaten in every lever):")
+        print(res.frontier[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print("\nEach lever alone (the others at the scenario's values):")
+    for v in res.verdicts:
+        print(f"  {v.message()}")
+    skipped = (f"; {res.skipped} not run, as each costs more than a point already meeting it"
+               if res.skipped else "")
+    print(f"\n{len(res.grid)} points run in {_duration(res.seconds)}{skipped}."
+          f" Every point is in {args.out / 'target.csv'}.")
     return EXIT_OK
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def cmd_sensitivity(args) -> int:
@@ -792,6 +1048,108 @@ def cmd_sensitivity(args) -> int:
     return EXIT_OK
 
 
+def _question(text: str) -> str:
+    if not text.strip() or len(text) > 1000:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} must be a question of 1 to 1,000 characters")
+    return text
+
+
+def cmd_report(args) -> int:
+    import shlex
+
+    from tqdm import tqdm
+
+    from sim.experiments import board_report as br
+    from sim.experiments.compare import PeriodMismatch, check_periods, compare
+    from sim.experiments.runner import check_workload
+    from sim.experiments.sensitivity import judged_parameters
+    from sim.io.output import text_writer, write_atomic
+
+    scs = [_load(args, p) for p in args.scenarios]
+    try:
+        _distinct(args.scenarios, scs)
+    except InputError as exc:  # compare's rule, said as this command's
+        raise InputError(str(exc).replace("compare:", "report:", 1)) from None
+    files = list(scs)
+    # compare's rule: --start/--end set every scenario's period; periods that differ are refused
+    # unless --align puts every one on the first one's
+    scs = [_with_period(args, sc, p) for p, sc in zip(args.scenarios, scs, strict=True)]
+    try:
+        scs, moved = check_periods(scs, align=args.align)
+    except PeriodMismatch as exc:
+        raise PeriodMismatch(str(exc).replace("compare:", "report:", 1)) from None
+    for line in moved:
+        _error(f"--align: {line}", "note")
+    reps = args.reps or scs[0].run.reps
+    seed = scs[0].run.seed if args.seed is None else args.seed
+    for path, sc in zip(args.scenarios, scs, strict=True):
+        check_workload(sc, str(path), reps=reps)
+    _writable(args.out)
+    given = args.sensitivity not in (None, "none")
+    tornado = Path(args.sensitivity) if given else args.out / "tornado.csv"
+    sens = br.SensitivityTable(None, "Left out of this report (--sensitivity none).") if (
+        args.sensitivity == "none") else None
+    from_file = sens is None and (given or tornado.is_file())
+    if from_file:
+        try:
+            sens = br.file_sensitivity(tornado, scs[0])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--sensitivity {tornado}: {_one_line(exc)}") from None
+    if sens is None:
+        check_workload(scs[0], str(args.scenarios[0]), reps=2 * len(judged_parameters(scs[0])) + 1)
+    if args.pdf:  # before any replication runs, not after
+        from sim.experiments.board_pdf import PdfUnavailable, available, pdf_bytes
+
+        if not available():
+            raise InputError("--pdf: WeasyPrint or the Pango library it needs cannot be loaded here;"
+                             " leave out --pdf and print the HTML report to PDF from a browser")
+    def bar(desc):
+        return None if args.quiet else (lambda it: tqdm(it, desc=desc, unit="rep", file=sys.stderr))
+
+    with _executor(args) as executor:
+        t0 = time.perf_counter()
+        table, results = compare(scs, reps, seed, executor=executor, progress=bar("replications"))
+        if sens is None:
+            runs = 2 * len(judged_parameters(scs[0])) + 1
+            minutes = (time.perf_counter() - t0) / (reps * len(scs)) * runs / 60
+            _error(f"no {tornado}: ranking the assumptions by a quick sensitivity run, {runs} replications"
+                   f" (one at each end of every judged range; about {max(1, round(minutes))} min at the"
+                   " speed of the runs so far); --sensitivity FILE or none skips it", "note")
+            sens = br.small_sensitivity(results[0].scenario, seed, executor, bar("sensitivity"))
+    warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
+    failures = [f"{r.scenario.name}: {f}" for r in results for _, f in r.failures]
+    command = ["python", "-m", "sim", "report", *map(str, args.scenarios), "--reps", str(reps),
+               "--seed", str(seed)]
+    command += [f"--{k}={getattr(args, k)}" for k in ("start", "end") if getattr(args, k) is not None]
+    if from_file or args.sensitivity == "none":
+        command += ["--sensitivity", str(tornado) if from_file else "none"]
+    if args.question:
+        command += ["--question", args.question]
+    entries = br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios], files)
+    inputs = br.BoardInputs(entries,
+                            table, reps, seed, sens, shlex.join(command), args.question or "",
+                            warnings + failures, notes=br.run_notes(results))
+    path, page = args.out / br.FILE_NAME, br.build_html(inputs)
+    pdf = None
+    if args.pdf:
+        try:
+            pdf = pdf_bytes(page)
+        except PdfUnavailable as exc:
+            raise InputError(f"--pdf: {exc}") from None
+    with _writing(f"--out {args.out}"):
+        write_atomic(path, text_writer(page))
+        if pdf is not None:
+            write_atomic(path.with_suffix(".pdf"), lambda p: p.write_bytes(pdf))
+    print(f"written: {path}" + (f" and {path.with_suffix('.pdf')}" if pdf is not None else ""))
+    for f in failures:
+        _error(f)
+    for w in warnings:
+        _error(w, "warning")
+    if failures:
+        return EXIT_INTERNAL
+    return EXIT_SATURATED if warnings else EXIT_OK
+
+
 def _did_you_mean(unknown: list[str], names: list[str]) -> str:
     import difflib
 
@@ -814,6 +1172,31 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C so that nothing is left half-done."""
 
 
+def cmd_docs(args) -> int:
+    from sim.experiments import documents
+
+    path = args.file or documents.MODEL_DOC
+    try:
+        if args.check:
+            stale = documents.check(path)
+            if stale:
+                names = ", ".join(f"'{name}'" for name in stale)
+                print(_one_line(f"{path}: generated section{'s' if len(stale) > 1 else ''} {names}"
+                                " differ from what the code writes (python -m sim docs rewrites them)"),
+                      file=sys.stderr)
+                return 1
+            print(_one_line(f"{path}: generated sections are current"))
+            return EXIT_OK
+        changed = documents.write(path)
+    except documents.DocumentError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise InputError(f"{path}: cannot be read or written ({why})") from None
+    print(_one_line(f"{path}: rewrote {', '.join(changed)}" if changed else f"{path}: already current"))
+    return EXIT_OK
+
+
 def _on_sigterm(signum, frame) -> NoReturn:
     raise _Terminated()
 
@@ -821,7 +1204,8 @@ def _on_sigterm(signum, frame) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
-                "sensitivity": cmd_sensitivity}
+                "sensitivity": cmd_sensitivity, "docs": cmd_docs, "report": cmd_report,
+                "story": cmd_story}
     in_main = threading.current_thread() is threading.main_thread()
     args: argparse.Namespace | None = None
     previous_term = None
@@ -841,6 +1225,9 @@ def main(argv: list[str] | None = None) -> int:
         _error(exc)
         return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
+        if argv is None and in_main:  # the program is ending: a second Ctrl-C (a terminal sends
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # them fast; Dask's exit hooks take a
+            # moment) must neither cut this line short nor end the process by the signal
         what = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
         if args is None:
             note = "nothing was run or written"
@@ -848,8 +1235,6 @@ def main(argv: list[str] | None = None) -> int:
             note = getattr(args, "on_interrupt", None) or ("files already in place are complete;"
                                                             " nothing was half-written")
         print(f"{what}: {note}", file=sys.stderr)
-        if argv is None and in_main:  # the program is ending: a second Ctrl-C (Dask's exit hooks
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # take a moment) must not undo that line
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
         if getattr(args, "verbose", False):

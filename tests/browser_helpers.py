@@ -1,7 +1,9 @@
 """Driving the app in a real browser, shared by the browser test files: the Chromium to use,
 `streamlit run app.py` on a free port of 127.0.0.1, and page helpers for Playwright pages.
 
-Nothing here imports playwright; each test file skips itself where it is missing.
+Nothing here imports playwright at import time; each test file takes `BROWSER_MARKS` as its
+`pytestmark` and `sync_playwright = playwright()`, which skips the file, saying why, where
+Chromium or playwright is missing.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+# the marks of every browser test file: slow, and skipped where Debian's Chromium is missing
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
+]
+
+
+def playwright():
+    """playwright's `sync_playwright`, or skip the calling test file where the package is missing."""
+    return pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
+    ).sync_playwright
 
 
 def free_port() -> int:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
+
+# The app's runs in tests use few replications in one process. `ui.runs` reads these when first
+# imported, which may be by any test module (the labels' tests import `ui`), so they are set here,
+# before any test module is collected.
+os.environ.setdefault("FRONT_DOOR_REPS", "3")
+os.environ.setdefault("FRONT_DOOR_WORKERS", "1")
 
 import pytest
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from sim.experiments.runner import replicate
 from sim.model.children import MAX_SIBLINGS, REREFERRAL_WINDOW_DAYS
 from sim.model.results import RepResult
-from sim.scenario.loading import deep_merge
+from sim.scenario.loading import deep_merge, read_document
 from sim.scenario.schema import POOLS, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +19,8 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def baseline_doc() -> dict:
-    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    """The baseline as one document, with the calibration overlay it extends merged in."""
+    return read_document(BASELINE.read_text(encoding="utf-8"), str(BASELINE), BASELINE.parent)
 
 
 def variant(overrides: dict[str, Any] | None = None, **run: Any):

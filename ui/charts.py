@@ -12,22 +12,31 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS
 from sim.measures.metrics import MEASURES
+from sim.scenario.schema import POOL_WORK_NAMES, POOL_WORK_TEXT
 
 # Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
              "yellow": "#F0E442", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 SERIES = [OKABE_ITO[c] for c in ("blue", "orange", "green", "purple", "vermillion", "sky", "black")]
-POOL_WORK = {"csw": "Phone calls (consultant social workers)",
-             "ps": "Emails, PPNs, direction (practice supervisors)",
-             "da_hub": "Domestic-abuse PPNs (domestic abuse hub)",
-             "cotriage": "Police co-triage of other PPNs"}
-POOL_TEXT = {"csw": "phone calls", "ps": "emails, PPN screening and management direction",
-             "da_hub": "domestic-abuse PPNs", "cotriage": "police co-triage"}
+# the work of each pool, as a chart legend and inside a sentence (named in sim.scenario.schema)
+POOL_WORK = POOL_WORK_NAMES
+POOL_TEXT = POOL_WORK_TEXT
 MODEL = "Model average"
 BAND = "Model 95% interval"
 REPORTED = "Reported"
 LEGEND = {"orient": "top", "labelLimit": 0, "title": None, "direction": "horizontal"}
+
+
+TEAM_HOURS = "hours a month, the whole team"
+POST_HOURS = "hours a month per post"
+
+
+def unit_of(measure: str) -> str:
+    """A measure's unit as the app says it: overtime is the whole team's hours in a month (a
+    figure that can fall when posts are cut, because fewer people are there to work late)."""
+    return TEAM_HOURS if measure.startswith("overtime_hours_") else LABELS[measure][1]
 
 
 def fmt(v: float, unit: str = "") -> str:
@@ -54,7 +63,7 @@ def _title(text: str, subtitle: str = "") -> alt.TitleParams:
 def measure_vs_reported(summary: pd.DataFrame, observed: pd.DataFrame, measure: str,
                         reps: int) -> tuple[alt.Chart, pd.DataFrame, str]:
     """One measure by month: the model's mean and 95% band, with the reported figure beside it."""
-    label, unit = MEASURES[measure]
+    label, unit = MEASURES[measure][0], unit_of(measure)
     s = summary[summary["measure"] == measure][["month", "mean", "ci_low", "ci_high"]]
     if measure in getattr(observed, "columns", []):
         rep = observed[measure].rename("reported").reset_index().rename(columns={"index": "month"})
@@ -130,7 +139,7 @@ def pools_chart(summary: pd.DataFrame, prefix: str, pools: list[str], reps: int,
     keys = {f"{prefix}{p}": p for p in pools}
     s = summary[summary["measure"].isin(keys)].copy()
     s["work"] = s["measure"].map(lambda m: POOL_WORK[keys[m]])
-    unit = MEASURES[next(iter(keys))][1]
+    unit = unit_of(next(iter(keys)))
     data = _months(s)
     order = [POOL_WORK[p] for p in pools]
     colour = alt.Color("work:N", title=None, sort=order, legend=alt.Legend(**{**LEGEND, "columns": 1}),
@@ -215,12 +224,21 @@ def flow_chart(summary: pd.DataFrame, reps: int) -> tuple[alt.Chart, pd.DataFram
 def difference_chart(table: pd.DataFrame, measure: str, reference: str
                      ) -> tuple[alt.Chart, pd.DataFrame, str]:
     """Each scenario's paired difference from the reference, with its 95% interval."""
-    label, unit = MEASURES[measure]
-    d = table[(table["measure"] == measure) & (table["month"] == "all months")
+    label, unit = LABELS[measure][0], unit_of(measure)
+    d = table[(table["measure"] == measure) & (table["month"] == PERIOD)
               & (table["scenario"] != reference)]
     d = d[["scenario", "mean", "diff_from_first", "diff_ci_low", "diff_ci_high"]].copy()
     unit_d = "percentage points" if unit.startswith("%") else unit
-    y = alt.Y("scenario:N", title=None, sort=list(d["scenario"]), axis=alt.Axis(labelLimit=240))
+    # every scenario keeps its label (no label is dropped for lack of room), and an axis of all-zero
+    # differences still reads as numbers a person would write
+    y = alt.Y("scenario:N", title=None, sort=list(d["scenario"]),
+              axis=alt.Axis(labelLimit=320, labelOverlap=False), scale=alt.Scale(padding=0.5))
+    lo = min([0.0, *d["diff_ci_low"].dropna()])
+    hi = max([0.0, *d["diff_ci_high"].dropna()])
+    if hi - lo < 1e-9:
+        lo, hi = -1.0, 1.0
+    pad = 0.08 * (hi - lo)
+    xscale = alt.Scale(domain=[lo - pad, hi + pad], nice=True)
     tip = [alt.Tooltip("scenario:N", title="Scenario"),
            alt.Tooltip("diff_from_first:Q", title="Difference", format="+,.2f"),
            alt.Tooltip("diff_ci_low:Q", title="95% interval from", format="+,.2f"),
@@ -231,14 +249,15 @@ def difference_chart(table: pd.DataFrame, measure: str, reference: str
     chart = alt.layer(
         zero,
         base.mark_rule(strokeWidth=3, color=OKABE_ITO["blue"]).encode(
-            x=alt.X("diff_ci_low:Q", title=f"difference from '{reference}' ({unit_d})"),
+            x=alt.X("diff_ci_low:Q", title=f"difference from '{reference}' ({unit_d})", scale=xscale,
+                    axis=alt.Axis(format="+,.3~g")),
             x2="diff_ci_high:Q"),
         base.mark_point(filled=True, size=120, shape="diamond", color=OKABE_ITO["vermillion"]).encode(
             x="diff_from_first:Q"),
     ).properties(title=_title(f"{label}: difference from '{reference}'",
                               f"{unit_d}; average over the run's months; line: 95% interval of the"
                               " paired difference"),
-                 height=max(170, 56 * len(d)))
+                 height=max(170, 64 * len(d)))
     parts = [f"'{r.scenario}' {r.diff_from_first:+,.2f} (95% interval {r.diff_ci_low:+,.2f} to"
              f" {r.diff_ci_high:+,.2f})" for r in d.itertuples()]
     text = (f"{label}, difference from '{reference}' in {unit_d}: " + "; ".join(parts) + "."
@@ -247,6 +266,48 @@ def difference_chart(table: pd.DataFrame, measure: str, reference: str
                                     "diff_from_first": f"difference ({unit_d})",
                                     "diff_ci_low": "95% interval low",
                                     "diff_ci_high": "95% interval high"}), text
+
+
+def difference_by_month_chart(table: pd.DataFrame, measure: str, reference: str
+                              ) -> tuple[alt.Chart, pd.DataFrame, str]:
+    """Each scenario's paired difference from the reference month by month, with its 95% band, so
+    a dip in one month (a summer, a vacancy) is seen rather than averaged away."""
+    label, unit = LABELS[measure][0], unit_of(measure)
+    unit_d = "percentage points" if unit.startswith("%") else unit
+    d = table[(table["measure"] == measure) & ~table["month"].isin(SUMMARY_ROWS)
+              & (table["scenario"] != reference)][["scenario", "month", "diff_from_first", "diff_ci_low",
+                                                   "diff_ci_high"]]
+    data = _months(d)
+    order = list(dict.fromkeys(d["scenario"]))
+    colour = alt.Color("scenario:N", title=None, sort=order, legend=alt.Legend(**{**LEGEND, "columns": 1}),
+                       scale=alt.Scale(domain=order, range=SERIES[: len(order)] or SERIES[:1]))
+    x = alt.X("month_start:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount="month"))
+    tip = [alt.Tooltip("scenario:N", title="Scenario"), alt.Tooltip("month:N", title="Month"),
+           alt.Tooltip("diff_from_first:Q", title="Difference", format="+,.2f"),
+           alt.Tooltip("diff_ci_low:Q", title="95% interval from", format="+,.2f"),
+           alt.Tooltip("diff_ci_high:Q", title="95% interval to", format="+,.2f")]
+    base = alt.Chart(data).encode(x=x, color=colour, tooltip=tip)
+    y_title = f"difference ({unit_d})"
+    chart = alt.layer(
+        alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=OKABE_ITO["black"], strokeDash=[4, 4]).encode(
+            y="y:Q"),
+        base.mark_area(opacity=0.2).encode(y=alt.Y("diff_ci_low:Q", title=y_title,
+                                                   axis=alt.Axis(format="+,.3~g")), y2="diff_ci_high:Q"),
+        base.mark_line(point=True, strokeWidth=2.5).encode(y="diff_from_first:Q"),
+    ).properties(title=_title(f"{label}: difference from '{reference}', month by month",
+                              f"{unit_d}; band: 95% interval of the paired difference"), height=320)
+    parts = []
+    for s in order:
+        v = d[d["scenario"] == s].sort_values("month")
+        if len(v):
+            lo, hi = v.loc[v["diff_from_first"].idxmin()], v.loc[v["diff_from_first"].idxmax()]
+            parts.append(f"'{s}' from {lo['diff_from_first']:+,.2f} ({month_name(lo['month'])}) to"
+                         f" {hi['diff_from_first']:+,.2f} ({month_name(hi['month'])})")
+    text = (f"{label}, difference from '{reference}' by month in {unit_d}: " + "; ".join(parts) + "."
+            if parts else "No scenario to compare.")
+    table_out = d.rename(columns={"diff_from_first": f"difference ({unit_d})",
+                                  "diff_ci_low": "95% interval low", "diff_ci_high": "95% interval high"})
+    return chart, table_out, text
 
 
 def tornado_chart(data: pd.DataFrame, title: str, unit: str, reps: int,
@@ -334,7 +395,8 @@ def target_chart(grid: pd.DataFrame, lever_label: str, lever_unit: str, measure_
     base = alt.Chart(d).encode(x=x, tooltip=tip)
     layers = [
         base.mark_rule(strokeWidth=3, color=OKABE_ITO["sky"]).encode(
-            y=alt.Y("ci_low:Q", title=measure_label, scale=alt.Scale(zero=False)), y2="ci_high:Q"),
+            y=alt.Y("ci_low:Q", title=wrap(measure_label), scale=alt.Scale(zero=False),
+                    axis=alt.Axis(titleLimit=0)), y2="ci_high:Q"),
         base.mark_line(color=OKABE_ITO["blue"], strokeDash=[2, 2]).encode(y="mean:Q"),
         base.mark_point(filled=True, size=140).encode(y="mean:Q", color=colour, shape=shape),
         alt.Chart(pd.DataFrame({"goal": [goal], "text": [goal_label]})).mark_rule(
@@ -351,13 +413,24 @@ def target_chart(grid: pd.DataFrame, lever_label: str, lever_unit: str, measure_
                      "average and 95% interval at each value tried (same random numbers at every value);"
                      " dashed line: the goal" + ("; green line: the smallest change that meets it with"
                                                  " 95% confidence" if found is not None else "")),
-        height=360)
-    table = grid.rename(columns={
+        height=420, padding={"left": 10, "right": 10, "top": 5, "bottom": 5})
+    # the goal is judged on one end of the 95% interval, already in the table: no second name for it
+    table = grid.drop(columns=["bound"], errors="ignore").rename(columns={
         "lever": "lever", "measure": "measure", "value": f"{lever_label} ({lever_unit})", "mean": "average",
-        "ci_low": "95% interval low", "ci_high": "95% interval high",
-        "bound": "one-sided 95% bound", "meets_mean": "average meets the goal",
+        "ci_low": "95% interval low", "ci_high": "95% interval high", "meets_mean": "average meets the goal",
         "meets_confident": "meets the goal with 95% confidence"})
     return chart, table
+
+
+def wrap(text: str, width: int = 34) -> list[str]:
+    """An axis title over several lines (Vega-Lite draws a list as lines), so none is cut off."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
 
 
 def cap_first(text: str) -> str:

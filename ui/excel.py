@@ -7,8 +7,9 @@ names; every sheet says what it holds on its "Read me" sheet.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -54,15 +55,44 @@ def comparison_table(table: pd.DataFrame | None) -> pd.DataFrame:
                                    "replications"]]
 
 
+NUMBER_FIRST = re.compile(r"^(-?[\d,]*\.?\d+)(?:\s+(.*))?$")
+
+
+def cell(v: object) -> object:
+    """A value as the workbook should hold it: a number as a number, a date as a date, else text."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int | float | date):
+        return v
+    return _number(str(v).strip())[0]
+
+
+def _number(text: str) -> tuple[object, str]:
+    """A setting's text split into its number (if it starts with one) and the words after it."""
+    m = NUMBER_FIRST.match(text)
+    if not m:
+        return text, ""
+    digits = m.group(1).replace(",", "")
+    num: float = float(digits)
+    return (int(num) if num.is_integer() and "." not in digits else num), (m.group(2) or "")
+
+
 def inputs_table(meta: Mapping[str, object], changed: pd.DataFrame) -> pd.DataFrame:
-    """What this run used: scenario, seed, replications, time, warnings, and every change."""
-    rows = [{"item": k, "value": str(v)} for k, v in meta.items()]
+    """What this run used: scenario, period, seed, replications, time, warnings, and every change
+    (the value used and the file's, each a number where it is one, with its unit; words after a
+    number, such as "in any month not listed", go beside it as a note)."""
+    rows = [{"item": k, "value": cell(v), "file value": None, "unit": None, "note": None}
+            for k, v in meta.items()]
     if changed.empty:
-        rows.append({"item": "changes from the scenario file", "value": "none"})
+        rows.append({"item": "changes from the scenario file", "value": "none", "file value": None,
+                     "unit": None, "note": None})
     for r in changed.itertuples(index=False):
-        rows.append({"item": f"changed: {r.setting}",
-                     "value": f"{r[2]} (file: {r[1]}) {r.unit}".strip()})
-    return pd.DataFrame(rows)
+        used, note = _number(str(r[2]))
+        was, note_was = _number(str(r[1]))
+        notes = "; ".join(dict.fromkeys(n for n in (note, note_was) if n))
+        rows.append({"item": f"changed: {r.setting}", "value": used, "file value": was,
+                     "unit": r.unit or None, "note": notes or None})
+    return pd.DataFrame(rows, columns=["item", "value", "file value", "unit", "note"])
 
 
 READ_ME = [

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from sim.experiments import frontier as fr
 from sim.experiments.levers import LEVERS, Lever
 from sim.experiments.sensitivity import Judged, judged_parameters, one_at_a_time
 from sim.experiments.target import TARGETS, Target, TargetResult, find_target
@@ -43,10 +44,12 @@ SENS_FIRST_PICK = ("staff.csw.productive_share", "staff.ps.productive_share",
                    "service.conversation_minutes.mean", "service.email_screen_minutes.mean",
                    "service.ppn_screen_minutes.mean", "outcomes.conversation_referral_ratio")
 ALL, CHOSEN = "Every judged assumption", "Only the assumptions I choose"
+WEIGHT_KEY = "frontier_weight:"
 # Each widget's starting value; kept in the session so that leaving the page keeps the choice.
 CHOICES: dict[str, Any] = {
     "target_question": "within_1wd_95", "target_lever": "csw_posts", "target_reps": runs.DEFAULT_REPS,
     "target_coarse": 5, "target_fine": 4,
+    "frontier_levers": ["conversation_effect", "phone_shift"], "frontier_values": 3,
     "sens_measures": list(SENS_MEASURES[:2]), "sens_scope": CHOSEN, "sens_pick": list(SENS_FIRST_PICK),
     "sens_reps": 3, "sens_top": 15,
 }
@@ -57,6 +60,8 @@ def keep_choices() -> None:
     ss = st.session_state
     for k, v in CHOICES.items():
         ss[k] = ss[k] if k in ss else (list(v) if isinstance(v, list) else v)
+    for k in [k for k in ss if str(k).startswith(WEIGHT_KEY)]:  # each lever's weight, once set
+        ss[k] = ss[k]
 
 
 @st.cache_resource(show_spinner=False)
@@ -197,6 +202,7 @@ def target_text(t: Target) -> str:
             " with 95% confidence.")
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the comparison above it
 def target_section(sc: Scenario | None) -> None:
     """The target finder's form, its time estimate, progress, and the answer."""
     ss = st.session_state
@@ -262,6 +268,7 @@ def target_section(sc: Scenario | None) -> None:
             st.info("The answer below is for earlier settings (a different question, lever, scenario or"
                     " number of replications); find the smallest change again to update it.")
         show_target(run)
+    frontier_section(sc, tkey, reps)
 
 
 def show_target(run: TargetRun) -> None:
@@ -270,8 +277,9 @@ def show_target(run: TargetRun) -> None:
     (st.success if res.met else st.warning)(res.message())
     when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
     st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
-               f" {run.seed}; answered {when}. The search's own answer is the value where the one-sided 95%"
-               " bound crosses the goal, interpolated between the values tried.")
+               f" {run.seed}; answered {when}. The search's own answer is the value where the 95% interval's"
+               " near end (its low end for a goal to reach, its high end for one to stay under) crosses the"
+               " goal, interpolated between the values tried.")
     measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
     unit = MEASURES[t.measure][1]
     if t.relative_to:
@@ -287,6 +295,130 @@ def show_target(run: TargetRun) -> None:
                  width="stretch")
     st.download_button("Download the values tried (target.csv)", excel.csv_bytes(table),
                        file_name="target.csv", mime="text/csv", key="dl:target", on_click="ignore")
+
+
+# ---------------------------------------------------------------------------------------------
+# several levers at once: the frontier (sim.experiments.frontier)
+
+
+@dataclass
+class FrontierRun:
+    """A finished search over several levers as the session shows it."""
+
+    key: str
+    result: fr.FrontierResult
+    seconds: float
+    from_cache: bool
+    scenario: str
+
+
+def frontier_key(sc: Scenario, seed: int, reps: int, target: str, levers: list[tuple[str, float]],
+                 values: int) -> str:
+    chosen = ",".join(f"{k}:{w:g}" for k, w in levers)
+    return f"frontier:{runs.run_key(sc, seed, reps)}:{target}:{chosen}:{values}"
+
+
+def run_frontier(p: fr.Plan, key: str, on_step: Step | None = None) -> tuple[fr.FrontierResult, float, bool]:
+    """The search laid out in `p`: from the cache, or run now on the shared pool."""
+    store = shared_store()
+    hit = store.get(key)
+    if hit is not None:
+        return hit, 0.0, True
+    ref = reference_for(p.target)
+    res = _with_pool(lambda pool: fr.run_plan(p, reference=ref, executor=pool, on_step=on_step))
+    store.put(key, res)
+    contacts = runs.workload(p.scenario) * p.reps * (len(res.grid) + (ref is not None))
+    runs.shared_timing().record(res.seconds, contacts, max(1, min(runs.WORKERS, p.reps)))
+    return res, res.seconds, False
+
+
+def frontier_section(sc: Scenario, tkey: str, reps: int) -> None:
+    """Up to three levers, a cost for one step of each, and the cheapest combinations that meet the
+    question above with 95% confidence."""
+    ss = st.session_state
+    st.markdown("#### Several levers at once: the cheapest combinations")
+    st.markdown("Tries every combination of a few values of each lever (whole posts for posts), on the"
+                " same random numbers, for the question above and its replications. A combination meets"
+                " the target when its 95% interval's near end is past the goal. The table shows every"
+                " combination that meets it and that no other combination tried beats in every lever:"
+                " the cheapest ways to meet it by the costs you give.")
+    keys = st.multiselect("Levers (up to three)", list(fr.STEPS), max_selections=fr.MAX_LEVERS,
+                          format_func=lambda k: cap(LEVERS[k].label), key="frontier_levers")
+    if not keys:
+        st.info("Choose at least one lever.")
+        return
+    cols = st.columns(len(keys))
+    levers = []
+    for col, k in zip(cols, keys, strict=True):
+        wkey = WEIGHT_KEY + k
+        ss.setdefault(wkey, 1.0)
+        with col:
+            w = float(st.number_input(f"Cost of one step of {LEVERS[k].label}", min_value=0.01,
+                                      step=0.5, key=wkey, help=f"One step is {fr.STEPS[k][1]}."
+                                      " Give the cost in any unit you like (money, effort, or 1 to count"
+                                      " steps): the same unit for every lever."))
+            st.caption(f"One step: {fr.STEPS[k][1]}. {lever_text(LEVERS[k], sc)}")
+        levers.append((k, w))
+    values = int(st.slider("Values tried per lever", min_value=2, max_value=11, key="frontier_values",
+                           help="From the scenario's value to the end of the lever's range, in whole"
+                                " steps."))
+    seed = int(ss.seed)
+    try:
+        p = fr.plan(sc, levers, tkey, reps=reps, seed=seed, values=values)
+    except fr.SearchError as exc:
+        why = str(exc).split(": ", 1)[-1].split("; give")[0]  # the command line's flags are not on the page
+        st.error(f"This search cannot run: {why}. Fewer values per lever, levers or replications will fit.")
+        return
+    key = frontier_key(sc, seed, reps, tkey, levers, values)
+    ok = True
+    if shared_store().get(key) is not None:
+        st.caption("This search has been run with these settings: its answer will show at once.")
+    else:
+        secs = p.runs * runs.estimate_seconds(sc, reps, runs.shared_timing())
+        st.caption(f"This will take {runs.say_seconds(secs)} at most: {p.describe()}. It skips any"
+                   " combination that costs more in every lever than one that already meets the target.")
+        if secs > runs.LONG_RUN_SECONDS:
+            st.warning(f"This search could take {runs.say_seconds(secs)}. Fewer values or replications"
+                       " give a quicker look; or confirm below.")
+            ok = st.checkbox("Yes, run it anyway", key="confirm_long:frontier")
+    if st.button("Find the cheapest combinations", type="primary", key="run_frontier", disabled=not ok):
+        bar, step = progress_bar("Trying combinations")
+        try:
+            res, seconds, hit = run_frontier(p, key, step)
+        except Exception as exc:  # noqa: BLE001 - said on the page, which goes on
+            bar.empty()
+            st.error(f"The search stopped: {exc}")
+            return
+        bar.empty()
+        ss.frontier = FrontierRun(key, res, seconds, hit, sc.name)
+    run: FrontierRun | None = ss.get("frontier")
+    if run is not None:
+        if run.key != key:
+            st.info("The answer below is for earlier settings; find the cheapest combinations again to"
+                    " update it.")
+        show_frontier(run)
+
+
+def show_frontier(run: FrontierRun) -> None:
+    res = run.result
+    keys = [c.lever.key for c in res.plan.choices]
+    f = res.frontier
+    (st.success if not f.empty else st.warning)(res.message())
+    if not f.empty:
+        shown = f[[*keys, "cost", "mean", "ci_low", "ci_high", "bound"]].rename(columns={
+            **{k: cap(LEVERS[k].label) for k in keys}, "cost": "Cost (your units)", "mean": "Mean",
+            "ci_low": "95% interval, low", "ci_high": "95% interval, high", "bound": "Bound tested"})
+        st.dataframe(shown.round(3), hide_index=True, width="stretch")
+    st.markdown("**Each lever alone** (the others at the scenario's values):\n\n"
+                + "\n".join(f"- {v.message()}" for v in res.verdicts))
+    when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
+    skipped = (f"; {res.skipped} not run, each costing more in every lever than one already meeting the"
+               " target" if res.skipped else "")
+    st.caption(f"Scenario '{run.scenario}', {res.plan.reps} replications at each of {len(res.grid)}"
+               f" combinations run{skipped}, seed {res.plan.seed}; answered {when}. Between the values"
+               " tried the answer is uncertain.")
+    st.download_button("Download every combination tried (target.csv)", excel.csv_bytes(fr.table(res)),
+                       file_name="target.csv", mime="text/csv", key="dl:frontier", on_click="ignore")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,6 +514,7 @@ def run_sensitivity(sc: Scenario, seed: int, reps: int, names: list[str],
     return table, seconds, len(todo), skipped
 
 
+@st.fragment  # its choices and its run redraw this section alone, not the assumptions table above
 def sensitivity_section(sc: Scenario | None) -> None:
     """Choose measures and assumptions, see the time it will take, run, and draw a tornado per measure."""
     ss = st.session_state

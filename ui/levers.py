@@ -8,6 +8,8 @@ scenario's own plausible ranges, which the scenario schema also enforces.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Sequence
 from datetime import date
@@ -16,7 +18,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sim.experiments.levers import inactive_levers
+from sim.measures.breakeven import break_even
+from sim.scenario.loading import load
+from sim.scenario.params import month_value
 from sim.scenario.paths import PathError, get
+from sim.scenario.schema import DURATION_PART_NAMES, ScenarioError, validate
 from ui import params, state
 from ui.params import ROLES, SHARE_KEY_NAMES, SOURCES, STREAMS, WEEKDAYS, Path_
 
@@ -25,8 +32,11 @@ GROUPS = ("Demand and channel mix", "PPN quality and police co-triage", "Staffin
 
 
 def key(path: Path_) -> str:
-    """The widget key of a lever: its path, so tests and sessions can name it."""
-    return state.LEVER_PREFIX + ".".join(path)
+    """The widget key of a lever: the generation of the scenario worked on, then the lever's path.
+
+    A new generation (a load, an upload, an undo) gives every lever a new widget, so a value the
+    browser still holds for the old one can never come back as a change (ui/state.py)."""
+    return f"{state.LEVER_PREFIX}{state.work().gen}:" + ".".join(path)
 
 
 def _short(text: str, n: int = 170) -> str:
@@ -46,9 +56,9 @@ def describe(node: dict, percent: bool = False) -> str:
         parts.append(f"provenance: {params.PROVENANCE_WORDS.get(prov, prov)}")
     text = " · ".join(parts)
     if node.get("source"):
-        text += f" — {_short(node['source'])}"
+        text += f" — {_short(params.plain_source(node['source']))}"
     if node.get("note"):
-        text += f" ({_short(node['note'], 80)})"
+        text += f" ({_short(params.plain_source(node['note']), 80)})"
     return text
 
 
@@ -92,13 +102,46 @@ def number(doc: dict, node_path: Path_, label: str | None = None, field: str = "
     step = _step(lo, hi, percent)
     lab = label or params.label(node_path)
     kwargs: dict[str, Any] = {"min_value": lo * k, "max_value": hi * k, "value": v * k, "step": step,
-                              "key": key((*node_path, field)), "help": node.get("source") or None}
+                              "key": key((*node_path, field)),
+                              "help": params.plain_source(node.get("source") or "") or None}
     if slider:
         got = st.slider(lab + (" (%)" if percent else ""), format="%.0f%%" if percent else None, **kwargs)
     else:
         got = st.number_input(lab + (" (%)" if percent else ""), format=_fmt_for(step, v * k), **kwargs)
     state.set_edit((*node_path, field), round(float(got) / k, 6))
     st.caption(describe(node, percent))
+    for line in beyond_range(node_path, field, lo, hi, k):
+        st.caption(line)
+
+
+@functools.lru_cache(maxsize=1)
+def _library_docs() -> tuple[tuple[str, dict], ...]:
+    """Every library scenario as a document, read once (the library does not change while the app runs)."""
+    out = []
+    for name, path in state.scenario_files().items():
+        try:
+            out.append((name, load(path).model_dump(mode="json")))
+        except ScenarioError:
+            continue
+    return tuple(out)
+
+
+def beyond_range(node_path: Path_, field: str, lo: float, hi: float, k: float = 1.0) -> list[str]:
+    """Library scenarios that set this lever outside the box's range, with the range they give it,
+    so a reader sees why the box stops where it does and where to go beyond it."""
+    out = []
+    for name, doc in _library_docs():
+        node = _node(doc, node_path)
+        if not isinstance(node, dict) or not isinstance(node.get(field), int | float):
+            continue
+        v = float(node[field])
+        if lo - 1e-9 <= v <= hi + 1e-9:
+            continue
+        rlo, rhi = node["range"]
+        out.append(f"This box allows {k * lo:g} to {k * hi:g}, this scenario's plausible range. {name} sets"
+                   f" {k * v:g}, with its own range {k * rlo:g} to {k * rhi:g} and its own reason: load it"
+                   " (above) to go beyond.")
+    return out
 
 
 def toggle(doc: dict, path: Path_, label: str | None = None, help_text: str | None = None) -> bool:
@@ -117,12 +160,12 @@ def duration(doc: dict, node_path: Path_, label: str | None = None) -> None:
     st.markdown(f"**{label or params.label(node_path)}**")
     c1, c2 = st.columns(2)
     with c1:
-        number(doc, (*node_path, "mean"), "Average")
+        number(doc, (*node_path, "mean"), cap(DURATION_PART_NAMES["mean"]))
     with c2:
         if node["distribution"] == "exponential":
             st.caption("Variability: fixed (coefficient of variation 1) for this random shape.")
         else:
-            number(doc, (*node_path, "cv"), "Variability (coefficient of variation)")
+            number(doc, (*node_path, "cv"), cap(DURATION_PART_NAMES["cv"]))
 
 
 def shares(doc: dict, node_path: Path_, rest: str, label: str | None = None) -> None:
@@ -165,13 +208,13 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
     for node_path, col, percent in columns:
         node = get(doc, node_path)
         k = 100.0 if percent else 1.0
-        data[col] = [k * node["value"].get(m, node["default"]) for m in months]
+        data[col] = [k * month_value(node, m) for m in months]
         lo, hi = node["range"]
         config[col] = st.column_config.NumberColumn(col, min_value=k * lo, max_value=k * hi,
                                                     step=1.0 if percent or hi > 50 else 0.5,
                                                     format="%.1f", help=node.get("unit"))
     frame = pd.DataFrame(data, index=pd.Index(list(months), name="Month"))
-    edited = st.data_editor(frame, key=state.LEVER_PREFIX + table_key, column_config=config,
+    edited = st.data_editor(frame, key=key((table_key,)), column_config=config,
                             width="stretch", num_rows="fixed")
     st.caption(note)
     for node_path, col, percent in columns:
@@ -182,9 +225,9 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             v = round(float(v) / k, 6)
-            if params.same(v, node["value"].get(m, node["default"])):
+            if params.same(v, month_value(node, m)):
                 continue  # unchanged: the file's entry (even one equal to the default) stays
-            if params.same(v, node["default"]):
+            if params.same(v, month_value(node, m, own=False)):  # the step or default around it
                 values.pop(m, None)
             else:
                 values[m] = v
@@ -193,7 +236,7 @@ def months_table(doc: dict, table_key: str, columns: Sequence[tuple[Path_, str, 
 
 def scale(doc: dict, node_path: Path_, label: str) -> None:
     """Change every month of a monthly count by a percentage (e.g. a 33% fall in police contacts)."""
-    current = st.session_state.edits.get((*node_path, params.SCALE), 1.0)
+    current = state.edits().get((*node_path, params.SCALE), 1.0)
     got = st.slider(label, min_value=-60, max_value=60, value=round(100 * (current - 1.0)), step=1,
                     format="%+d%%", key=key((*node_path, params.SCALE)),
                     help="Applied on top of the month-by-month figures below.")
@@ -217,10 +260,12 @@ def demand(doc: dict) -> None:
                      [(("demand", "contacts_monthly"), "All contacts", False),
                       (("demand", "police_monthly"), "Police contacts", False)],
                      params.reported_months(doc),
-                     "Reported figures (seed 003) for July to December 2023; months outside the table"
-                     " (warm-up and run-on) take the average. " + describe(doc["demand"]["contacts_monthly"]))
+                     "Reported figures (the Trust's report for July to December 2023); months outside the"
+                     " table (warm-up and run-on) take the average. "
+                     + describe(doc["demand"]["contacts_monthly"]))
         number(doc, ("demand", "contacts_monthly"), "All contacts in any month not listed", field="default")
         number(doc, ("demand", "police_monthly"), "Police contacts in any month not listed", field="default")
+    cannot_act("demand.")
     st.markdown("**Share of each partner's contacts made by phone** (the rest email)")
     cols = st.columns(2)
     for i, src in enumerate(doc["demand"]["partner_phone_share"]):
@@ -243,25 +288,57 @@ def ppn_and_cotriage(doc: dict) -> None:
         with cols[i % 2]:
             number(doc, ("ppn", k))
     st.divider()
-    on = toggle(doc, ("cotriage", "enabled"), "Police co-triage of non-domestic PPNs",
+    toggle(doc, ("cotriage", "enabled"), None,
                 "From its start date, non-domestic PPNs go to an officer and practice supervisor first.")
     start = date.fromisoformat(str(doc["cotriage"]["start"]["value"]))
-    got = st.date_input("Date police co-triage starts", value=start, key=key(("cotriage", "start", "value")),
-                        help=doc["cotriage"]["start"].get("source"))
+    got = st.date_input(params.label(("cotriage", "start")), value=start,
+                        key=key(("cotriage", "start", "value")),
+                        help=params.plain_source(doc["cotriage"]["start"].get("source") or "") or None)
     state.set_edit(("cotriage", "start", "value"), got.isoformat())
     st.caption(describe(doc["cotriage"]["start"]))
-    end = date.fromisoformat(str(doc["run"]["end"]))
-    if on and got > end:
-        st.warning(f"Co-triage starts on {got:%d %B %Y}, after the run ends ({end:%d %B %Y}), so it will"
-                   " change nothing: move the start date into the run, or extend the run period.")
+    cannot_act("cotriage", "staff.cotriage")
     c1, c2 = st.columns(2)
     with c1:
-        number(doc, ("staff", "cotriage", "establishment"), "Officer and supervisor pairs", field="default")
+        number(doc, ("staff", "cotriage", "establishment"),
+               "Officers allotted (each pairs with a supervisor on duty)", field="default")
         number(doc, ("cotriage", "closed_share"), percent=True, slider=True)
+        number(doc, ("cotriage", "days_not_covered"), percent=True, slider=True)
     with c2:
         number(doc, ("cotriage", "screen_effort_after"), percent=True, slider=True)
+        number(doc, ("cotriage", "outcome_effects", "referral_to_advice"), percent=True, slider=True)
         toggle(doc, ("cotriage", "supervisors_from_ps_pool"))
     duration(doc, ("cotriage", "minutes"))
+    _, sc, _ = state.current()
+    if sc is not None:
+        st.caption(f"Break-even: {break_even(sc).text()}.")
+
+
+def _inactive_now() -> list[tuple[str, str]]:
+    """inactive_levers for the scenario as edited so far in this rerun, worked out once for each
+    state of the edits (several levers ask in one rerun; each answer takes some 25 ms)."""
+    w = state.work()
+    memo_key = repr((id(w.original), sorted(w.edits.items(), key=repr)))
+    memo = st.session_state.get("_inactive_memo")
+    if memo is not None and memo[0] == memo_key:
+        return memo[1]
+    _, sc, _ = state.current()
+    found: list[tuple[str, str]] = []
+    if sc is not None:
+        try:
+            ref = validate(copy.deepcopy(w.original), "file")
+        except ScenarioError:
+            ref = None
+        found = inactive_levers(sc, reference=ref)
+    st.session_state["_inactive_memo"] = (memo_key, found)
+    return found
+
+
+def cannot_act(*prefixes: str) -> None:
+    """Beside the levers: the settings under `prefixes` that cannot act in the run's period, by the
+    command line's rule (sim.experiments.levers.inactive_levers), against the file loaded."""
+    for path, why in _inactive_now():
+        if path.startswith(prefixes):
+            st.warning(f"**{params.label(tuple(path.split('.')))}**: {why}.", icon=":material/block:")
 
 
 def staffing(doc: dict) -> None:
@@ -280,11 +357,13 @@ def staffing(doc: dict) -> None:
             number(doc, (*base, "productive_share"), "Time on front-door work", percent=True)
         with c3:
             number(doc, (*base, "leave_rate"), "Days on annual leave", field="default", percent=True)
-            summer = st.session_state.edits.get((*base, "leave_rate", params.SUMMER), 0.0)
+            summer = state.edits().get((*base, "leave_rate", params.SUMMER), 0.0)
             got = st.slider("Extra leave in July and August (percentage points)", 0, 15,
                             value=round(100 * summer), step=1, key=key((*base, "leave_rate", params.SUMMER)),
                             help="The summer pattern: added to the leave share in July and August.")
             state.set_edit((*base, "leave_rate", params.SUMMER), round(got / 100.0, 4))
+        posts_change(doc, pool)
+        cannot_act(f"staff.{pool}.")
         with st.expander(f"{ROLES[pool]}: month by month"):
             months_table(doc, f"staff.{pool}.months",
                          [((*base, "establishment"), "Posts", False),
@@ -293,6 +372,39 @@ def staffing(doc: dict) -> None:
                          params.reported_months(doc),
                          "Months of the run; the warm-up months before them take the values above. Extra"
                          " summer leave is added on top of this table.")
+
+
+def posts_change(doc: dict, pool: str) -> None:
+    """Staffing as a manager says it: "+/- N whole posts of this role from month X (to month Y)"."""
+    path = ("staff", pool, "establishment", params.POSTS)
+    months = params.reported_months(doc)
+    if not months:
+        return
+    now = state.edits().get(path) or {"change": 0, "from": months[0], "to": months[-1]}
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        change = st.number_input(f"{ROLES[pool]}: whole posts to add (or take away, as a minus)",
+                                 min_value=-20, max_value=20, value=int(now["change"]), step=1,
+                                 key=key(path + ("change",)),
+                                 help="Added to the posts of every month from the first month chosen to the"
+                                      " last, on top of the month-by-month table below.")
+    with c2:
+        first = months.index(now["from"]) if now["from"] in months else 0
+        start = st.selectbox("From month", months, index=first, format_func=month_words,
+                             key=key(path + ("from",)))
+    with c3:
+        last = months.index(now["to"]) if now["to"] in months else len(months) - 1
+        end = st.selectbox("To month (inclusive)", months, index=last, format_func=month_words,
+                           key=key(path + ("to",)))
+    state.set_edit(path, {"change": int(change), "from": start, "to": end})
+    if change and start > end:
+        st.warning(f"The first month ({month_words(start)}) is after the last ({month_words(end)}): no month"
+                   " is changed.")
+
+
+def month_words(month: str) -> str:
+    """'2023-08' as 'August 2023'."""
+    return f"{date.fromisoformat(month + '-01'):%B %Y}"
 
 
 def office_hours(doc: dict) -> None:
@@ -353,7 +465,8 @@ def run_period(doc: dict) -> None:
 
 def render_all(doc: dict) -> None:
     """Every lever group, each on its own tab."""
-    tabs = st.tabs(list(GROUPS))
+    # tracked state (a key and on_change), so the open tab survives every rerun; all tabs still run
+    tabs = st.tabs(list(GROUPS), key="lever_groups", on_change="rerun")
     for tab, fn in zip(tabs, (demand, ppn_and_cotriage, staffing, office_hours, task_times, outcome_shares,
                               run_period), strict=True):
         with tab:

@@ -5,8 +5,10 @@ the months to fit and the targets. The fit minimises the squared error between t
 simulated monthly means and the reported figures, each error in units of its month-to-month
 noise, with Nelder-Mead inside the bounds. Every evaluation uses the same replication seeds
 (common random numbers), so the objective is smooth enough for a direct search and differences
-between candidate values are not masked by noise. The fitted values are written back into
-the scenario file with provenance "calibrated", the date and the value they replaced.
+between candidate values are not masked by noise. The fitted values are written into the
+scenario's calibration overlay (scenarios/calibrated/baseline.calibrated.yaml, which the
+hand-edited scenarios/baseline.yaml extends) with provenance "calibrated", the date and the
+value they replaced; the hand-edited file is never rewritten.
 
 The fit has two stages. The front-door parameters are fitted first, as above. The downstream
 parameters (`downstream_parameters`: strategy meeting chairs, S47 length, assessment pace,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -39,8 +42,17 @@ from sim.io.output import write_text
 from sim.measures.metrics import monthly
 from sim.model.pathway import complete
 from sim.model.replication import simulate
-from sim.scenario.loading import parse_yaml, read_document, read_text
-from sim.scenario.paths import assign, get, parts
+from sim.scenario.loading import (
+    OVERLAY_SUFFIX,
+    OVERLAYS,
+    deep_merge,
+    extends_target,
+    ordered_like,
+    parse_yaml,
+    read_document,
+    read_text,
+)
+from sim.scenario.paths import PathError, assign, get, parts
 from sim.scenario.schema import OUTCOMES, Scenario, ScenarioError, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,6 +242,8 @@ def calibrate(config_path: Path = CONFIG, executor: Executor | None = None,
     """
     cfg = load_config(config_path)
     path = cfg.scenario_path(config_path)
+    overlay_path(path)  # refused before a fit that could not be written
+    check_not_set_by_hand(path, cfg)
     base_doc = read_document(read_text(path, str(path)), str(path), path.parent)
     params = cfg.free_parameters
     start = np.array([_start_value(base_doc, p) for p in params], dtype=float)
@@ -304,60 +318,182 @@ def _calibrate_downstream(cfg: CalibrationConfig, doc: dict, sc: Scenario, execu
 
 
 # ---------------------------------------------------------------------------------------------
-# writing back
+# writing back: into the calibration overlay, never into the hand-edited scenario file
+#
+# The scenario calibrated (scenarios/baseline.yaml) is edited by hand and `extends:` its
+# calibration overlay (scenarios/calibrated/baseline.calibrated.yaml), which holds, for each
+# fitted setting, only the fitted number, its provenance "calibrated", the source naming the
+# calibration and a note with what it replaced. The hand-edited file keeps the rest of each
+# setting (unit, plausible range) and everything else; what it states wins over the overlay,
+# so calibrate refuses to run while it states one of the overlay's keys itself.
+
+OVERLAY_KEYS = ("provenance", "source", "note")  # written beside the fitted number itself
+
+
+def _fitted_key(p: FreeParameter) -> str:
+    """The key of a setting that a fit sets: a monthly setting's default, else its value."""
+    return "default" if p.kind == "monthly_default" else "value"
+
+
+def _targets(p: FreeParameter) -> list[str]:
+    return [p.path] if p.kind in ("monthly_default", "scalar") else list(p.paths)
+
+
+def _all_parameters(cfg: CalibrationConfig) -> tuple[FreeParameter, ...]:
+    return (*cfg.free_parameters, *cfg.downstream_parameters)
+
+
+def overlay_path(scenario: Path) -> Path:
+    """The calibration overlay the scenario file extends (beside it or in its `calibrated/`
+    folder, named <scenario>.calibrated.yaml); anything else is refused in one line, so that
+    calibrate never writes into a file that is edited by hand."""
+    scenario = Path(scenario)
+    target = extends_target(scenario)
+    name = f"{scenario.stem}{OVERLAY_SUFFIX}"
+    homes = {scenario.parent.resolve(), (scenario.parent / OVERLAYS).resolve()}
+    if target is None or target.name != name or target.parent.resolve() not in homes:
+        got = "extends nothing" if target is None else f"extends {target.name}"
+        raise ScenarioError(f"{scenario}: extends: the file calibrated must extend its calibration"
+                            f" overlay {name} (in {OVERLAYS}/ beside it), where the fitted settings"
+                            f" are written; it {got}")
+    return target
+
+
+def check_not_set_by_hand(scenario: Path, cfg: CalibrationConfig) -> None:
+    """Refuse, in one line, a fitted key that the hand-edited file states itself: it would win
+    over the overlay, so the fit (or its provenance and source) would silently not be used."""
+    scenario = Path(scenario)
+    own = parse_yaml(read_text(scenario, str(scenario)), str(scenario))
+    for p in _all_parameters(cfg):
+        for target in _targets(p):
+            try:
+                node = get(own, target)
+            except PathError:
+                continue
+            for key in (_fitted_key(p), *OVERLAY_KEYS):
+                if isinstance(node, dict) and key in node:
+                    raise ScenarioError(
+                        f"{scenario}: {target}.{key}: set in the hand-edited file, where it would win"
+                        f" over the calibrated setting in {scenario.stem}{OVERLAY_SUFFIX}; take it"
+                        f" out of {scenario.name} (or '{p.name}' out of the calibration settings)")
+
+
+def _put(doc: dict, path: str, node: dict) -> None:
+    """Set `node` at a dotted path, making the mappings above it."""
+    *above, last = parts(path)
+    for key in above:
+        doc = doc.setdefault(key, {})
+    doc[last] = node
+
+
+WIDTH = 100  # the overlay reads at 100 columns, as the hand-edited scenario files do
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}  # never written plain
+
+
+def _scalar(v: Any) -> str:
+    """One number or text as YAML (a text in double quotes, JSON's escapes being YAML's too)."""
+    if isinstance(v, bool) or v is None:  # pragma: no cover - a fit writes numbers and texts
+        raise TypeError(f"not a calibrated number or text: {v!r}")
+    if isinstance(v, int | float):
+        return repr(v)
+    if re.fullmatch(r"[a-z]+", v) and v not in _YAML_WORDS:
+        return v  # a one-word text such as a provenance reads plain
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _folds(text: str) -> bool:
+    """Whether a text reads back unchanged as a folded block (`>-`) of its words."""
+    return (bool(text) and text == text.strip() and "  " not in text
+            and all(c.isprintable() for c in text))
+
+
+def _lines(node: dict, indent: str = "") -> list[str]:
+    """A mapping as block YAML: nested mappings as blocks, a mapping of numbers (shares) on
+    one line, a long text folded at word boundaries."""
+    out = []
+    for key, v in node.items():
+        head = f"{indent}{key}:"
+        if isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
+            out.append(f"{head} {{{', '.join(f'{k}: {_scalar(x)}' for k, x in v.items())}}}")
+        elif isinstance(v, dict):
+            out += [head, *_lines(v, indent + "  ")]
+        elif isinstance(v, str) and len(head) + 1 + len(_scalar(v)) > WIDTH and _folds(v):
+            out.append(f"{head} >-")
+            line = ""
+            for word in v.split(" "):
+                if line and len(indent) + 2 + len(line) + 1 + len(word) > WIDTH:
+                    out.append(f"{indent}  {line}")
+                    line = word
+                else:
+                    line = f"{line} {word}" if line else word
+            out.append(f"{indent}  {line}")
+        else:
+            out.append(f"{head} {_scalar(v)}")
+    return out
+
+
+def overlay_text(entries: dict, scenario_name: str, when: date, months: tuple[str, ...]) -> str:
+    """The calibration overlay's text: a header saying what it is, then the fitted settings."""
+    header = (
+        f"# The calibrated settings of {scenario_name}, written by `python -m sim calibrate`\n"
+        f"# (last on {when.isoformat()}, fitted to {months[0]} to {months[-1]}; the log is\n"
+        "# calibration/last_calibration.json). Each holds the fitted number, provenance\n"
+        "# \"calibrated\", the source naming the calibration and a note with what it replaced.\n"
+        f"# {scenario_name} extends this file and states the rest of each setting (unit, range).\n"
+        f"# Edit {scenario_name}, not this file: the next calibration rewrites it.\n")
+    return header + "\n".join(_lines(entries)) + "\n"
 
 
 def write_back(config_path: Path, cfg: CalibrationConfig, result: FitResult,
                when: date | None = None) -> Path:
-    """Write fitted values into the scenario file, keeping its comments and layout."""
-    from ruamel.yaml import YAML
+    """Write the fitted values into the scenario's calibration overlay (atomically: a temp file
+    renamed over it), checked first as the whole scenario it makes; returns the overlay's path.
 
+    The hand-edited scenario file is only read. The overlay keeps the settings an earlier
+    calibration fitted that this one does not."""
     when = when or date.today()
-    path = cfg.scenario_path(config_path)
-    y = YAML()
-    y.preserve_quotes = True
-    y.width = 4096
-    doc = y.load(path.read_text(encoding="utf-8"))
+    scenario = cfg.scenario_path(config_path)
+    overlay = overlay_path(scenario)
+    check_not_set_by_hand(scenario, cfg)
+    own = parse_yaml(read_text(scenario, str(scenario)), str(scenario))
+    current = read_document(read_text(scenario, str(scenario)), str(scenario), scenario.parent)
+    entries = copy.deepcopy(parse_yaml(read_text(overlay, str(overlay)), str(overlay)))
     fitted = list(zip(cfg.free_parameters, result.x, strict=True))
     if result.downstream is not None:
         fitted += list(zip(cfg.downstream_parameters, result.downstream.x, strict=True))
     for p, v in fitted:
-        targets = [p.path] if p.kind in ("monthly_default", "scalar") else list(p.paths)
-        for t in targets:
-            node = get(doc, t)  # the comment-keeping YAML node, changed in place below
-            old_value = (dict(node["value"]) if p.kind == "share_scale"
-                         else node["default"] if p.kind == "monthly_default" else node["value"])
-            if node.get("provenance") != "calibrated":
-                node["note"] = (f"Before calibration ({node['provenance']}): {_show(old_value)}."
-                                f" {node['source']}")
+        for t in _targets(p):
+            node = get(current, t)
+            key = _fitted_key(p)
+            old_value = dict(node[key]) if p.kind == "share_scale" else node[key]
+            note = (node.get("note", "") if node.get("provenance") == "calibrated"
+                    else f"Before calibration ({node['provenance']}): {_show(old_value)}. {node['source']}")
             if p.kind == "monthly_default":
-                node["default"] = round(float(v), 2)
+                new: Any = round(float(v), 2)
                 what = f"fitted value {float(v):.2f}"
             elif p.kind == "scalar":
-                node["value"] = round(float(v), 3)
+                new = round(float(v), 3)
                 what = f"fitted value {float(v):.3f}"
             elif p.kind == "scalar_scale":
-                node["value"] = round(float(node["value"]) * float(v), 4)
+                new = round(float(old_value) * float(v), 4)
                 what = f"scaled by {float(v):.3f} with the other {len(p.paths) - 1} values of its group"
             else:
-                new = scaled_shares(dict(node["value"]), p.share, float(v))
-                for k in list(node["value"].keys()):
-                    node["value"][k] = new[k]
+                scaled = scaled_shares(old_value, p.share, float(v))
+                new = {k: scaled[k] for k in old_value}
                 what = f"{p.share} share scaled by {float(v):.3f} across {len(p.paths)} streams"
-            node["provenance"] = "calibrated"
-            node["source"] = (f"Calibrated {when.isoformat()} by `python -m sim calibrate` to the"
-                              f" reported {p.target} for {cfg.fit_months[0]} to {cfg.fit_months[-1]}"
-                              f" (seed 003, calibration/observed_monthly.csv): {what}, bounds"
-                              f" {list(p.bounds)}. Why free: {' '.join(p.why.split())}")
-    from io import StringIO
-
-    buf = StringIO()
-    y.dump(doc, buf)
-    text = buf.getvalue()
-    validate(read_document(text, str(path), path.parent), str(path))  # never write a bad file
-
-    write_text(text, path)
-    return path
+            source = (f"Calibrated {when.isoformat()} by `python -m sim calibrate` to the"
+                      f" reported {p.target} for {cfg.fit_months[0]} to {cfg.fit_months[-1]}"
+                      f" (seed 003, calibration/observed_monthly.csv): {what}, bounds"
+                      f" {list(p.bounds)}. Why free: {' '.join(p.why.split())}")
+            _put(entries, t, {key: new, "provenance": "calibrated", "source": source, "note": note})
+    entries = ordered_like(entries, own)
+    text = overlay_text(entries, scenario.name, when, cfg.fit_months)
+    if parse_yaml(text, str(overlay)) != entries:  # pragma: no cover - the dumper's own guarantee
+        raise ScenarioError(f"{overlay}: the calibrated settings do not read back as written; not written")
+    hand = {k: v for k, v in own.items() if k != "extends"}
+    validate(deep_merge(entries, hand), str(scenario))  # never write an overlay that makes a bad scenario
+    write_text(text, overlay)
+    return overlay
 
 
 def _show(v: Any) -> str:

@@ -89,11 +89,17 @@ def ignore_sigint() -> None:
 
 
 def end_workers(procs: Iterable) -> None:
+    """End worker processes: SIGTERM, and SIGKILL for any still alive 5 s later (a worker stuck
+    in C code, or one the scheduler of a busy machine has not yet let run)."""
     procs = list(procs)
     for p in procs:
         p.terminate()
     for p in procs:
         p.join(timeout=5)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
 
 
 def terminate_pool(pool: Executor) -> None:
@@ -360,7 +366,7 @@ def _starting() -> Iterator[None]:
 
 
 def _connect(address: str):
-    from distributed import Client
+    from distributed import Client  # Dask loads only when a run asks for it (a second of start-up)
 
     check_scheduler_address(address)
     try:
@@ -402,7 +408,7 @@ def open_executor(kind: str = "process", workers: int | None = None,
                     client = _connect(scheduler)
                     where = scheduler
                 else:
-                    from distributed import Client, LocalCluster
+                    from distributed import Client, LocalCluster  # only when asked for, as above
 
                     with _starting():
                         cluster = LocalCluster(

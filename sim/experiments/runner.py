@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from sim.experiments.executors import SerialExecutor, end_workers, terminate_pool
 from sim.measures.backlog import BacklogClearance, backlog_clearance
 from sim.measures.backlog import ranges as _ranges
-from sim.scenario.schema import POOLS, Scenario, ScenarioError, StaffPool
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS, Scenario, ScenarioError, StaffPool, setting_title
 
 if TYPE_CHECKING:  # the model and measures are imported where used: `check` stays quick
     from sim.model.results import RepResult, Saturation
@@ -142,16 +142,17 @@ def events_table(res: RepResult) -> pd.DataFrame:
 
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
     """One line per saturated queue across replications: which, how large, from when."""
-    from sim.measures.metrics import POOL_LABELS
-    from sim.model.downstream import TEAM_LABELS, TEAM_LEVEL_SCALE
+    # where used: `check` stays quick (top of module)
+    from sim.model.downstream import TEAM_LEVEL_SCALE, TEAM_PATHS
 
     lines = []
     for pool in sorted({s.pool for s in found}):
         hits = [s for s in found if s.pool == pool]
         waiting = sorted(s.waiting for s in hits)
         size = f"{waiting[0]:,}" if waiting[0] == waiting[-1] else f"{waiting[0]:,} to {waiting[-1]:,}"
-        label = (f"{POOL_LABELS[pool]} ({pool})" if pool in POOL_LABELS
-                 else TEAM_LABELS.get(pool, pool))
+        path = TEAM_PATHS.get(pool)
+        label = (f"{POOL_SHORT_NAMES[pool]} ({pool})" if pool in POOL_SHORT_NAMES
+                 else f"{setting_title(tuple(path.split('.'))).lower()} ({path})" if path else pool)
         lines.append(
             f"saturated: the {label} queue held {size} items at the end of the period, more than"
             f" {days * TEAM_LEVEL_SCALE.get(pool, 1):g} days of its own demand (about {hits[0].limit:,.0f}),"
@@ -218,7 +219,7 @@ def _expected_contacts(scenario: Scenario, first: date, last: date) -> float:
 def estimate_workload(scenario: Scenario) -> Workload:
     """The work one replication of `scenario` makes, with its estimated memory and time (the
     costs measured above); for a scenario check_workload has not refused for its span."""
-    from sim.model.children import history_days
+    from sim.model.children import history_days  # where used: `check` stays quick (top of module)
 
     run, bl = scenario.run, scenario.backlog
     first = run.start - timedelta(days=int(round(run.warmup_days.value)))
@@ -248,7 +249,7 @@ def estimate_workload(scenario: Scenario) -> Workload:
     }
     for path, pool in _walk_pools(scenario, ""):
         est = pool.establishment
-        posts = max([est.default, est.range[1], *est.value.values()])
+        posts = max([*est.levels(), est.range[1]])
         parts_mb[f"{path}.establishment"] = (f"rosters of up to {posts:,.0f} posts",
                                              posts * working_days * BYTES_PER_POST_DAY / 2**20)
     parts_s = {
@@ -283,7 +284,7 @@ def _check_workload(scenario: Scenario, reps: int) -> None:
             f" {FIRST_YEAR} to {LAST_YEAR}, the years the calendar covers")
     for path, pool in _walk_pools(scenario, ""):
         est = pool.establishment
-        most = max([est.default, est.range[1], *est.value.values()])
+        most = max([*est.levels(), est.range[1]])
         if most > MAX_POSTS_PER_POOL:
             raise ScenarioError(
                 f"{path}.establishment: up to {most:,.0f} posts (value, default or range); the"
@@ -330,6 +331,7 @@ def preload() -> None:
 
 def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False) -> RepOutput:
     """One replication, returning only what was asked for (top level so it pickles)."""
+    # where used: `check` stays quick (top of module)
     from sim.measures.metrics import backlog_cleared_at, monthly
     from sim.model.downstream import saturation as downstream_saturation
     from sim.model.replication import simulate
@@ -482,10 +484,20 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
             failures += failed
         else:
             failures += [_failure(r, seed, "its worker process died (BrokenProcessPool)") for r in lost]
-    ordered = [outputs[r] for r in sorted(outputs)]
+    return gather(scenario, seed, reps, list(outputs.values()), keep_events, failures, notes, bool(lost))
+
+
+def gather(scenario: Scenario, seed: int, reps: int, outputs: Iterable[RepOutput],
+           keep_events: bool | str = False, failures: Iterable[tuple[int, str]] = (),
+           notes: Iterable[str] = (), broken_pool: bool = False) -> RunResults:
+    """The results of finished replications, in rep order: what `run_replications` returns,
+    and what the app shows while the rest of a run is still going (the same figures, so a run
+    shown step by step ends exactly where one run at once does)."""
+    ordered = sorted(outputs, key=lambda o: o.rep)
+    failures = sorted(failures)
     if not ordered:
         raise AllReplicationsFailed(failures)
-    from sim.measures.metrics import summarise
+    from sim.measures.metrics import summarise  # where used: `check` stays quick (top of module)
 
     monthly_all = pd.concat([o.monthly for o in ordered], ignore_index=True)
     events = None
@@ -496,7 +508,7 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
     warnings = saturation_summary([w for o in ordered for w in o.warnings], len(ordered),
                                   scenario.run.saturation_queue_days.value)
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
-                      events, sorted(failures), notes, bool(lost), backlog_clearance(scenario, ordered))
+                      events, failures, list(notes), broken_pool, backlog_clearance(scenario, ordered))
 
 
 def _slim(out: RepOutput, keep_events: bool | str) -> RepOutput:

@@ -54,9 +54,11 @@ class Judged:
             return {(*self.path, "value"): end}
         if self.kind == "monthly":
             old, (lo, hi) = node["default"], node["range"]
-            return {(*self.path, "value"): {m: (float(np.clip(v * end / old, lo, hi)) if old else end)
-                                            for m, v in node["value"].items()},
-                    (*self.path, "default"): end}
+
+            def scaled(months: Mapping[str, float]) -> dict[str, float]:
+                return {m: (float(np.clip(v * end / old, lo, hi)) if old else end) for m, v in months.items()}
+            return {(*self.path, "value"): scaled(node["value"]),
+                    (*self.path, "steps"): scaled(node.get("steps") or {}), (*self.path, "default"): end}
         vals = node["value"]
         rest = 1.0 - vals[self.share]
         out = {k: (v * (1.0 - end) / rest if rest > 0 else (1 - end) / (len(vals) - 1))
@@ -160,6 +162,7 @@ def sobol(scenario: Scenario, params: Sequence[Judged], n: int = 32, seed: int |
           measures: Sequence[str] = DEFAULT_MEASURES, executor: Executor | None = None,
           progress: Callable[[Iterable], Iterable] | None = None) -> pd.DataFrame:
     """First-order and total Sobol indices over `params` (each uniform on its range)."""
+    # here, not at the top: SALib brings scipy, seconds of start-up that only Sobol needs
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 

@@ -79,16 +79,37 @@ def _values(monthly: pd.DataFrame, target: Target, reference: pd.DataFrame | Non
     return v.to_numpy(dtype=float)
 
 
-def _point(scenario: Scenario, lever: Lever, value: float, target: Target, reps: int, seed: int,
-           reference: pd.DataFrame | None, executor: Executor | None) -> dict:
-    res = run_replications(lever.apply(scenario, value), reps=reps, seed=seed, executor=executor)
+def measure_point(changed: Scenario, target: Target, reps: int, seed: int,
+                  reference: pd.DataFrame | None, executor: Executor | None) -> dict:
+    """The target's measure for one changed scenario: its mean over the replications, the 95%
+    interval, the bound (the interval's end on the far side from the goal: its low end for a goal
+    to reach, its high end for one to stay under) and whether the mean, and the bound, meet it."""
+    res = run_replications(changed, reps=reps, seed=seed, executor=executor)
     x = _values(res.monthly, target, reference)
     m = float(np.mean(x))
     half = half_width(x)
     bound = m - half if target.at_least else m + half
-    return {"value": value, "mean": m, "ci_low": m - half, "ci_high": m + half, "bound": bound,
+    return {"mean": m, "ci_low": m - half, "ci_high": m + half, "bound": bound,
             "meets_mean": (m >= target.goal) if target.at_least else (m <= target.goal),
             "meets_confident": (bound >= target.goal) if target.at_least else (bound <= target.goal)}
+
+
+def reference_monthly(scenario: Scenario, target: Target, reference: Scenario | None, reps: int,
+                      seed: int, executor: Executor | None) -> pd.DataFrame | None:
+    """The reference scenario's replications on the scenario's period and seeds (a relative target's
+    denominator), or None for a target that needs none."""
+    if not target.relative_to:
+        return None
+    if reference is None:
+        raise ValueError(f"target {target.key!r} needs the scenario {target.relative_to!r}")
+    ref = reference.with_run(start=scenario.run.start, end=scenario.run.end)
+    return run_replications(ref, reps=reps, seed=seed, executor=executor).monthly
+
+
+def _point(scenario: Scenario, lever: Lever, value: float, target: Target, reps: int, seed: int,
+           reference: pd.DataFrame | None, executor: Executor | None) -> dict:
+    return {"value": value, **measure_point(lever.apply(scenario, value), target, reps, seed,
+                                            reference, executor)}
 
 
 def _crossing(a: dict, b: dict, key: str, goal: float) -> float:
@@ -106,12 +127,7 @@ def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int =
                 progress: Callable[[Iterable], Iterable] | None = None) -> TargetResult:
     lever, target = LEVERS[lever_key], TARGETS[target_key]
     seed = scenario.run.seed if seed is None else seed
-    ref_monthly = None
-    if target.relative_to:
-        if reference is None:
-            raise ValueError(f"target {target.key!r} needs the scenario {target.relative_to!r}")
-        ref = reference.with_run(start=scenario.run.start, end=scenario.run.end)
-        ref_monthly = run_replications(ref, reps=reps, seed=seed, executor=executor).monthly
+    ref_monthly = reference_monthly(scenario, target, reference, reps, seed, executor)
     start = lever.current(scenario)
     end = lever.high if lever.improves > 0 else lever.low
     grid_values = list(np.linspace(start, end, coarse))

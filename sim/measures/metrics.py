@@ -11,14 +11,17 @@ office time (work after closing is overtime, reported apart).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from sim.measures.intervals import t_critical
+from sim.measures.posts import FTE_HOURS_A_MONTH, fte
+from sim.model.children import REREFERRAL_WINDOW_DAYS
+from sim.model.dated import timeline
 from sim.model.results import RepResult
-from sim.scenario.schema import POOLS
+from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
 
 # Measures a user sees, with a plain-English label and unit; the order is the output order.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -27,6 +30,9 @@ MEASURES: dict[str, tuple[str, str]] = {
     "police_info_advice": ("Police contacts ending in information and advice", "contacts"),
     "pct_police_info_advice": ("% of police contacts ending in information and advice", "%"),
     "referrals": ("Contacts becoming referrals", "referrals"),
+    "ps_task_hours": ("Practice supervisor hours on front-door tasks", "hours"),
+    "cotriage_officer_hours": ("Police officer hours in co-triage pairs", "hours"),
+    "ps_pair_hours": ("Practice supervisor hours in co-triage pairs", "hours"),
     "pct_contacts_to_referral": ("% of contacts resulting in a referral", "%"),
     "pct_completed_within_1wd": ("% of contacts completed within 1 working day", "%"),
     "pct_rereferral_12m": ("% of referrals within 12 months of a previous referral", "%"),
@@ -59,13 +65,183 @@ MEASURES: dict[str, tuple[str, str]] = {
     "pct_referrals_to_cp_plan": ("% of the month's referrals whose child reached a child protection plan",
                                  "%"),
 }
-POOL_LABELS = {"csw": "consultant social workers", "ps": "practice supervisors",
-               "da_hub": "domestic abuse hub", "cotriage": "police co-triage"}
+# Exactly what each measure counts, as computed below (docs/model.md 2.6 is written from these by
+# `python -m sim docs`). `{a.b.c}` names a scenario setting; the document shows its path and the
+# baseline's value, so a definition never states as fixed a number the scenario may change.
+DEFINITIONS: dict[str, str] = {
+    "contacts": "contacts arriving in the month (all sources and channels, including those the EDT decides)",
+    "police_contacts":
+        "contacts arriving in the month from the police (PPNs of both kinds, police phone calls and emails)",
+    "police_info_advice": "police contacts arriving in the month whose outcome is I&A",
+    "pct_police_info_advice": "100 x `police_info_advice` / `police_contacts`",
+    "referrals": "contacts arriving in the month whose outcome is referral",
+    "ps_task_hours":
+        "hours of practice-supervisor task time that the contacts arriving in the month took, start to"
+        " end of each finished task: screening of emails and non-domestic PPNs, recorded management"
+        " direction on referrals, and the supervisor's half of each police co-triage discussion (in"
+        " office hours and overtime alike). A supervisor's time on duty with no task (a co-triage"
+        " pair waiting for a PPN included) is not counted, nor a task still running when the run stops",
+    "cotriage_officer_hours":
+        "hours police officers spend in co-triage pairs: pairs in the room (an officer on duty on a"
+        " covered day, with a supervisor on duty) on each working day opening in the"
+        " month x office hours of the day ({calendar.office_open_hour} to {calendar.office_close_hour}),"
+        " plus co-triage work after closing (`overtime_hours_cotriage`); 0 when co-triage is off or has"
+        " not started ({cotriage.start})",
+    "ps_pair_hours":
+        "hours practice supervisors spend in co-triage pairs. When {cotriage.supervisors_from_ps_pool}"
+        " (the pair's supervisor is one of the day's supervisors and works the ordinary queue while no"
+        " PPN waits for the pair): the hours of the co-triage discussions that the contacts arriving"
+        " in the month took, start to end of each finished one (also counted in `ps_task_hours`);"
+        " otherwise the supervisor comes from outside the front door and sits the whole day: the same"
+        " hours as `cotriage_officer_hours`",
+    "pct_contacts_to_referral": "100 x `referrals` / `contacts`",
+    "pct_completed_within_1wd":
+        "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
+        " / `contacts`; open contacts count as not completed; EDT contacts count as completed",
+    "pct_rereferral_12m":
+        "100 x (referrals counted in `referrals` whose child's previous referral, in the run or the"
+        f" generated history, was decided at most {REREFERRAL_WINDOW_DAYS} days before this one's"
+        " decision) / `referrals`",
+    "strategy_meetings":
+        "strategy meetings **held** in the month, one per child (siblings at one meeting count once"
+        " each), from referrals decided at any time, warm-up and history included",
+    "pct_strategy_on_time":
+        "100 x (meetings held in the month within {downstream.strategy_meetings.target_hours} hours of"
+        " the referral decision ({downstream.strategy_meetings.injury_target_hours} for injuries), counted"
+        " on the clock {downstream.strategy_meetings.clock}) / `strategy_meetings`",
+    "s47_enquiries": "S47 enquiries **started** in the month, one per child",
+    "pct_strategy_to_s47":
+        "100 x (meetings held in the month whose S47 enquiry starts before the run stops, run-on"
+        " included) / `strategy_meetings`",
+    "icpcs": "initial child protection conferences **held** in the month, one per child",
+    "pct_icpc_on_time":
+        "100 x (conferences held in the month no more than {downstream.icpc.target_working_days} working"
+        " days after the day of the child's strategy meeting) / `icpcs`",
+    "pct_icpc_to_cp_plan":
+        "100 x (conferences held in the month that start a child protection plan) / `icpcs`",
+    "cp_plans": "children starting a child protection plan in the month",
+    "pct_cp_plans_repeat":
+        "100 x (children counted in `cp_plans` who had been on a plan before: an earlier referral of"
+        " the same child started one, in the run or the generated history, or the family carried one"
+        " from before the history ({children.history_effects.prior_plan_share})) / `cp_plans`",
+    "assessments_completed": "child and family assessments **completed** in the month, one per child",
+    "pct_assessments_45d":
+        "100 x (assessments completed in the month no more than"
+        " {downstream.assessments.target_working_days} working days after the day of the referral"
+        " decision) / `assessments_completed`",
+    "phone_contacts":
+        "contacts arriving in the month by phone, their **original** channel (a caller who gave up and"
+        " emailed stays a phone contact)",
+    "email_contacts": "contacts arriving in the month by email (their original channel)",
+    "ppn_contacts": "domestic plus non-domestic PPNs arriving in the month",
+    "edt_contacts": "contacts arriving in the month decided by the EDT (urgent, out of office hours)",
+    "abandoned_calls":
+        "abandoned call attempts, summed over contacts arriving in the month (a contact can add up to"
+        " {abandonment.max_attempts})",
+    "pct_calls_abandoned":
+        "100 x `abandoned_calls` / call attempts, both summed over contacts arriving in the month (every"
+        " call-back is an attempt)",
+    "calls_switched_to_email": "contacts arriving in the month whose caller gave up and emailed",
+    "open_at_month_end":
+        "contacts that arrived before midnight at the end of the month (warm-up and work open at the"
+        " start included) and were not decided before then: a stock, not counted by arrival",
+    "info_advice": "contacts arriving in the month whose outcome is I&A",
+    "early_help": "contacts arriving in the month whose outcome is early help",
+    "nfa": "contacts arriving in the month whose outcome is NFA",
+    "referrals_to_s47":
+        "referrals counted in `referrals` whose child went on from that referral to an S47 enquiry,"
+        " at any time before the simulated horizon (the run's cool-down included)",
+    "pct_referrals_to_s47": "100 x `referrals_to_s47` / `referrals`",
+    "referrals_to_cp_plan":
+        "referrals counted in `referrals` whose child went on from that referral to a child protection"
+        " plan, at any time before the simulated horizon (the run's cool-down included)",
+    "pct_referrals_to_cp_plan": "100 x `referrals_to_cp_plan` / `referrals`",
+}
+# each pool inside a sentence ("Utilisation of practice supervisors"), named in the schema
+POOL_LABELS = POOL_SHORT_NAMES
+# The measures of each pool: key prefix -> label (of "{pool}"), unit, definition.
+POOL_MEASURES: dict[str, tuple[str, str, str]] = {
+    "util_": ("Utilisation of {pool}", "% of on-duty office time",
+              "100 x (busy minutes in the month - overtime minutes in the month) / on-duty office minutes"
+              " in the month. Busy = time from start to end of tasks (a task still running at the end"
+              " runs to the end of the run), clipped to the month; overtime (as in"
+              " `overtime_hours_<pool>`) is subtracted, so only work in office hours counts and a pool"
+              " working flat out shows 100%. On-duty = sum over working days opening in the month of"
+              " (staff on duty x office minutes of the day, {calendar.office_open_hour} to"
+              " {calendar.office_close_hour})."
+              " For practice supervisors with co-triage on and {cotriage.supervisors_from_ps_pool}, busy"
+              " includes the pair's supervisor's co-triage discussions (also in the co-triage pool's,"
+              " whose on-duty is the pairs in the room). Blank when no one is on duty."),
+    "overtime_hours_": ("Overtime worked by {pool}", "hours",
+                        "the whole team's hours of task time in the month after the office closes"
+                        " ({calendar.office_close_hour}) on the day each task started (to the task's end,"
+                        " however long), counted in the month it was worked (a supervisor's co-triage"
+                        " discussions included, as in `util_<pool>`)"),
+    "overtime_per_post_": ("Overtime per filled post, {pool}", "hours a month per filled post",
+                           "`overtime_hours_<pool>` / filled posts in the month (posts in the establishment"
+                           " x (1 - share of posts vacant), as set for the month); blank when no post is"
+                           " filled"),
+    "queue_": ("Average queue for {pool}", "items waiting",
+               "time-averaged number of tasks waiting, over every minute of the month (nights and"
+               " weekends included): sum of each task's waiting time inside the month / minutes in the"
+               " month. Abandoned calls count until they hang up; domestic PPNs held for the DRAM are"
+               " not in the DA hub queue."),
+    "wait_hours_": ("Average wait for {pool}", "working hours",
+                    "mean office-hours time (hours) from joining the queue to starting work, over tasks"
+                    " that joined in the month **and were started**. Abandoned call attempts and tasks"
+                    " never started are left out, so this understates what callers experience; each"
+                    " call-back is a new task. PS waits pool direction, PPN and email tasks."),
+}
 for _p, _label in POOL_LABELS.items():
-    MEASURES[f"util_{_p}"] = (f"Utilisation of {_label}", "% of on-duty office time")
-    MEASURES[f"overtime_hours_{_p}"] = (f"Overtime worked by {_label}", "hours")
-    MEASURES[f"queue_{_p}"] = (f"Average queue for {_label}", "items waiting")
-    MEASURES[f"wait_hours_{_p}"] = (f"Average wait for {_label}", "working hours")
+    for _prefix, (_name, _unit, _definition) in POOL_MEASURES.items():
+        MEASURES[f"{_prefix}{_p}"] = (_name.format(pool=_label), _unit)
+        DEFINITIONS[f"{_prefix}{_p}"] = _definition
+
+# Measures whose period total is the sum of their months (counts and hours); the others (shares,
+# averages, stocks such as open_at_month_end) have no total, only a period average.
+SUMMED_UNITS = frozenset(("contacts", "referrals", "children", "calls", "hours"))
+STOCKS = frozenset(("open_at_month_end",))
+SUMMABLE = frozenset(m for m, (_, unit) in MEASURES.items() if unit in SUMMED_UNITS and m not in STOCKS)
+
+# Measures of a comparison: each scenario against the reference, replication by replication.
+COMPARISON_MEASURES: dict[str, tuple[str, str]] = {
+    "ps_fte_saved": ("Practice supervisor time saved, as full-time posts", "full-time posts"),
+    "referrals_avoided": ("Referrals avoided", "referrals"),
+}
+COMPARISON_DEFINITIONS: dict[str, str] = {
+    "ps_fte_saved":
+        "(reference's `ps_task_hours` - this scenario's) in the same replication and month, divided by"
+        " the hours one full-time post works in a month ("
+        f"{FTE_HOURS_A_MONTH.value:g}, `sim/measures/posts.py`) x the share of the month's days"
+        " in the period; over the period, the difference in the period's total hours divided by those"
+        " hours x the months in the period (so part months count by their days). Positive: the"
+        " scenario needs fewer supervisor hours than the reference",
+    "referrals_avoided":
+        "reference's `referrals` - this scenario's, in the same replication and month (over the"
+        " period: the difference of the replication's totals). Positive: fewer referrals than the"
+        " reference",
+}
+
+
+def month_fractions(first: date, last: date) -> dict[str, float]:
+    """Each reported month ('YYYY-MM') and the share of its days inside first..last."""
+    out: dict[str, float] = {}
+    for p in pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M"):
+        lo, hi = max(p.start_time.date(), first), min(p.end_time.date(), last)
+        out[str(p)] = ((hi - lo).days + 1) / p.days_in_month
+    return out
+
+
+def savings(reference: pd.DataFrame, scenario: pd.DataFrame, months: pd.Series) -> pd.DataFrame:
+    """`COMPARISON_MEASURES` of a scenario against a reference, row by row (the same replication
+    and month, or period, in both); `months` is each row's length in months (a part month as a
+    fraction; a period's total its months). Both tables are indexed alike, with `ps_task_hours`
+    and `referrals`."""
+    ref = reference.reindex(scenario.index)
+    return pd.DataFrame({
+        "ps_fte_saved": fte(ref["ps_task_hours"] - scenario["ps_task_hours"], months),
+        "referrals_avoided": ref["referrals"] - scenario["referrals"],
+    }, index=scenario.index)
 
 
 def _by_month(times: np.ndarray, edges: list[tuple[str, float, float]]) -> np.ndarray:
@@ -101,6 +277,7 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m["pct_police_info_advice"] = _pct(m["police_info_advice"], m["police_contacts"])
     m["referrals"] = _count(out == "referral", month, n)
     m["pct_contacts_to_referral"] = _pct(m["referrals"], m["contacts"])
+    m["ps_task_hours"] = _ps_task_hours(res, month, n)
     in_time = cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
     m["pct_completed_within_1wd"] = _pct(_count(in_time, month, n), m["contacts"])
     m["pct_rereferral_12m"] = _pct(_count(c["rereferral_12m"].to_numpy() & (out == "referral"), month, n),
@@ -125,6 +302,11 @@ def monthly(res: RepResult) -> pd.DataFrame:
         m[o] = _count(out == o, month, n)
     m.update(_escalation(res.pathway, month, m["referrals"], n))
     m.update(_pool_measures(res, edges))
+    m["cotriage_officer_hours"] = _pairs_on_duty_hours(res, edges) + m["overtime_hours_cotriage"]
+    # a supervisor from the pool is in the pair only while discussing a PPN (else at their queue)
+    ct = sc.cotriage
+    m["ps_pair_hours"] = (_ps_task_hours(res, month, n, kinds=("cotriage",)) if ct.supervisors_from_ps_pool
+                          else m["cotriage_officer_hours"].copy())
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
 
@@ -155,6 +337,49 @@ def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
     return m
 
 
+# the tasks a practice supervisor does (the co-triage discussion is half officer, half supervisor)
+PS_TASK_KINDS = ("email_screen", "ppn_screen", "direction", "cotriage")
+
+
+def _ps_task_hours(res: RepResult, month: np.ndarray, n: int,
+                   kinds: tuple[str, ...] = PS_TASK_KINDS) -> np.ndarray:
+    """Supervisor task hours, by the arrival month of the contact each finished task was for."""
+    st = res.stages
+    done = (st["kind"].isin(kinds) & (st["pool"].isin(("ps", "cotriage")))
+            & ~st["abandoned"] & np.isfinite(st["end"]) & np.isfinite(st["start"])).to_numpy()
+    minutes = (st["end"] - st["start"]).to_numpy()[done]
+    m = month[st["contact"].to_numpy()[done]]
+    return np.bincount(m[m >= 0], weights=minutes[m >= 0], minlength=n)[:n] / 60.0
+
+
+def _pairs_on_duty_hours(res: RepResult, edges) -> np.ndarray:
+    """Co-triage pairs on duty x office hours, by the month of each working day (officer hours)."""
+    n, cal = len(edges), res.cal
+    day_month = _by_month(cal.opens_arr, edges)
+    pairs = res.rosters["cotriage"].to_numpy()
+    return np.bincount(day_month[day_month >= 0], weights=pairs[day_month >= 0],
+                       minlength=n)[:n] * cal.day_length / 60.0
+
+
+def _filled_posts(res: RepResult, pool: str, edges) -> np.ndarray:
+    """Posts in the establishment less vacancies, as the scenario sets them for each month; with
+    a dated change inside a month, the average over the month's working days."""
+    tl = timeline(res.scenario)
+    ym = [(int(e[0][:4]), int(e[0][5:7])) for e in edges]
+
+    def filled(staff, y: int, m: int) -> float:
+        return staff.establishment.at(y, m) * (1 - staff.vacancy_rate.at(y, m))
+
+    if tl.constant:
+        return np.array([filled(res.scenario.staff[pool], y, m) for y, m in ym])
+    days = [res.cal.dates[d] for d in res.cal.working_day_index]
+    out = []
+    for y, m in ym:
+        spells = [tl.index(d) for d in days if (d.year, d.month) == (y, m)] or [tl.index(date(y, m, 1))]
+        out.append(float(np.mean([filled(tl.scenarios[k].staff[pool], y, m) for k in spells])))
+    return np.array(out)
+
+
 def _escalation(pw, contact_month: np.ndarray, referrals: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Children escalating to statutory intervention, as the service's reviews count it: of the
     referrals made in a month (by the contact's month, as `referrals`), those whose child went
@@ -178,6 +403,7 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
     ends = np.array([e[2] for e in edges])
     out: dict[str, np.ndarray] = {}
     day_month = _by_month(cal.opens_arr, edges)
+    ct = res.scenario.cotriage
     for pool in POOLS:
         s = st[st["pool"] == pool]
         begun = s["start"].to_numpy(dtype=float)
@@ -187,6 +413,11 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         served = np.isfinite(begun)
         # busy minutes within each month, and overtime after the close of the start's day
         b0, b1 = begun[served], end[served]
+        if pool == "ps" and ct.enabled and ct.supervisors_from_ps_pool:  # the pair's supervisor's
+            c = st[(st["pool"] == "cotriage") & np.isfinite(st["start"])]  # discussions: busy too
+            c_end = c["end"].to_numpy(dtype=float)
+            b0 = np.concatenate((b0, c["start"].to_numpy(dtype=float)))
+            b1 = np.concatenate((b1, np.where(np.isfinite(c_end), c_end, cal.horizon)))
         busy = np.clip(np.minimum(b1[:, None], ends) - np.maximum(b0[:, None], starts), 0, None)
         on_duty = np.bincount(day_month[day_month >= 0],
                               weights=res.rosters[pool].to_numpy()[day_month >= 0],
@@ -196,6 +427,10 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)
         out[f"util_{pool}"] = _pct(busy.sum(axis=0) - overtime.sum(axis=0), on_duty)
         out[f"overtime_hours_{pool}"] = overtime.sum(axis=0) / 60.0
+        filled = _filled_posts(res, pool, edges)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"overtime_per_post_{pool}"] = np.where(filled > 0, out[f"overtime_hours_{pool}"] / filled,
+                                                        np.nan)
         # time-averaged queue length: every spell in the queue, clipped to the month
         q1 = np.where(served, begun, end)
         q1 = np.where(np.isfinite(q1), q1, cal.horizon)

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from sim.model.calendar import WorkCalendar
+from sim.model.dated import spell_of_days, timeline
 from sim.scenario.schema import CHANNELS, PARTNER_SOURCES, SOURCES, Scenario
 
 # One arrival stream per (source, channel) the front door can receive.
@@ -73,10 +74,13 @@ def _profile_for(channel: str) -> str:
 
 
 def hourly_rates(scenario: Scenario, cal: WorkCalendar, source: str, channel: str) -> np.ndarray:
-    """Expected arrivals in each hour of the horizon (days x 24) for one stream."""
-    prof = scenario.demand.profiles[_profile_for(channel)]
-    wk = np.asarray(prof.weekday.value, dtype=float)
-    hr = np.asarray(prof.hour.value, dtype=float)
+    """Expected arrivals in each hour of the horizon (days x 24) for one stream.
+
+    A day takes the rate its month's volume and profile give under the settings in force that
+    day (dated changes: sim.scenario.timeline), so a change from the 16th of a month changes
+    the rate from the 16th.
+    """
+    tl = timeline(scenario)
     # Whole months covering the horizon, so each month's volume is spread over all its hours.
     first = cal.epoch.replace(day=1)
     last = cal.epoch + timedelta(days=cal.days)
@@ -86,24 +90,37 @@ def hourly_rates(scenario: Scenario, cal: WorkCalendar, source: str, channel: st
         ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
         m0, m1 = date(y, m, 1), date(ny, nm, 1)
         ndays = (m1 - m0).days
-        day_w = np.empty(ndays)
-        for i in range(ndays):
-            d = m0 + timedelta(days=i)
-            w = wk[d.weekday()]
-            if d in cal.holidays:
-                w *= prof.bank_holiday_factor.value
-            day_w[i] = w
-        weights = day_w[:, None] * hr[None, :]
-        total = weights.sum()
-        vol = stream_volume(scenario, source, channel, y, m)
-        if total > 0 and vol > 0:
-            month_rates = vol * weights / total
-            start = (m0 - cal.epoch).days
-            lo, hi = max(start, 0), min(start + ndays, cal.days)
-            if hi > lo:
-                rates[lo:hi] = month_rates[lo - start:hi - start]
+        dates = [m0 + timedelta(days=i) for i in range(ndays)]
+        spell = spell_of_days(tl, dates)
+        start = (m0 - cal.epoch).days
+        for k in np.unique(spell).tolist():
+            month_rates = _month_rates(tl.scenarios[k], cal, source, channel, dates, y, m)
+            in_spell = spell == k
+            keep = in_spell & (np.arange(ndays) + start >= 0) & (np.arange(ndays) + start < cal.days)
+            if month_rates is not None and keep.any():
+                rates[np.flatnonzero(keep) + start] = month_rates[keep]
         y, m = ny, nm
     return rates
+
+
+def _month_rates(scenario: Scenario, cal: WorkCalendar, source: str, channel: str,
+                 dates: list[date], year: int, month: int) -> np.ndarray | None:
+    """A month's volume spread over its hours by the profile (None when there is none)."""
+    prof = scenario.demand.profiles[_profile_for(channel)]
+    wk = np.asarray(prof.weekday.value, dtype=float)
+    hr = np.asarray(prof.hour.value, dtype=float)
+    day_w = np.empty(len(dates))
+    for i, d in enumerate(dates):
+        w = wk[d.weekday()]
+        if d in cal.holidays:
+            w *= prof.bank_holiday_factor.value
+        day_w[i] = w
+    weights = day_w[:, None] * hr[None, :]
+    total = weights.sum()
+    vol = stream_volume(scenario, source, channel, year, month)
+    if total > 0 and vol > 0:
+        return vol * weights / total
+    return None
 
 
 def generate(scenario: Scenario, cal: WorkCalendar,

@@ -33,23 +33,27 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.calendar import MIN_PER_DAY, WorkCalendar, WorkClock, days_holding
+from sim.model.dated import by_spell, spell_of_days, spell_of_times, timeline, values
 from sim.model.results import RepResult, Saturation
 from sim.model.rng import PATHWAY_DRAWS
 from sim.model.rosters import pool_roster
 from sim.model.sampling import draw_durations
-from sim.scenario.schema import ASSESSMENT_OUTCOMES, Scenario
+from sim.scenario.params import Scalar
+from sim.scenario.schema import ASSESSMENT_OUTCOMES, Downstream, Scenario
 
 STRATEGY, STRATEGY_DELAY, S47, S47_DELAY = range(4)  # columns of the per-contact downstream draws
 DAYS_PER_MONTH = 365.25 / 12
-# the downstream teams whose queues can saturate, as named in warnings
-TEAM_LABELS = {"strategy_chairs": "strategy meeting chairs (downstream.strategy_meetings.chairs)",
-               "conference_chairs": "child protection conference chairs (downstream.icpc.chairs)",
-               "assessment_team": "assessment team (downstream.assessments.team)"}
+# the downstream teams whose queues can saturate: the setting each is, named in warnings by the
+# schema's title and its path
+TEAM_PATHS = {"strategy_chairs": "downstream.strategy_meetings.chairs",
+              "conference_chairs": "downstream.icpc.chairs",
+              "assessment_team": "downstream.assessments.team"}
 # run.saturation_queue_days counts in working weeks for these teams (see `saturation`)
 TEAM_LEVEL_SCALE = {"assessment_team": 5}
 # case kinds: ordinary referral; backlog items declared by the scenario
@@ -274,32 +278,95 @@ class Cases:
         return len(self.kind)
 
 
-def with_odds(p: float, ratio: float, where: np.ndarray | None) -> np.ndarray | float:
-    """The probability p with its odds multiplied by `ratio` where `where` is true.
+def with_odds(p: float | np.ndarray, ratio: float, where: np.ndarray | None, scale: float = 1.0
+              ) -> np.ndarray | float:
+    """The probability p with its odds divided by `scale` where `where` is false and multiplied
+    by `ratio / scale` where it is true (`odds_scale` chooses the scale that keeps p overall).
 
     With no flags or a ratio of 1 it is p itself (not p recomputed through the odds, which
     can differ in the last bit), so a scenario without history effects draws as before.
     """
     if where is None or ratio == 1.0:
         return p
-    return np.where(where, ratio * p / (1.0 - p + ratio * p), p)
+    odds = p / (1.0 - p) / scale
+    return np.where(where, ratio * odds / (1.0 + ratio * odds), odds / (1.0 + odds))
 
 
-def history_decisions(cases: Cases, sc: Scenario, prior_plan: np.ndarray | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def odds_scale(p: float | np.ndarray, ratio: float, where: np.ndarray, eligible: np.ndarray) -> float:
+    """The scale (1 to `ratio`) for `with_odds` at which the mean chance over the `eligible`
+    cases equals the mean of the stated share p over them: the odds ratio then says how
+    children with a plan before differ from the others, and the stated share, which the
+    service reports for all children together, keeps its meaning."""
+    if ratio == 1.0 or not eligible.any():
+        return 1.0
+    pe = np.broadcast_to(p, where.shape)[eligible]
+    we, goal = where[eligible], float(np.mean(pe))
+    lo, hi = (0.0, math.log(ratio)) if ratio > 1 else (math.log(ratio), 0.0)
+    for _ in range(60):  # bisection on log(scale): the mean chance falls as the scale rises
+        mid = 0.5 * (lo + hi)
+        if float(np.mean(with_odds(pe, ratio, we, math.exp(mid)))) > goal:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(0.5 * (lo + hi))
+
+
+def referral_shares(cases: Cases, sc: Scenario, cal: WorkCalendar
+                    ) -> Callable[[Callable[[Downstream], Scalar]], float | np.ndarray]:
+    """A case's downstream share as in force on its referral day (dated changes): `share(get)`
+    gives one number when nothing changes, else one per case."""
+    tl = timeline(sc)
+    sp = spell_of_times(tl, cal, cases.referred)
+
+    def share(get: Callable[[Downstream], Scalar]) -> float | np.ndarray:
+        return values(tl, sp, lambda s: get(s.downstream).value)
+
+    return share
+
+
+Scales = tuple[float, float, float]
+NO_SCALES: Scales = (1.0, 1.0, 1.0)
+
+
+def history_decisions(cases: Cases, sc: Scenario, cal: WorkCalendar, prior_plan: np.ndarray | None,
+                      scales: Scales = NO_SCALES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The draws a child's history can change: whether a strategy meeting is asked for, an S47
-    enquiry follows it and a conference follows that (each on the case's own uniform), before
-    the stages' other conditions. `prior_plan` flags the children who have been on a plan
-    before; with `children.history_effects` their odds are multiplied by its odds ratios."""
-    ds, fx = sc.downstream, sc.children.history_effects
+    enquiry follows it and a conference follows that (each on the case's own uniform, against
+    the share in force on its referral day), before the stages' other conditions. `prior_plan`
+    flags the children who have been on a plan before; with `children.history_effects` their
+    odds are multiplied by its odds ratios, and the others' lowered by `scales`
+    (`history_scales`)."""
+    fx = sc.children.history_effects
     flags = prior_plan if fx is not None else None
     ud, up = cases.u_down, cases.u_path
-    return (ud[:, STRATEGY] < with_odds(ds.strategy_share_of_referrals.value,
-                                        fx.plan_strategy_odds.value if fx else 1.0, flags),
-            ud[:, S47] < with_odds(ds.s47_share_of_strategy.value,
-                                   fx.plan_s47_odds.value if fx else 1.0, flags),
-            up[:, PATHWAY_DRAWS.index("icpc")] < with_odds(ds.icpc.share_of_s47.value,
-                                                           fx.plan_icpc_odds.value if fx else 1.0, flags))
+    share = referral_shares(cases, sc, cal)
+    ratios = (fx.plan_strategy_odds.value, fx.plan_s47_odds.value,
+              fx.plan_icpc_odds.value) if fx else (1.0, 1.0, 1.0)
+    return (ud[:, STRATEGY] < with_odds(share(lambda d: d.strategy_share_of_referrals),
+                                        ratios[0], flags, scales[0]),
+            ud[:, S47] < with_odds(share(lambda d: d.s47_share_of_strategy), ratios[1], flags, scales[1]),
+            up[:, PATHWAY_DRAWS.index("icpc")] < with_odds(share(lambda d: d.icpc.share_of_s47),
+                                                           ratios[2], flags, scales[2]))
+
+
+def history_scales(cases: Cases, sc: Scenario, cal: WorkCalendar, prior_plan: np.ndarray) -> Scales:
+    """The odds scales at which, over the referrals (then over those with a strategy meeting,
+    then over those with an S47 enquiry) that `prior_plan` flags as they do, each stated share
+    holds overall (`odds_scale`), worked out stage by stage."""
+    fx = sc.children.history_effects
+    if fx is None:
+        return NO_SCALES
+    share = referral_shares(cases, sc, cal)
+    ud = cases.u_down
+    ordinary = cases.kind == REFERRAL
+    p = share(lambda d: d.strategy_share_of_referrals)
+    s1 = odds_scale(p, fx.plan_strategy_odds.value, prior_plan, ordinary)
+    strat = ordinary & (ud[:, STRATEGY] < with_odds(p, fx.plan_strategy_odds.value, prior_plan, s1))
+    p = share(lambda d: d.s47_share_of_strategy)
+    s2 = odds_scale(p, fx.plan_s47_odds.value, prior_plan, strat)
+    s47 = strat & (ud[:, S47] < with_odds(p, fx.plan_s47_odds.value, prior_plan, s2))
+    s3 = odds_scale(share(lambda d: d.icpc.share_of_s47), fx.plan_icpc_odds.value, prior_plan, s47)
+    return s1, s2, s3
 
 
 ASSESSMENT_COLUMNS = ("assessment", "assessment_requested", "assessment_allocated",
@@ -317,8 +384,18 @@ def assessments(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     nan = np.full(n, np.nan)
     ordinary = kind == REFERRAL
     out: dict[str, np.ndarray] = {}
+    # a referral's assessment takes the shares in force when it was referred; rosters their day's
+    tl = timeline(sc)
+    sp = spell_of_times(tl, cal, ref)
+    days = [cal.dates[d] for d in cal.working_day_index]
+    day_spell = spell_of_days(tl, days)
+
+    def share(get) -> float | np.ndarray:
+        return values(tl, sp, lambda s: get(s.downstream).value)
+
     waiting, in_prog = kind == WAITING, kind == IN_PROGRESS
-    assess = (ordinary & (up[:, col("assessment")] < asm.share_of_referrals.value)) | waiting | in_prog
+    assess = ((ordinary & (up[:, col("assessment")] < share(lambda d: d.assessments.share_of_referrals)))
+              | waiting | in_prog)
     work = draw_durations(asm.work_hours, up[:, col("assessment_work")])
     pace = asm.max_hours_per_day.value
     unhurried = clock.add(ref, work / pace)  # history: no capacity limit before the start
@@ -329,20 +406,22 @@ def assessments(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     open_at_start = (past & ~hist_done) | in_prog
     start_work = np.where(in_prog, work * up[:, col("backlog")], work * np.clip(left, 0, 1))
     requests = assess & ~past & ~in_prog
-    team = asm.team
-    days = [cal.dates[d] for d in cal.working_day_index]
-    cap = np.floor([team.establishment.at(d.year, d.month) * (1 - team.vacancy_rate.at(d.year, d.month))
-                    * asm.caseload_limit.value for d in days])
+    teams = [s.downstream.assessments for s in tl.scenarios]
+    cap = np.floor([teams[k].team.establishment.at(d.year, d.month)
+                    * (1 - teams[k].team.vacancy_rate.at(d.year, d.month))
+                    * teams[k].caseload_limit.value for k, d in zip(day_spell.tolist(), days, strict=True)])
     req_idx, start_idx = np.flatnonzero(requests), np.flatnonzero(open_at_start)
     alloc, done_req, done_start = assessment_team(
-        cal, pool_roster(team, cal, streams["staffing.assessment_team"]), cap,
+        cal, pool_roster([a.team for a in teams], cal, streams["staffing.assessment_team"], day_spell), cap,
         asm.hours_per_day.value, pace, ref[req_idx], work[req_idx], start_work[start_idx])
     allocated, completed = nan.copy(), nan.copy()
     allocated[req_idx], completed[req_idx] = alloc, done_req
     completed[start_idx] = done_start
     completed = np.where(hist_done, unhurried, completed)
-    cum = np.cumsum([asm.outcomes.value[k] for k in ASSESSMENT_OUTCOMES])
-    outcome = np.minimum(np.searchsorted(cum, up[:, col("assessment_outcome")], side="right"), 2)
+    u_out = up[:, col("assessment_outcome")]
+    outcome = by_spell(tl, sp, lambda s, ix: np.minimum(np.searchsorted(
+        np.cumsum([s.downstream.assessments.outcomes.value[k] for k in ASSESSMENT_OUTCOMES]),
+        u_out[ix], side="right"), 2), n)
     out.update(assessment=assess, assessment_requested=np.where(assess, ref, nan),
                assessment_allocated=allocated, assessment_completed=completed,
                assessment_45d=np.isfinite(completed) & (clock.days_between(ref, completed)
@@ -353,15 +432,21 @@ def assessments(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
 
 def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
            streams: dict[str, np.random.Generator], prior_plan: np.ndarray | None = None,
-           assessed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+           assessed: dict[str, np.ndarray] | None = None, scales: Scales = NO_SCALES
+           ) -> dict[str, np.ndarray]:
     """Every stage's times for every case (NaN where a stage does not happen in the run).
 
     `prior_plan` flags the cases whose child has been on a child protection plan before the
-    referral (`history_decisions`). `assessed`: the assessments of an earlier call on the same
-    cases (they do not depend on the history), to reuse.
+    referral, `scales` the odds scales that keep the stated shares (`history_decisions`).
+    `assessed`: the assessments of an earlier call on the same cases (they do not depend on
+    the history), to reuse.
     """
     ds = sc.downstream
-    wants_strategy, wants_s47, wants_icpc = history_decisions(cases, sc, prior_plan)
+    wants_strategy, wants_s47, wants_icpc = history_decisions(cases, sc, cal, prior_plan, scales)
+    # a referral's pathway takes the shares in force when it was referred; rosters their day's
+    share = referral_shares(cases, sc, cal)
+    tl = timeline(sc)
+    day_spell = spell_of_days(tl, [cal.dates[d] for d in cal.working_day_index])
     sm, en, cf, asm = ds.strategy_meetings, ds.s47, ds.icpc, ds.assessments
     n = len(cases)
     kind, ud, up = cases.kind, cases.u_down, cases.u_path
@@ -373,12 +458,13 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
 
     # strategy meeting --------------------------------------------------------------------
     strat = ordinary & wants_strategy
-    injury = strat & (up[:, col("injury")] < sm.injury_share.value)
+    injury = strat & (up[:, col("injury")] < share(lambda d: d.strategy_meetings.injury_share))
     lead = np.where(injury, draw_durations(sm.injury_lead_hours, ud[:, STRATEGY_DELAY]),
                     draw_durations(ds.strategy_delay_hours, ud[:, STRATEGY_DELAY])) * 60.0
     ready = ref + lead
     meeting = np.where(strat & ((ref < 0) | injury), ready, nan)
-    slots = free_slots(pool_roster(sm.chairs, cal, streams["staffing.strategy_chairs"]),
+    slots = free_slots(pool_roster([s.downstream.strategy_meetings.chairs for s in tl.scenarios], cal,
+                                   streams["staffing.strategy_chairs"], day_spell),
                        sm.meetings_per_chair_per_day.value, cal)
     todo = np.flatnonzero(strat & (ref >= 0) & ~injury)
     todo = todo[np.argsort(ref[todo], kind="stable")]
@@ -405,7 +491,8 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     request = np.where(icpc_wanted, end, nan)
     c_ready = clock.add(request, cf.notice_working_days.value)
     icpc = np.where(icpc_wanted & (request < 0), c_ready, nan)
-    conf = free_slots(pool_roster(cf.chairs, cal, streams["staffing.conference_chairs"]),
+    conf = free_slots(pool_roster([s.downstream.icpc.chairs for s in tl.scenarios], cal,
+                                  streams["staffing.conference_chairs"], day_spell),
                       cf.conferences_per_chair_per_day.value, cal)
     todo = np.flatnonzero(icpc_wanted & (request >= 0) & (request < cal.horizon))
     todo = todo[np.argsort(request[todo], kind="stable")]
@@ -413,7 +500,7 @@ def follow(cases: Cases, sc: Scenario, cal: WorkCalendar, clock: WorkClock,
     c_wait = np.full(n, np.nan)  # when a conference waiting for a chair's slot could be held
     c_wait[todo] = c_ready[todo]
     icpc[icpc > cal.horizon] = np.nan
-    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < cf.plan_share.value)
+    plan = icpc_wanted & np.isfinite(icpc) & (up[:, col("plan")] < share(lambda d: d.icpc.plan_share))
     on_plan = kind == ON_PLAN
     plan_start = np.where(on_plan, cases.preset, np.where(plan, icpc, nan))
     plan_end = np.where(on_plan, cases.preset_end, plan_start + draw_durations(

@@ -1,6 +1,7 @@
 """The front door as SimPy processes, emitting an event log.
 
-Flow of one contact (see docs/model.md for the diagram and every assumption):
+Each contact's way through is one generator, `FrontDoorModel.journey`, that reads top to bottom
+as the service works (see docs/model.md for the diagram and every assumption):
 
 * out of office hours, an urgent contact goes to the emergency duty team (EDT): decided on
   arrival, counted, never queued; every other contact waits for the next opening;
@@ -12,7 +13,8 @@ Flow of one contact (see docs/model.md for the diagram and every assumption):
   screening -> decision;
 * non-domestic PPN -> PS screening (effort set by PPN quality) -> decision; from the co-triage
   start date, an officer and a PS co-triage it first and settle part of them there (on a day
-  the pair is not on duty, PPNs go straight to screening as before).
+  no pair is in the room, PPNs go straight to screening as before); the pair's supervisor
+  works the ordinary supervisor queue while no PPN waits for the pair (sim/model/cotriage.py).
 
 After the front door, sim/model/pathway.py follows each referral (strategy meeting, S47
 enquiry, conference, plan, assessment) and decides which child and family each contact is
@@ -20,19 +22,28 @@ about, without changing anything decided here; `FrontDoorModel.run` returns both
 
 Staff work only in office hours, may finish a started task after closing (overtime), and are
 on duty on a working day with a probability set by vacancy, leave, sickness and the share of
-time spent on this work. Servers jump straight to the next opening: no polling.
+time spent on this work. Each staff member is a SimPy process working their pool's queue; they
+jump straight to the next opening (no polling). A journey waits on SimPy's own events (the
+staff member's service time, the caller's patience, the call-back delay, the daily meeting) and
+is resumed at that instant by whoever ends the wait, rather than as a `simpy.Process` of its
+own: that would add about two events a contact (its start, and one more per task), some 100,000
+in a 12-month replication, beside the 130,000 it takes now.
 """
 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections import deque
 
 import numpy as np
 import pandas as pd
 import simpy
 
+from sim.model import dated
 from sim.model.calendar import WorkCalendar, run_calendar
+from sim.model.cotriage import pair_openings, pairs_formed, room_outcomes, room_uniforms, shares_supervisors
+from sim.model.dated import by_spell, spell_of_times, timeline
 from sim.model.demand import (
     CALL_DRAWS,
     DECISION_DRAWS,
@@ -53,6 +64,21 @@ from sim.scenario.schema import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
 PHONE, EMAIL, PPN_D, PPN_N = (CHANNELS.index(c) for c in CHANNELS)
 POLICE = SOURCES.index("police")
 K_CONV, K_EMAIL, K_PPN, K_DIR, K_CT, K_DA = range(len(KINDS))
+# the pool that does each kind of task, and the kinds that are screenings (of the written contact)
+POOL_OF_KIND = {K_CONV: "csw", K_EMAIL: "ps", K_PPN: "ps", K_DIR: "ps", K_CT: "cotriage", K_DA: "da_hub"}
+SCREENINGS = frozenset((K_EMAIL, K_PPN, K_DA))
+# the event-log columns (prefix_queue, _start, _end, _server) each kind of task fills in
+STAGE_OF_KIND = {K_CONV: "conversation", K_EMAIL: "screen", K_PPN: "screen", K_DA: "screen",
+                 K_DIR: "direction", K_CT: "cotriage"}
+
+
+def ppn_effort(sc: Scenario) -> float:
+    """Screening effort of a PPN at the scenario's quality, as a share of the effort at the
+    reference quality (the effort is linear in quality: sim/scenario/schema.py PPNQuality)."""
+    q = sc.ppn
+    eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
+        q.effort_at_full_quality.value - q.effort_at_zero_quality.value) * x
+    return eff(q.quality.value) / eff(q.reference_quality.value)
 
 
 def contact_draws(arr: Arrivals, streams: dict[str, np.random.Generator]) -> dict[str, np.ndarray]:
@@ -97,19 +123,26 @@ def backlog_contacts(sc: Scenario, cal: WorkCalendar, g: np.random.Generator) ->
 
 
 class Task:
-    __slots__ = ("i", "kind", "dur", "prio", "enq", "cancelled", "started")
+    """One piece of work for a pool, and the journey waiting on it."""
 
-    def __init__(self, i: int, kind: int, dur: float, prio: int = 0):
+    __slots__ = ("i", "kind", "dur", "prio", "enq", "cancelled", "started", "patience",
+                 "held_for_dram", "journey")
+
+    def __init__(self, i: int, kind: int, dur: float, prio: int = 0, held_for_dram: bool = False):
         self.i, self.kind, self.dur, self.prio = i, kind, dur, prio
         self.enq = 0.0
         self.cancelled = False
         self.started = False
+        self.patience: float | None = None  # a call's: minutes of office time the caller waits
+        self.held_for_dram = held_for_dram
+        self.journey = None
 
 
 class Pool:
     """A team working one queue in office hours; each member is one SimPy process."""
 
-    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool):
+    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool,
+                 servers: bool = True):
         self.model, self.index, self.env, self.cal = model, index, model.env, model.cal
         self.duty: list[int] = duty.tolist()
         self.priority = priority
@@ -123,9 +156,14 @@ class Pool:
         self.joined_sum = 0.0
         self.left_sum = 0.0
         self.entered = 0
-        self.in_service: dict[Task, float] = {}
-        for sid in range(int(max(self.duty, default=0))):
-            self.env.process(self._server(sid))
+        self.in_service: dict[Task, tuple[float, int]] = {}  # start and member of each task in hand
+        # whose members take this pool's tasks (co-triage pairs': the supervisors', see
+        # sim/model/cotriage.py), and the pairs this pool's lowest-numbered members sit in
+        self.staff: Pool = self
+        self.pair: Pool | None = None
+        if servers:
+            for sid in range(int(max(self.duty, default=0))):
+                self.env.process(self._server(sid))
 
     def queue_area(self, horizon: float) -> float:
         """Integral of the queue length from the start to `horizon` (items x minutes)."""
@@ -142,10 +180,11 @@ class Pool:
             heapq.heappush(self.queue, (task.prio, self.seq, task))
         else:
             self.queue.append(task)
-        if self.idle:
-            sid = heapq.heappop(self.idle)
-            self.wake.pop(sid).succeed()
-            k = self.cal.working_day_at_or_after(now)
+        staff = self.staff
+        if staff.idle:
+            sid = heapq.heappop(staff.idle)
+            staff.wake.pop(sid).succeed()
+            k = bisect_right(self.cal.closes, now)  # the working day open now, or the next one
             # the woken member starts this task at this instant if on duty and the office open
             return k < len(self.duty) and self.duty[k] > sid and self.cal.opens[k] <= now
         return False
@@ -180,35 +219,56 @@ class Pool:
         return None
 
     def _server(self, sid: int):
-        env = self.env
+        """One member of the team: take the next task when on duty in office hours, else wait."""
+        env, duty, opens, closes = self.env, self.duty, self.cal.opens, self.cal.closes
+        n_days = len(duty)
+        pair = self.pair
         while True:
-            if self.qlen == 0:
-                ev = env.event()
-                self.wake[sid] = ev
+            if pair is not None and pair.qlen:  # in a co-triage pair today: its PPNs first
+                t = env.now
+                k = bisect_right(closes, t)
+                if k < n_days and pair.duty[k] > sid and opens[k] <= t:
+                    yield from pair._serve(sid, t)
+                    continue
+            if self.qlen == 0:  # nothing to do: sleep until a task arrives
+                ev = self.wake[sid] = env.event()
                 heapq.heappush(self.idle, sid)
                 yield ev
                 continue
             t = env.now
-            start = self._duty_start(sid, t)
-            if start is None:  # never on duty again in this run
-                yield env.event()
-            if start > t:
+            k = bisect_right(closes, t)  # the working day open at t, or the next one
+            if not (k < n_days and duty[k] > sid and opens[k] <= t):  # off duty or office shut
+                start = self._duty_start(sid, t)
+                if start is None:  # never on duty again in this run
+                    yield env.event()
                 yield env.timeout(start - t)
                 continue
             task = self._pop()
             self.qlen -= 1
             self.left_sum += t
             task.started = True
-            self.in_service[task] = t
+            self.in_service[task] = (t, sid)
             yield env.timeout(task.dur)
             del self.in_service[task]
             self.model.finished(self, task, sid, t, env.now)
 
-    def still_open(self) -> list[tuple[Task, float]]:
-        """Tasks waiting (start NaN) or in service (start known) when the run stops."""
+    def _serve(self, sid: int, t: float):
+        """Member `sid` (of the staffing pool) does this pool's next task, starting at t."""
+        task = self._pop()
+        self.qlen -= 1
+        self.left_sum += t
+        task.started = True
+        self.in_service[task] = (t, sid)
+        yield self.env.timeout(task.dur)
+        del self.in_service[task]
+        self.model.finished(self, task, sid, t, self.env.now)
+
+    def still_open(self) -> list[tuple[Task, float, int]]:
+        """Tasks waiting (start NaN, member -1) or in service (start and member known) when the
+        run stops."""
         q = [e[2] for e in self.queue] if self.priority else list(self.queue)
-        waiting = [(t, np.nan) for t in q if not t.cancelled]
-        return waiting + list(self.in_service.items())
+        waiting = [(t, np.nan, -1) for t in q if not t.cancelled]
+        return waiting + [(t, start, sid) for t, (start, sid) in self.in_service.items()]
 
 
 class FrontDoorModel:
@@ -216,6 +276,7 @@ class FrontDoorModel:
         self.sc = sc = scenario
         self.rep = rep
         self.cal = cal = run_calendar(sc)
+        self.tl = timeline(sc)  # the settings in force on each day (dated changes)
         self.epoch = cal.epoch
         streams = make_streams(seed, rep)
         self.streams, self.seed = streams, seed
@@ -234,54 +295,87 @@ class FrontDoorModel:
         self._prepare_contacts()
         self.env = simpy.Environment()
         rosters = duty_rosters(sc, cal, streams)
+        shared = shares_supervisors(sc)
+        if sc.cotriage.enabled:  # officers on duty -> pairs in the room
+            rosters["cotriage"] = pairs_formed(sc, rosters, seed, rep)
         self.rosters = rosters
-        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"))
+        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"),
+                                 servers=not (shared and name == "cotriage"))
                       for i, name in enumerate(POOLS)}
+        if shared:  # the pair's supervisor is one of the day's supervisors
+            self.pools["ps"].pair, self.pools["cotriage"].staff = self.pools["cotriage"], self.pools["ps"]
+            self.env.process(pair_openings(self.env, cal.opens, self.pools["ps"], self.pools["cotriage"]))
+        self.pool_of_kind = [self.pools[POOL_OF_KIND[k]] for k in range(len(KINDS))]
         self.stage_log: list[tuple] = []
-        self.dram_pending: list[int] = []
+        self.dram_pending: list[Task] = []  # domestic PPNs held for the next DRAM
         self.awaiting_callback: set[int] = set()
         self.queue_daily: list[tuple] = []
         ab = sc.abandonment
-        self.aband_on = ab.enabled
-        # Per call attempt and contact: patience, call back (or email), delay before calling back.
-        u = self.arr.calls
-        self.patience = draw_durations(ab.patience_minutes, u[:, :, 0]).tolist()
-        self.calls_back = (u[:, :, 1] < ab.callback_share.value).tolist()
-        self.callback_delay = draw_durations(ab.callback_delay_minutes, u[:, :, 2]).tolist()
+        self.aband_on, self.max_attempts = ab.enabled, ab.max_attempts
+        # Per call attempt and contact: patience, call back (or email), delay before calling
+        # back, each by the settings in force when the contact arrived.
+        u, tl, spell, n = self.arr.calls, self.tl, self.spell, len(self.arr)
+        self.patience = by_spell(tl, spell, lambda s, ix: draw_durations(
+            s.abandonment.patience_minutes, u[:, ix, 0]).T, n).T.tolist()
+        self.calls_back = (u[:, :, 1] < dated.values(tl, spell, lambda s: s.abandonment.callback_share.value)
+                           ).tolist()
+        self.callback_delay = by_spell(tl, spell, lambda s, ix: draw_durations(
+            s.abandonment.callback_delay_minutes, u[:, ix, 2]).T, n).T.tolist()
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
         self.prio = sc.service.ps_priority
+        if sc.cotriage.enabled:  # each contact's outcome and settling once co-triaged
+            self.room = room_outcomes(sc, self.out_written, self.settled,
+                                      self.arr.decision[:, DECISION_DRAWS.index("settle")],
+                                      room_uniforms(self.arr.channel, self.n_backlog, seed, rep),
+                                      self.closed_share)
 
     # -- set-up --------------------------------------------------------------------------------
     def _prepare_contacts(self) -> None:
-        a, sc = self.arr, self.sc
+        """Each contact's outcome and task times, by the settings in force when it arrived."""
+        a, tl = self.arr, self.tl
         n = len(a)
-        written, phone = outcome_tables(sc)
-        cw = np.cumsum(written[a.source, a.channel], axis=1)
-        cp = np.cumsum(phone[a.source, a.channel], axis=1)
+        self.spell = spell = spell_of_times(tl, self.cal, a.time)
         dec = a.decision
-        self.out_written = pick(cw, dec[:, DECISION_DRAWS.index("outcome")])
-        self.out_phone = pick(cp, dec[:, DECISION_DRAWS.index("outcome")])
-        s = sc.service
+        u_out = dec[:, DECISION_DRAWS.index("outcome")]
+
+        def decided(phone: bool):
+            def pick_in(s: Scenario, ix: np.ndarray) -> np.ndarray:
+                shares = outcome_tables(s)[1 if phone else 0]
+                return pick(np.cumsum(shares[a.source[ix], a.channel[ix]], axis=1), u_out[ix])
+            return pick_in
+
+        self.out_written = by_spell(tl, spell, decided(False), n)
+        self.out_phone = by_spell(tl, spell, decided(True), n)
         u = a.service
         col = SERVICE_DRAWS.index
-        q = sc.ppn
-        eff = lambda x: q.effort_at_zero_quality.value + (  # noqa: E731
-            q.effort_at_full_quality.value - q.effort_at_zero_quality.value) * x
-        ppn_factor = eff(q.quality.value) / eff(q.reference_quality.value)
-        self.d_conv = draw_durations(s.conversation_minutes, u[:, col("conversation")])
+
+        def times(task: str, draw: str, factor: bool = False):
+            def draw_in(s: Scenario, ix: np.ndarray) -> np.ndarray:
+                d = draw_durations(getattr(s.service, task) if task != "cotriage" else s.cotriage.minutes,
+                                   u[ix, col(draw)])
+                return d * ppn_effort(s) if factor else d
+            return draw_in
+
+        self.d_conv = by_spell(tl, spell, times("conversation_minutes", "conversation"), n)
         is_ppn = (a.channel == PPN_N) | (a.channel == PPN_D)
-        self.d_email = draw_durations(s.email_screen_minutes, u[:, col("screen")])
-        self.d_ppn = draw_durations(s.ppn_screen_minutes, u[:, col("screen")]) * ppn_factor
-        self.d_dir = draw_durations(s.direction_minutes, u[:, col("direction")])
-        self.d_ct = draw_durations(sc.cotriage.minutes, u[:, col("cotriage")])
-        self.d_da = draw_durations(s.da_screen_minutes, u[:, col("da_screen")]) * ppn_factor
+        self.d_email = by_spell(tl, spell, times("email_screen_minutes", "screen"), n)
+        self.d_ppn = by_spell(tl, spell, times("ppn_screen_minutes", "screen", factor=True), n)
+        self.d_dir = by_spell(tl, spell, times("direction_minutes", "direction"), n)
+        self.d_ct = by_spell(tl, spell, times("cotriage", "cotriage"), n)
+        self.d_da = by_spell(tl, spell, times("da_screen_minutes", "da_screen", factor=True), n)
         settle = (self.out_written == IA) | (self.out_written == NFA)
         u_settle = dec[:, DECISION_DRAWS.index("settle")]
-        self.settled = settle & (u_settle < sc.cotriage.closed_share.value) & is_ppn
-        self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < sc.demand.out_of_hours_urgent_share.value
-        # The event log is kept in Python lists while the run goes (item access on lists is
-        # several times quicker than on numpy arrays) and becomes arrays in `_result`.
+        self.closed_share = closed = dated.values(tl, spell, lambda s: s.cotriage.closed_share.value)
+        self.settled = settle & (u_settle < closed) & is_ppn
+        urgent = dated.values(tl, spell, lambda s: s.demand.out_of_hours_urgent_share.value)
+        self.urgent = dec[:, DECISION_DRAWS.index("urgent")] < urgent
+        after = dated.values(tl, spell, lambda s: s.cotriage.screen_effort_after.value)
+        self.effort_after = [after] * n if isinstance(after, float) else after.tolist()
+        # The contacts' event log, column by column. What a journey writes is kept in Python
+        # lists while the run goes (item access on lists is several times quicker than on numpy
+        # arrays); the stage columns (queue, start, end, server of each kind of task) are read
+        # off the stage log in `_result`, so each stage is recorded once.
         self.log_dtypes: dict[str, type] = {k: float for k in (
             "decided", "conversation_queue", "conversation_start", "conversation_end",
             "screen_queue", "screen_start", "screen_end", "direction_queue", "direction_start",
@@ -291,80 +385,131 @@ class FrontDoorModel:
         self.log_dtypes.update(screen_pool=np.int8, outcome=np.int8, edt=bool, attempts=np.int16,
                                abandoned_calls=np.int16, switched_to_email=bool)
         start = {float: np.nan, np.int32: -1, np.int8: -1, bool: False, np.int16: 0}
-        self.log: dict[str, list] = {k: [start[t]] * n for k, t in self.log_dtypes.items()}
-        # per-contact values read in the event loop, as lists for the same reason
-        self.l_written, self.l_phone = self.out_written.tolist(), self.out_phone.tolist()
-        self.l_settled, self.l_urgent = self.settled.tolist(), self.urgent.tolist()
-        self.l_channel = a.channel.tolist()
-        self.l_conv, self.l_email, self.l_ppn = (self.d_conv.tolist(), self.d_email.tolist(),
-                                                 self.d_ppn.tolist())
-        self.l_dir, self.l_ct, self.l_da = self.d_dir.tolist(), self.d_ct.tolist(), self.d_da.tolist()
+        self.log_start = {k: start[t] for k, t in self.log_dtypes.items()}
+        self.log: dict[str, list] = {k: [self.log_start[k]] * n for k in (
+            "decided", "dram_release", "outcome", "edt", "attempts", "abandoned_calls",
+            "switched_to_email")}
+        # what a journey reads about its contact: one row each, in the order `journey` unpacks it
+        self.contact_rows = list(zip(
+            self.out_written.tolist(), self.out_phone.tolist(), self.settled.tolist(),
+            self.urgent.tolist(), a.channel.tolist(), self.d_conv.tolist(), self.d_email.tolist(),
+            self.d_ppn.tolist(), self.d_dir.tolist(), self.d_ct.tolist(), self.d_da.tolist(),
+            strict=True))
 
-    # -- processes -----------------------------------------------------------------------------
+    # -- one contact's journey -----------------------------------------------------------------
+    def journey(self, i: int):
+        """One contact through the front door, from arrival to decision, top to bottom.
+
+        A journey yields what it waits for: a `Task` (queue for a pool, or first be held for the
+        daily risk assessment meeting; resumed with True once a staff member has done it, or
+        with False if the caller hung up first) or a number (minutes before calling back). The
+        staff member who finishes a task, the caller's patience running out, the call-back time
+        and the meeting resume it at that instant (`_advance`), so a journey costs no SimPy
+        events of its own beyond what it waits on.
+        """
+        (written, phone_outcome, settled, urgent, channel,
+         d_conv, d_email, d_ppn, d_dir, d_ct, d_da) = self.contact_rows[i]
+        env, log, prio = self.env, self.log, self.prio
+        if urgent and not self.cal.is_open(env.now):  # out of hours: the emergency duty team
+            log["edt"][i] = True
+            self._decide(i, written)
+            return
+        if channel == PHONE:
+            for attempt in range(self.max_attempts):
+                log["attempts"][i] = attempt + 1
+                call = Task(i, K_CONV, d_conv)
+                if self.aband_on:
+                    call.patience = self.patience[attempt][i]
+                if (yield call):  # answered: the conversation took place
+                    break
+                if attempt + 1 < self.max_attempts and self.calls_back[attempt][i]:
+                    self.awaiting_callback.add(i)
+                    yield self.callback_delay[attempt][i]
+                    self.awaiting_callback.discard(i)
+                else:  # gives up on the phone and emails instead
+                    log["switched_to_email"][i] = True
+                    yield Task(i, K_EMAIL, d_email, prio["email"])
+                    self._decide(i, written)
+                    return
+            if phone_outcome == REF:  # a referral needs a supervisor's recorded direction
+                yield Task(i, K_DIR, d_dir, prio["direction"])
+            self._decide(i, phone_outcome)
+        elif channel == EMAIL:
+            yield Task(i, K_EMAIL, d_email, prio["email"])
+            self._decide(i, written)
+        elif channel == PPN_D:
+            # held for the next daily risk assessment meeting (DRAM), then the DA hub screens it
+            yield Task(i, K_DA, d_da, held_for_dram=True)
+            self._decide(i, written)
+        else:  # a non-domestic PPN
+            if env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(env.now):
+                yield Task(i, K_CT, d_ct)
+                written, settled = self.room[i]  # what the officer's knowledge changes
+                if settled:
+                    self._decide(i, written)
+                    return
+                d_ppn *= self.effort_after[i]
+            yield Task(i, K_PPN, d_ppn, prio["ppn"])
+            self._decide(i, written)
+
+    def _decide(self, i: int, outcome: int) -> None:
+        self.log["decided"][i] = self.env.now
+        self.log["outcome"][i] = outcome
+
+    # -- what a journey waits on -----------------------------------------------------------------
+    def _advance(self, journey, value: bool | None = None) -> None:
+        """Resume a journey and set up what it waits for next."""
+        try:
+            what = journey.send(value)
+        except StopIteration:
+            return
+        if what.__class__ is Task:
+            what.journey = journey
+            if what.held_for_dram:
+                self.dram_pending.append(what)
+            elif not self.pool_of_kind[what.kind].submit(what) and what.patience is not None:
+                self._hang_up_after_patience(what)
+        else:  # minutes before calling back
+            self.env.timeout(what).callbacks.append(lambda _ev: self._advance(journey))
+
+    def _hang_up_after_patience(self, call: Task) -> None:
+        """A caller not answered at once hangs up once their patience runs out in office hours."""
+        now, cal = self.env.now, self.cal
+        opens = cal.next_open(now)
+        deadline = min(opens + call.patience, cal.close_after(opens))
+        if deadline < float("inf"):
+            self.env.timeout(deadline - now).callbacks.append(lambda _ev: self._abandon(call))
+
+    def _abandon(self, call: Task) -> None:
+        if call.started or call.cancelled:
+            return
+        pool, i, now = self.pools["csw"], call.i, self.env.now
+        pool.cancel(call)
+        self.log["abandoned_calls"][i] += 1
+        self.stage_log.append((pool.index, i, K_CONV, call.enq, np.nan, now, -1, True))
+        self._advance(call.journey, False)
+
+    def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
+        """A staff member finished a task: log the stage, then the contact goes on."""
+        self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, end, server, False))
+        self._advance(task.journey, True)
+
+    # -- the processes -----------------------------------------------------------------------------
     def _arrivals(self):
-        env, cal = self.env, self.cal
-        times = self.arr.time.tolist()
-        urgent, channel, edt = self.l_urgent, self.l_channel, self.log["edt"]
-        for i, t in enumerate(times):
+        env = self.env
+        for i, t in enumerate(self.arr.time.tolist()):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            if urgent[i] and not cal.is_open(t):
-                self._decide(i, t, self.l_written[i])
-                edt[i] = True
-                continue
-            self._route(i, channel[i])
-
-    def _route(self, i: int, channel: int) -> None:
-        if channel == PHONE:
-            self._call(i)
-        elif channel == EMAIL:
-            self.pools["ps"].submit(Task(i, K_EMAIL, self.l_email[i], self.prio["email"]))
-        elif channel == PPN_D:
-            self.dram_pending.append(i)
-        elif self.env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(self.env.now):
-            self.pools["cotriage"].submit(Task(i, K_CT, self.l_ct[i]))
-        else:
-            self.pools["ps"].submit(Task(i, K_PPN, self.l_ppn[i], self.prio["ppn"]))
-
-    def _call(self, i: int) -> None:
-        task = Task(i, K_CONV, self.l_conv[i])
-        attempt = self.log["attempts"][i]
-        self.log["attempts"][i] = attempt + 1
-        answered_now = self.pools["csw"].submit(task)
-        if self.aband_on and not answered_now:
-            now = self.env.now
-            opens = self.cal.next_open(now)
-            deadline = min(opens + self.patience[attempt][i], self.cal.close_after(opens))
-            if deadline < float("inf"):
-                self.env.timeout(deadline - now).callbacks.append(
-                    lambda _ev, task=task: self._abandon(task))
-
-    def _call_back(self, i: int) -> None:
-        self.awaiting_callback.discard(i)
-        self._call(i)
-
-    def _abandon(self, task: Task) -> None:
-        if task.started or task.cancelled:
-            return
-        pool, i, now = self.pools["csw"], task.i, self.env.now
-        pool.cancel(task)
-        self.log["abandoned_calls"][i] += 1
-        self.stage_log.append((pool.index, i, K_CONV, task.enq, np.nan, now, -1, True))
-        attempt = self.log["attempts"][i]
-        if attempt < self.sc.abandonment.max_attempts and self.calls_back[attempt - 1][i]:
-            delay = self.callback_delay[attempt - 1][i]
-            self.awaiting_callback.add(i)
-            self.env.timeout(delay).callbacks.append(lambda _ev: self._call_back(i))
-        else:
-            self.log["switched_to_email"][i] = True
-            self.pools["ps"].submit(Task(i, K_EMAIL, self.l_email[i], self.prio["email"]))
+            self._advance(self.journey(i))
 
     def _daily(self):
         """At each opening record the queues; at each DRAM time release the domestic PPNs."""
         env, cal = self.env, self.cal
-        dram_offset = self.sc.da_hub.dram_hour.value * 60.0 - cal.open_min
+        opens = np.asarray(cal.opens, dtype=float)
+        hours = dated.values(self.tl, spell_of_times(self.tl, cal, opens), lambda s: s.da_hub.dram_hour.value)
+        dram_offset = np.broadcast_to(np.asarray(hours) * 60.0 - cal.open_min, opens.shape).tolist()
         for k, o in enumerate(cal.opens):
-            events = sorted([(o, "open"), (o + dram_offset, "dram")])
+            events = sorted([(o, "open"), (o + dram_offset[k], "dram")])
             for t, what in events:
                 if t > env.now:
                     yield env.timeout(t - env.now)
@@ -373,42 +518,10 @@ class FrontDoorModel:
                 else:
                     pending, self.dram_pending = self.dram_pending, []
                     da = self.pools["da_hub"]
-                    for i in pending:
-                        self.log["dram_release"][i] = env.now
-                        da.submit(Task(i, K_DA, self.l_da[i]))
-
-    def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
-        i, kind, log = task.i, task.kind, self.log
-        self.stage_log.append((pool.index, i, kind, task.enq, start, end, server, False))
-        if kind == K_CONV:
-            log["conversation_queue"][i], log["conversation_start"][i] = task.enq, start
-            log["conversation_end"][i], log["conversation_server"][i] = end, server
-            outcome = self.l_phone[i]
-            if outcome == REF:
-                self.pools["ps"].submit(Task(i, K_DIR, self.l_dir[i], self.prio["direction"]))
-            else:
-                self._decide(i, end, outcome)
-        elif kind == K_DIR:
-            log["direction_queue"][i], log["direction_start"][i] = task.enq, start
-            log["direction_end"][i], log["direction_server"][i] = end, server
-            self._decide(i, end, REF)
-        elif kind == K_CT:
-            log["cotriage_queue"][i], log["cotriage_start"][i] = task.enq, start
-            log["cotriage_end"][i], log["cotriage_server"][i] = end, server
-            if self.l_settled[i]:
-                self._decide(i, end, self.l_written[i])
-            else:
-                dur = self.l_ppn[i] * self.sc.cotriage.screen_effort_after.value
-                self.pools["ps"].submit(Task(i, K_PPN, dur, self.prio["ppn"]))
-        else:  # a screening: email, PPN or domestic abuse hub
-            log["screen_queue"][i], log["screen_start"][i] = task.enq, start
-            log["screen_end"][i], log["screen_server"][i] = end, server
-            log["screen_pool"][i] = pool.index
-            self._decide(i, end, self.l_written[i])
-
-    def _decide(self, i: int, t: float, outcome: int) -> None:
-        self.log["decided"][i] = t
-        self.log["outcome"][i] = outcome
+                    for task in pending:
+                        self.log["dram_release"][task.i] = env.now
+                        task.held_for_dram = False
+                        da.submit(task)
 
     # -- run -----------------------------------------------------------------------------------
     def run(self) -> RepResult:
@@ -422,37 +535,57 @@ class FrontDoorModel:
         """Where each undecided contact is when the run stops ('' once decided).
 
         Open stage visits are added to the stage log (start NaN = waiting; end NaN = in
-        service), so every queue's entries equal its served, abandoned and open visits.
+        service, with the member serving it), so every queue's entries equal its served,
+        abandoned and open visits.
         """
         where = np.full(len(self.arr), "", dtype=object)
         for name, pool in self.pools.items():
-            for task, start in pool.still_open():
+            for task, start, sid in pool.still_open():
                 state = "in_service" if np.isfinite(start) else "queued"
                 self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, np.nan,
-                                       -1, False))
+                                       sid, False))
                 where[task.i] += f"{state}:{name};"
-        for i in self.dram_pending:
-            where[i] += "awaiting_dram;"
+        for task in self.dram_pending:
+            where[task.i] += "awaiting_dram;"
         for i in self.awaiting_callback:
             where[i] += "awaiting_callback;"
         return where
 
+    def _contact_log(self, cols: list[tuple]) -> dict[str, np.ndarray]:
+        """The contacts' event log as arrays: what journeys wrote, and each finished stage."""
+        n, typed = len(self.arr), self.log_dtypes
+        log = {k: np.asarray(v, dtype=typed[k]) for k, v in self.log.items()}
+        pool, contact, kind = (np.asarray(c, dtype=np.int64) for c in cols[:3])
+        times = {"queue": np.asarray(cols[3], dtype=float), "start": np.asarray(cols[4], dtype=float),
+                 "end": np.asarray(cols[5], dtype=float), "server": np.asarray(cols[6], dtype=np.int32)}
+        done = ~np.asarray(cols[7], dtype=bool) & np.isfinite(times["end"])  # served, not open
+        for stage in dict.fromkeys(STAGE_OF_KIND.values()):
+            rows = done & np.isin(kind, [k for k, s in STAGE_OF_KIND.items() if s == stage])
+            for what, values in times.items():
+                col = f"{stage}_{what}"
+                log[col] = np.full(n, self.log_start[col], dtype=typed[col])
+                log[col][contact[rows]] = values[rows]
+        screened = done & np.isin(kind, list(SCREENINGS))
+        log["screen_pool"] = np.full(n, -1, dtype=typed["screen_pool"])
+        log["screen_pool"][contact[screened]] = pool[screened]
+        return {k: log[k] for k in typed}  # in the event log's column order
+
     def _result(self) -> RepResult:
         a = self.arr
-        self.log = log = {k: np.asarray(v, dtype=self.log_dtypes[k]) for k, v in self.log.items()}
+        open_state = self._open_work()  # adds the open stage visits to the stage log
+        cols = list(zip(*self.stage_log, strict=True)) or [()] * len(STAGE_COLUMNS)
+        self.log = log = self._contact_log(cols)
         contacts = pd.DataFrame({
-            "id": np.arange(len(a)), "source": np.asarray(SOURCES)[a.source],
-            "channel": np.asarray(CHANNELS)[a.channel], "arrival": a.time,
+            "id": np.arange(len(a)), "source": names(SOURCES)[a.source],
+            "channel": names(CHANNELS)[a.channel], "arrival": a.time,
             "urgent": self.urgent, **log,
         })
-        contacts["outcome"] = pd.Series(
-            np.where(log["outcome"] >= 0, np.asarray(OUTCOMES)[np.maximum(log["outcome"], 0)], "open"))
-        contacts["open_state"] = self._open_work()
-        cols = list(zip(*self.stage_log, strict=True)) or [()] * len(STAGE_COLUMNS)
+        contacts["outcome"] = names((*OUTCOMES, "open"))[log["outcome"]]  # -1 (undecided) is "open"
+        contacts["open_state"] = open_state
         stages = pd.DataFrame({
-            "pool": np.asarray(POOLS)[np.asarray(cols[0], dtype=int)],
+            "pool": names(POOLS)[np.asarray(cols[0], dtype=int)],
             "contact": np.asarray(cols[1], dtype=np.int64),
-            "kind": np.asarray(KINDS)[np.asarray(cols[2], dtype=int)],
+            "kind": names(KINDS)[np.asarray(cols[2], dtype=int)],
             **{k: np.asarray(v, dtype=float) for k, v in zip(STAGE_COLUMNS[3:6], cols[3:6], strict=True)},
             "server": np.asarray(cols[6], dtype=np.int32),
             "abandoned": np.asarray(cols[7], dtype=bool),
@@ -471,6 +604,12 @@ class FrontDoorModel:
         res.warnings = saturation_warnings(res)
         return complete(res)  # after the front door: the pathway after a referral, and the children
 
+
+
+def names(labels: tuple[str, ...]) -> np.ndarray:
+    """Labels to index by code: as Python strings, which pandas turns into its string columns
+    about twice as fast as numpy's fixed-width ones."""
+    return np.asarray(labels, dtype=object)
 
 
 def saturation_warnings(res: RepResult) -> list[Saturation]:

@@ -49,6 +49,7 @@ import pandas as pd
 
 from sim.model import children as ch
 from sim.model.calendar import MIN_PER_DAY, WorkClock
+from sim.model.dated import by_spell, spell_of_times, timeline
 from sim.model.demand import STREAMS, stream_volume
 from sim.model.downstream import (
     IN_PROGRESS,
@@ -60,6 +61,7 @@ from sim.model.downstream import (
     clock_span,
     follow,
     history_decisions,
+    history_scales,
 )
 from sim.model.results import RepResult
 from sim.model.rng import CHILD_DRAWS, OTHER_STREAMS, PATHWAY_DRAWS, stream
@@ -177,6 +179,7 @@ class Families:
     end0: np.ndarray  # episode end by the front door alone (referrals: -inf, then the pathway's)
     u_kid: np.ndarray  # (n, len(CHILD_DRAWS)) the concern's own draws
     gap: np.ndarray  # minutes from the end of the concern's episode to its family's return, if it returns
+    spell: np.ndarray  # the spell of dated changes in force when the concern came in (sim/model/dated.py)
 
 
 def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) -> np.ndarray:
@@ -193,9 +196,12 @@ def link(p: dict[str, np.ndarray], fam: Families, cases: Cases, sc: Scenario) ->
     cat[cases.concern] = p["category"]  # siblings share their draws, so their category
     end[fam.fd_out == OPEN] = np.inf
     u_kid, chs = fam.u_kid, sc.children
-    rs = chs.returns
-    p_back = np.array([rs[k].return_share.value for k in RETURN_CATEGORIES])[cat]
-    p_ref = np.array([rs[k].referral_share.value for k in RETURN_CATEGORIES])[cat]
+    # the return shares in force when the concern came in (dated changes)
+    tl, n = timeline(sc), len(cat)
+    p_back = by_spell(tl, fam.spell, lambda s, ix: np.array(
+        [s.children.returns[k].return_share.value for k in RETURN_CATEGORIES])[cat[ix]], n)
+    p_ref = by_spell(tl, fam.spell, lambda s, ix: np.array(
+        [s.children.returns[k].referral_share.value for k in RETURN_CATEGORIES])[cat[ix]], n)
     gap = fam.gap
     back = (u_kid[:, KID["returns"]] < p_back) & np.isfinite(end)
     due = np.where(back, end + gap, np.nan)
@@ -270,15 +276,17 @@ def solve(cases: Cases, fam: Families, u_prior: np.ndarray, sc: Scenario, cal, c
     flags = prior_plan(sc, u_prior, family, cases, p["cp_plan_start"])
     if not _acts(sc):
         return p, family, flags, 1, np.zeros(len(cases), dtype=bool)
-    drawn = history_decisions(cases, sc, None)
+    drawn = history_decisions(cases, sc, cal, None)
+    scales = history_scales(cases, sc, cal, flags)  # from the history-blind flags, fixed for every round
     rounds = 1
     while True:
-        wanted = history_decisions(cases, sc, flags)
+        wanted = history_decisions(cases, sc, cal, flags, scales)
         differ = np.any([x != y for x, y in zip(wanted, drawn, strict=True)], axis=0)
         if not differ.any() or rounds == HISTORY_ROUNDS:
             return p, family, flags, rounds, differ
         drawn = wanted
-        p = follow(cases, sc, cal, clock, _staffing(seed, rep), prior_plan=flags, assessed=p)
+        p = follow(cases, sc, cal, clock, _staffing(seed, rep), prior_plan=flags, assessed=p,
+                   scales=scales)
         family = link(p, fam, cases, sc)
         flags = prior_plan(sc, u_prior, family, cases, p["cp_plan_start"])
         rounds += 1
@@ -344,8 +352,10 @@ def complete(res: RepResult, sc: Scenario | None = None) -> RepResult:
     c_dec = np.where(np.isfinite(decided), decided, np.inf)
     np.maximum.at(end0, nh + nb + concern, np.where(out_code == REF, -np.inf, c_dec))
     u_kid = np.concatenate((hist["u_kid"], bw["u_kid"], d["children"][head]))
+    # the spell of dated changes in force when each concern came in (its return shares)
+    c_spell = spell_of_times(timeline(sc), cal, t)
     gap = draw_durations(sc.children.return_gap_days, u_kid[:, KID["return_gap"]]) * MIN_PER_DAY
-    fam = Families(t, cls, fd_out, cat0, end0, u_kid, gap)
+    fam = Families(t, cls, fd_out, cat0, end0, u_kid, gap, c_spell)
 
     # 3-4. the pathway and the families, solved together when history acts (`solve`)
     u_prior = streams["children.prior_plan"].random(ntot)

@@ -1,7 +1,10 @@
 """Reading scenario files: the hardened YAML reader, `extends`, and one-line errors.
 
 A scenario file may `extends:` another by its bare file name (one beside it, or in the
-library `scenarios/`) and then state only what it changes; the two are deep-merged before
+library `scenarios/`; in either place also in its `calibrated/` folder, which holds the
+calibration overlays: the settings `python -m sim calibrate` fitted, in a file of their own
+that the hand-edited scenario extends, so that calibrating never rewrites the hand-edited
+file) and then state only what it changes; the two are deep-merged before
 validation, so the result is checked as a whole (`deep_merge`: nested mappings merge key by
 key, lists and single values replace, and an empty mapping replaces too, so `value: {}` on a
 monthly setting clears the base file's months and leaves only its `default`). Nothing a file
@@ -19,6 +22,7 @@ from typing import Any
 import yaml
 
 from sim.scenario import safe_yaml
+from sim.scenario.changes import check_dates
 from sim.scenario.schema import MAX_FILE_BYTES, Scenario, ScenarioError, validate
 
 
@@ -38,7 +42,20 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def ordered_like(doc: Any, like: Any) -> Any:
+    """`doc` with each mapping's keys in the order `like` has them (keys `like` lacks after)."""
+    if not isinstance(doc, dict):
+        return doc
+    like = like if isinstance(like, dict) else {}
+    keys = [k for k in like if k in doc] + [k for k in doc if k not in like]
+    return {k: ordered_like(doc[k], like.get(k)) for k in keys}
+
+
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
+# the folder, beside a scenario file or in the library, of the calibration overlays (files
+# holding only calibrated settings, named <scenario>.calibrated.yaml); not scenarios to list
+OVERLAYS = "calibrated"
+OVERLAY_SUFFIX = ".calibrated.yaml"
 MAX_EXTENDS = 10  # a chain of files extending one another; the library needs two
 _BARE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -66,8 +83,7 @@ def _extends_target(parent: object, origin: str, base_dir: Path | None) -> Path:
         raise ScenarioError(f"{origin}: extends: got {shown}; it must be the bare name of a scenario file"
                             " (for example baseline.yaml), with no folder, '..' or path")
     name = parent if parent.endswith(".yaml") else f"{parent}.yaml"
-    folders = [base_dir, LIBRARY] if base_dir is not None else [LIBRARY]
-    for folder in folders:
+    for folder in _extends_folders(base_dir):
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -77,8 +93,33 @@ def _extends_target(parent: object, origin: str, base_dir: Path | None) -> Path:
             continue
     allowed = ", ".join(library_files())
     where = "beside it or in the library" if base_dir is not None else "in the library"
-    raise ScenarioError(f"{origin}: extends: {name} is not a scenario file {where} (symlinks are not"
-                        f" followed); the library has {allowed}")
+    raise ScenarioError(f"{origin}: extends: {name} is not a scenario file {where}, nor in their"
+                        f" {OVERLAYS}/ folders (symlinks are not followed); the library has {allowed}")
+
+
+def _extends_folders(base_dir: Path | None) -> list[Path]:
+    """Where an `extends:` name is looked for, in order: the extending file's folder and its
+    calibration overlays' folder, then the library's two (the library's alone for an upload).
+    A `calibrated` that is a symlink, or not a folder, is passed over."""
+    out = []
+    for folder in ([base_dir] if base_dir is not None else []) + [LIBRARY]:
+        out.append(Path(folder))
+        try:
+            with os.scandir(folder) as entries:
+                out += [Path(folder) / e.name for e in entries
+                        if e.name == OVERLAYS and e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    return out
+
+
+def extends_target(path: Path) -> Path | None:
+    """The file a scenario file's `extends:` names (found as loading finds it), or None."""
+    origin = str(path)
+    doc = parse_yaml(read_text(path, origin), origin)
+    if not isinstance(doc, dict) or "extends" not in doc:
+        return None
+    return _extends_target(doc["extends"], origin, path.parent)
 
 
 def _printable(value: object, most: int = 60) -> str:
@@ -142,12 +183,19 @@ def read_document(text: str, origin: str = "<text>", base_dir: Path | None = Non
                             f" {MAX_EXTENDS} files extending one another")
     within = f"{origin}: extends {path.name}"
     base = read_document(read_text(path, within), within, path.parent, (*_seen, key))
-    return deep_merge(base, doc)
+    merged = deep_merge(base, doc)
+    if path.name.endswith(OVERLAY_SUFFIX):
+        # a calibration overlay only fills in fitted numbers: the scenario keeps the layout
+        # (the order of its pools, streams and settings) of the file that extends the overlay
+        merged = ordered_like(merged, doc)
+    return merged
 
 
 def loads(text: str, origin: str = "<uploaded>", base_dir: Path | None = None) -> Scenario:
     """A scenario from text; with no `base_dir` it may extend only a library scenario."""
-    return validate(read_document(text, origin, base_dir), origin)
+    sc = validate(read_document(text, origin, base_dir), origin)
+    check_dates(sc, origin)
+    return sc
 
 
 def load(path: str | Path) -> Scenario:
@@ -160,5 +208,11 @@ def load(path: str | Path) -> Scenario:
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
     origin = str(path)
+    if path.name.endswith(OVERLAY_SUFFIX):
+        of = path.name.removesuffix(OVERLAY_SUFFIX) + ".yaml"
+        raise ScenarioError(f"{path}: a calibration overlay (the settings `python -m sim calibrate`"
+                            f" fitted, which {of} extends), not a scenario on its own; give {of}")
     doc = read_document(read_text(path, origin), origin, path.parent, (str(path.parent / path.name),))
-    return validate(doc, origin)
+    sc = validate(doc, origin)
+    check_dates(sc, origin)
+    return sc

@@ -168,7 +168,7 @@ class _Builder:
             if isinstance(frame.value, list):
                 parts.append(str(len(frame.value)))
             elif frame.has_key:
-                parts.append(str(frame.key))
+                parts.append(_key_text(frame.key))
         return ".".join(parts)
 
     # -- limits ------------------------------------------------------------------------------------
@@ -252,6 +252,13 @@ def scalar(ev: yaml.ScalarEvent) -> Any:
     if not ok(value):
         raise Refused(f"{_short(text)!r} is not a valid {kind}", mark)
     return float(value) if kind == "float" else value
+
+
+def _key_text(key: Any, most: int = 40) -> str:
+    """A key as it is named in a message: as written when it is plain printable text, else quoted
+    with its control characters escaped, so a refusal stays on one line whatever the key holds."""
+    text = key if isinstance(key, str) and key and key.isprintable() else repr(key)
+    return text if len(text) <= most else text[:most - 3] + "..."
 
 
 def _plain(text: str, mark: Mark, explicit: str | None = None) -> Any:

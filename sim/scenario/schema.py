@@ -5,17 +5,27 @@ Every block is a frozen pydantic model; every number a parameter type of sim.sce
 half-builds a scenario: it either returns a `Scenario` or raises `ScenarioError` with one line
 naming the field, the value and what is allowed (`validate`). Reading files is in
 sim.scenario.loading.
+
+It is also the one place a setting is named for people: each field's title (and description
+where useful), and the names of each fixed key set beside its tuple, are what the app, the
+command line and docs/model.md show (`setting_title`; `python -m sim docs`).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from datetime import date
+from types import UnionType
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.scenario import changes as dated_changes
+from sim.scenario.errors import ScenarioError
 from sim.scenario.params import (
     Bool,
+    Change,
     CountMonthly,
     Date,
     DateParam,
@@ -31,21 +41,148 @@ from sim.scenario.params import (
     WeightVector,
 )
 
+# The fixed key sets of a scenario, each with the plain-English names a reader sees for its
+# keys (lower case where they are read inside a sentence). Every label of the app, the command
+# line and docs/model.md is built from these and from the fields' titles below.
 SOURCES = ("police", "education", "health", "other_agency", "public")
+SOURCE_NAMES = {
+    "police": "police",
+    "education": "education",
+    "health": "health",
+    "other_agency": "other agencies",
+    "public": "the public and families",
+}
 PARTNER_SOURCES = SOURCES[1:]
 CHANNELS = ("phone", "email", "ppn_domestic", "ppn_nondomestic")
+CHANNEL_NAMES = {
+    "phone": "phone",
+    "email": "email",
+    "ppn_domestic": "domestic-abuse PPNs",
+    "ppn_nondomestic": "other PPNs",
+}
+ARRIVAL_PROFILES = ("phone", "email", "ppn")
+ARRIVAL_PROFILE_NAMES = {
+    "phone": "Phone contacts",
+    "email": "Emailed contacts",
+    "ppn": "Police protection notices",
+}
 OUTCOMES = ("info_advice", "early_help", "referral", "nfa")
+OUTCOME_NAMES = {
+    "info_advice": "information and advice",
+    "early_help": "early help",
+    "referral": "referral",
+    "nfa": "no further action",
+}
+WRITTEN_STREAMS = ("police_ppn_domestic", "police_ppn_nondomestic", "police_other", *PARTNER_SOURCES)
+WRITTEN_STREAM_NAMES = {
+    "police_ppn_domestic": "police domestic-abuse PPNs",
+    "police_ppn_nondomestic": "police non-domestic PPNs",
+    "police_other": "other police contacts (calls and emails)",
+    **{s: SOURCE_NAMES[s] for s in PARTNER_SOURCES},
+}
 POOLS = ("csw", "ps", "da_hub", "cotriage")
+# a pool's staff, as a heading; inside a sentence ("Utilisation of ..."); and the work it does
+POOL_NAMES = {
+    "csw": "Consultant social workers",
+    "ps": "Practice supervisors and managers",
+    "da_hub": "Domestic abuse hub social workers",
+    "cotriage": "Police co-triage pairs",
+}
+POOL_SHORT_NAMES = {
+    "csw": "consultant social workers",
+    "ps": "practice supervisors",
+    "da_hub": "domestic abuse hub",
+    "cotriage": "police co-triage",
+}
+POOL_WORK_NAMES = {
+    "csw": "Phone calls (consultant social workers)",
+    "ps": "Emails, PPNs, direction (practice supervisors)",
+    "da_hub": "Domestic-abuse PPNs (domestic abuse hub)",
+    "cotriage": "Police co-triage of other PPNs",
+}
+POOL_WORK_TEXT = {
+    "csw": "phone calls",
+    "ps": "emails, PPN screening and management direction",
+    "da_hub": "domestic-abuse PPNs",
+    "cotriage": "police co-triage",
+}
+# a pool's establishment, as the number a user turns ("what would it take?" levers)
+POOL_POST_NAMES = {
+    "csw": "consultant social worker posts",
+    "ps": "practice supervisor posts screening",
+    "da_hub": "domestic abuse hub social worker posts",
+    "cotriage": "police co-triage officer and supervisor pairs",
+}
+PS_TASKS = ("direction", "ppn", "email")
+PS_TASK_NAMES = {"direction": "direction", "ppn": "ppn", "email": "email"}
 ASSESSMENT_OUTCOMES = ("closed", "early_help", "child_in_need")
+ASSESSMENT_OUTCOME_NAMES = {
+    "closed": "closed",
+    "early_help": "early help",
+    "child_in_need": "child in need plan",
+}
 CONCERN_SIZES = ("one", "two", "three", "four")
+CONCERN_SIZE_NAMES = {
+    "one": "one child",
+    "two": "two children",
+    "three": "three children",
+    "four": "four children",
+}
 RETURN_CATEGORIES = ("info_advice", "early_help", "nfa", "assessment_closed", "child_in_need", "cp_plan")
-BACKLOG_ITEMS = ("emails_unread", "ppns_waiting", "domestic_ppns_waiting", "assessments_waiting",
-                 "assessments_in_progress", "s47_in_progress", "children_on_plans")
+RETURN_CATEGORY_NAMES = {
+    "info_advice": "information and advice",
+    "early_help": "early help",
+    "nfa": "no further action",
+    "assessment_closed": "an assessment closed with no plan",
+    "child_in_need": "a child in need plan",
+    "cp_plan": "a child protection plan",
+}
+BACKLOG_ITEMS = (
+    "emails_unread",
+    "ppns_waiting",
+    "domestic_ppns_waiting",
+    "assessments_waiting",
+    "assessments_in_progress",
+    "s47_in_progress",
+    "children_on_plans",
+)
+# the parts of a random duration (sim.scenario.params.Duration), as read after its name
+DURATION_PART_NAMES = {
+    "mean": "average",
+    "cv": "variability (coefficient of variation)",
+    "distribution": "shape of its spread",
+}
 MAX_FILE_BYTES = 1_000_000
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used, with a one-line reason naming the field."""
+def setting(
+    title: str,
+    description: str | None = None,
+    *,
+    key_names: Mapping[str, str] | None = None,
+    each: str | None = None,
+    share_names: Mapping[str, str] | None = None,
+    title_elsewhere: str | None = None,
+    **limits: Any,
+) -> Any:
+    """A schema field with its plain-English name, so each label is written once, here.
+
+    `key_names` names the keys of a mapping or of shares held by the field; `each` is how one
+    entry of a mapping is called ("Share of {key} contacts made by phone"); `share_names` names
+    the keys of the shares inside each entry; `title_elsewhere` is the name of a pool's part
+    when the pool is outside the front door (`setting_title`).
+    """
+    extra = {
+        k: v
+        for k, v in (
+            ("key_names", key_names),
+            ("each", each),
+            ("share_names", share_names),
+            ("title_elsewhere", title_elsewhere),
+        )
+        if v is not None
+    }
+    return Field(title=title, description=description, json_schema_extra=extra or None, **limits)
 
 
 # The most replications one run may ask for (run.reps, and --reps on the command line): beyond
@@ -55,13 +192,28 @@ MAX_REPS = 10_000
 
 
 class RunSettings(Frozen):
-    start: Date
-    end: Date
-    warmup_days: PositiveScalar
-    cooldown_days: PositiveScalar
-    seed: Int = Field(ge=0, le=2**63 - 1)
-    reps: Int = Field(ge=1, le=MAX_REPS)
-    saturation_queue_days: PositiveScalar
+    start: Date = setting("First reported day", "The first day whose measures are reported.")
+    end: Date = setting("Last reported day", "The last day whose measures are reported.")
+    warmup_days: PositiveScalar = setting(
+        "Warm-up simulated before the first reported day",
+        "Days simulated before the first reported day, so queues and caseloads are not empty"
+        " when reporting starts.",
+    )
+    cooldown_days: PositiveScalar = setting(
+        "Run-on simulated after the last reported day",
+        "Days simulated after the last reported day so work arriving late in the period can finish.",
+    )
+    seed: Int = setting("Random number seed", "The same seed gives the same numbers, run after run.",
+                        ge=0, le=2**63 - 1)
+    reps: Int = setting(
+        "Replications suggested by the file",
+        "How many runs with different random numbers the file suggests.",
+        ge=1, le=MAX_REPS,
+    )
+    saturation_queue_days: PositiveScalar = setting(
+        "Queue size at the end that counts as saturated",
+        "A queue holding more than this many days of its own demand at the end is reported as saturated.",
+    )
 
     @model_validator(mode="after")
     def _order(self) -> RunSettings:
@@ -73,10 +225,13 @@ class RunSettings(Frozen):
 
 
 class CalendarSettings(Frozen):
-    office_open_hour: HourScalar
-    office_close_hour: HourScalar
-    working_weekdays: tuple[Int, ...] = Field(min_length=1, max_length=7)
-    bank_holidays: Literal["england", "none"]
+    office_open_hour: HourScalar = setting("Office opens")
+    office_close_hour: HourScalar = setting("Office closes")
+    working_weekdays: tuple[Int, ...] = setting(
+        "Working days of the week", "Days of the week the office is open, 0 (Monday) to 6 (Sunday).",
+        min_length=1, max_length=7,
+    )
+    bank_holidays: Literal["england", "none"] = setting("Bank holidays observed")
 
     @model_validator(mode="after")
     def _hours(self) -> CalendarSettings:
@@ -94,9 +249,9 @@ class CalendarSettings(Frozen):
 
 
 class ArrivalProfile(Frozen):
-    weekday: WeightVector
-    hour: WeightVector
-    bank_holiday_factor: PositiveScalar
+    weekday: WeightVector = setting("pattern over the week", "Relative weights of Monday to Sunday.")
+    hour: WeightVector = setting("pattern over the day", "Relative weights of the 24 hours of the day.")
+    bank_holiday_factor: PositiveScalar = setting("on a bank holiday, share of a normal day")
 
     @model_validator(mode="after")
     def _lengths(self) -> ArrivalProfile:
@@ -108,28 +263,45 @@ class ArrivalProfile(Frozen):
 
 
 class Demand(Frozen):
-    contacts_monthly: CountMonthly
-    police_monthly: CountMonthly
-    police_channels: Shares
-    partner_sources: Shares
-    partner_phone_share: dict[str, ShareScalar]
-    profiles: dict[str, ArrivalProfile]
-    out_of_hours_urgent_share: ShareScalar
+    contacts_monthly: CountMonthly = setting("Contacts received per month (all sources)")
+    police_monthly: CountMonthly = setting("Police contacts per month")
+    police_channels: Shares = setting(
+        "How police contacts arrive", "Shares of police contacts by channel.", key_names=CHANNEL_NAMES
+    )
+    partner_sources: Shares = setting(
+        "Where non-police contacts come from",
+        "Shares of non-police contacts by source.",
+        key_names=SOURCE_NAMES,
+    )
+    partner_phone_share: dict[str, ShareScalar] = setting(
+        "Share of each partner's contacts made by phone",
+        each="Share of {key} contacts made by phone",
+        key_names=SOURCE_NAMES,
+    )
+    profiles: dict[str, ArrivalProfile] = setting(
+        "When contacts arrive",
+        "Weights of the week and the day for each channel.",
+        each="{key}",
+        key_names=ARRIVAL_PROFILE_NAMES,
+    )
+    out_of_hours_urgent_share: ShareScalar = setting(
+        "Share of out-of-hours contacts urgent enough for the emergency duty team",
+        "Urgent contacts arriving out of hours are decided by the emergency duty team on arrival;"
+        " the rest wait for the office to open.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Demand:
         _same_keys("police_channels", self.police_channels.value, CHANNELS)
         _same_keys("partner_sources", self.partner_sources.value, PARTNER_SOURCES)
         _same_keys("partner_phone_share", self.partner_phone_share, PARTNER_SOURCES)
-        _same_keys("profiles", self.profiles, ("phone", "email", "ppn"))
-        months = set(self.contacts_monthly.value) | set(self.police_monthly.value)
+        _same_keys("profiles", self.profiles, ARRIVAL_PROFILES)
+        months = set(self.contacts_monthly.change_months()) | set(self.police_monthly.change_months())
         for m in sorted(months):
             y, mo = int(m[:4]), int(m[5:])
             total, police = self.contacts_monthly.at(y, mo), self.police_monthly.at(y, mo)
             if police > total:
-                raise ValueError(
-                    f"police_monthly {police} for {m} is more than contacts_monthly {total}"
-                )
+                raise ValueError(f"police_monthly {police} for {m} is more than contacts_monthly {total}")
         if self.police_monthly.default > self.contacts_monthly.default:
             raise ValueError(
                 f"police_monthly.default {self.police_monthly.default} is more than"
@@ -139,110 +311,186 @@ class Demand(Frozen):
 
 
 class StaffPool(Frozen):
-    establishment: CountMonthly
-    vacancy_rate: ShareMonthly
-    leave_rate: ShareMonthly
-    sickness_rate: ShareScalar
-    productive_share: ShareScalar
+    establishment: CountMonthly = setting("posts", "Posts in the establishment, month by month.")
+    vacancy_rate: ShareMonthly = setting("share of posts vacant")
+    leave_rate: ShareMonthly = setting("share of days on annual leave")
+    sickness_rate: ShareScalar = setting("share of days off sick")
+    productive_share: ShareScalar = setting(
+        "share of on-duty time on front-door work",
+        "Share of an on-duty member's time spent on this work rather than on other duties.",
+        title_elsewhere="share of on-duty time free for this work",
+    )
 
 
 class Service(Frozen):
-    conversation_minutes: Duration
-    email_screen_minutes: Duration
-    ppn_screen_minutes: Duration
-    direction_minutes: Duration
-    da_screen_minutes: Duration
-    ps_priority: dict[str, Int]
+    conversation_minutes: Duration = setting("Length of a phone conversation")
+    email_screen_minutes: Duration = setting("Time to screen an emailed contact")
+    ppn_screen_minutes: Duration = setting("Time to screen a police protection notice")
+    direction_minutes: Duration = setting("Time to record management direction on a referral")
+    da_screen_minutes: Duration = setting("Time for the domestic abuse hub to screen a domestic PPN")
+    ps_priority: dict[str, Int] = setting(
+        "Order practice supervisors take work in (0 first)",
+        "Practice supervisors always take the waiting task with the lowest number first.",
+        key_names=PS_TASK_NAMES,
+    )
 
     @model_validator(mode="after")
     def _prio(self) -> Service:
-        _same_keys("ps_priority", self.ps_priority, ("direction", "ppn", "email"))
+        _same_keys("ps_priority", self.ps_priority, PS_TASKS)
         return self
 
 
 class PPNQuality(Frozen):
-    quality: ShareScalar
-    reference_quality: ShareScalar
-    effort_at_zero_quality: PositiveScalar
-    effort_at_full_quality: PositiveScalar
-    info_advice_effect: ShareScalar
-    referral_effect: ShareScalar
+    quality: ShareScalar = setting(
+        "Quality of police protection notices", "0 is an unusable notice, 1 a fully triaged one."
+    )
+    reference_quality: ShareScalar = setting(
+        "PPN quality that the screening time and outcome shares describe",
+        "The file's PPN screening times and outcome shares hold at this quality; at another quality"
+        " they are scaled by the settings below.",
+    )
+    effort_at_zero_quality: PositiveScalar = setting(
+        "Screening effort for an unusable PPN",
+        "Relative screening effort at quality 0; effort runs in a straight line to the effort at"
+        " quality 1, and PPN screening times are scaled by the effort at the scenario's quality over"
+        " the effort at the reference quality.",
+    )
+    effort_at_full_quality: PositiveScalar = setting(
+        "Screening effort for a fully triaged PPN",
+        "Relative screening effort at quality 1 (see the effort for an unusable PPN).",
+    )
+    info_advice_effect: ShareScalar = setting(
+        "How far better PPNs cut information-and-advice outcomes",
+        "For each unit of quality above the reference, the PPN share ending in information and advice"
+        " falls by this fraction of itself; the difference ends in no further action.",
+    )
+    referral_effect: ShareScalar = setting(
+        "How far better PPNs cut referrals made to be safe",
+        "For each unit of quality above the reference, the PPN share ending in referral falls by this"
+        " fraction of itself; the difference ends in no further action.",
+    )
 
 
 class Abandonment(Frozen):
-    enabled: Bool
-    patience_minutes: Duration
-    callback_share: ShareScalar
-    callback_delay_minutes: Duration
-    max_attempts: Int = Field(ge=1, le=20)
+    enabled: Bool = setting("Callers may hang up if not answered")
+    patience_minutes: Duration = setting("How long a caller waits before hanging up")
+    callback_share: ShareScalar = setting("Share of callers who hang up and call back (the rest email)")
+    callback_delay_minutes: Duration = setting("Time before a caller who hung up tries again")
+    max_attempts: Int = setting("Calls a caller makes before emailing instead", ge=1, le=20)
 
 
 class DomesticAbuseHub(Frozen):
-    dram_hour: HourScalar
+    dram_hour: HourScalar = setting("Time the daily risk assessment meeting releases domestic PPNs")
+
+
+class CoTriageEffects(Frozen):
+    referral_to_advice: ShareScalar = setting(
+        "Share of co-triaged PPNs' referrals that become advice",
+        "Of the non-domestic PPNs co-triaged that would have become referrals (risk could not be"
+        " judged from the notice alone), the share the officer's knowledge of the incident turns"
+        " into information and advice, closed with advice to police. 0: co-triage changes no outcome.",
+    )
 
 
 class CoTriage(Frozen):
-    enabled: Bool
-    start: DateParam
-    minutes: Duration
-    closed_share: ShareScalar
-    screen_effort_after: ShareScalar
-    supervisors_from_ps_pool: Bool
+    enabled: Bool = setting(
+        "Police co-triage of non-domestic PPNs",
+        "From its start date, non-domestic PPNs go to an officer and practice supervisor first.",
+    )
+    start: DateParam = setting("Date police co-triage starts")
+    minutes: Duration = setting("Length of a police co-triage discussion")
+    closed_share: ShareScalar = setting("Share of advice or no-action PPNs settled at co-triage")
+    screen_effort_after: ShareScalar = setting(
+        "Screening effort still needed after co-triage",
+        "A share of the standard screening effort of a PPN that co-triage did not settle.",
+    )
+    supervisors_from_ps_pool: Bool = setting(
+        "Co-triage supervisors come from the practice supervisors",
+        "If so, a pair forms on a day only when an officer and a practice supervisor are both on"
+        " duty, and the pair's supervisor works the ordinary supervisor queue whenever no PPN waits"
+        " for the pair; if not, the pair's supervisor comes from outside the front-door team.",
+    )
+    days_not_covered: ShareScalar = setting(
+        "Share of working days with no officer in the room",
+        "Days the police do not cover at all (abstraction to operational duty, shift patterns),"
+        " over and above each officer's own leave, sickness and other duties.",
+    )
+    outcome_effects: CoTriageEffects = setting("What police knowledge in the room changes")
 
 
 class Outcomes(Frozen):
-    written: dict[str, Shares]
-    conversation_referral_ratio: PositiveScalar
+    written: dict[str, Shares] = setting(
+        "Outcomes of written contacts",
+        "Shares of outcomes of emailed contacts and PPNs, by stream.",
+        each="Outcomes of written contacts from {key}",
+        key_names=WRITTEN_STREAM_NAMES,
+        share_names=OUTCOME_NAMES,
+    )
+    conversation_referral_ratio: PositiveScalar = setting(
+        "Chance of referral after a conversation, relative to the same contact written",
+        "A phone contact's share ending in referral is the same contact's written share times this.",
+    )
 
     @model_validator(mode="after")
     def _streams(self) -> Outcomes:
-        keys = ("police_ppn_domestic", "police_ppn_nondomestic", "police_other", *PARTNER_SOURCES)
-        _same_keys("written", self.written, keys)
+        _same_keys("written", self.written, WRITTEN_STREAMS)
         for k, s in self.written.items():
             _same_keys(f"written.{k}", s.value, OUTCOMES)
         return self
 
 
 class StrategyMeetings(Frozen):
-    chairs: StaffPool
-    meetings_per_chair_per_day: SessionsPerDayScalar
-    injury_share: ShareScalar
-    injury_lead_hours: Duration
-    target_hours: PositiveScalar
-    injury_target_hours: PositiveScalar
-    clock: Literal["working_days", "office_hours", "calendar"]
+    chairs: StaffPool = setting("Strategy meeting chairs")
+    meetings_per_chair_per_day: SessionsPerDayScalar = setting("Strategy meetings a chair holds a day")
+    injury_share: ShareScalar = setting("Share of strategy meetings about an injury")
+    injury_lead_hours: Duration = setting("Time from referral decision to a strategy meeting about an injury")
+    target_hours: PositiveScalar = setting("Strategy meeting target (hours)")
+    injury_target_hours: PositiveScalar = setting("Strategy meeting target for an injury (hours)")
+    clock: Literal["working_days", "office_hours", "calendar"] = setting(
+        "Clock the strategy meeting target runs on"
+    )
 
 
 class Enquiries(Frozen):
-    working_days: Duration
+    working_days: Duration = setting("Length of an S47 enquiry")
     # how long before the start an S47 enquiry declared open (backlog.s47_in_progress) had its
     # strategy meeting: uniform from 0 up to this many working days
-    backlog_age_working_days: PositiveScalar
+    backlog_age_working_days: PositiveScalar = setting(
+        "Oldest age of an S47 enquiry open at the start (working days)",
+        "An enquiry declared open at the start had its strategy meeting from 0 up to this many"
+        " working days before.",
+    )
 
 
 class Conferences(Frozen):
-    share_of_s47: ShareScalar
-    notice_working_days: PositiveScalar
-    target_working_days: PositiveScalar
-    chairs: StaffPool
-    conferences_per_chair_per_day: SessionsPerDayScalar
-    plan_share: ShareScalar
-    plan_months: Duration
+    share_of_s47: ShareScalar = setting("Share of S47 enquiries asking for a child protection conference")
+    notice_working_days: PositiveScalar = setting("Notice needed to hold a child protection conference")
+    target_working_days: PositiveScalar = setting("Child protection conference target (working days)")
+    chairs: StaffPool = setting("Child protection conference chairs")
+    conferences_per_chair_per_day: SessionsPerDayScalar = setting(
+        "Child protection conferences a chair holds a day"
+    )
+    plan_share: ShareScalar = setting("Share of conferences leading to a child protection plan")
+    plan_months: Duration = setting("Length of a child protection plan")
 
 
 class Assessments(Frozen):
-    share_of_referrals: ShareScalar
-    team: StaffPool
-    caseload_limit: PositiveScalar
-    hours_per_day: PositiveScalar
-    work_hours: Duration
-    max_hours_per_day: PositiveScalar
-    target_working_days: PositiveScalar
-    outcomes: Shares
-    child_in_need_months: Duration
+    share_of_referrals: ShareScalar = setting("Share of referrals getting a child and family assessment")
+    team: StaffPool = setting("Assessment social workers")
+    caseload_limit: PositiveScalar = setting("Assessments a social worker holds at once (at most)")
+    hours_per_day: PositiveScalar = setting("Hours a social worker has for assessments each day")
+    work_hours: Duration = setting("Work in a child and family assessment")
+    max_hours_per_day: PositiveScalar = setting("Hours a day one assessment can take (at most)")
+    target_working_days: PositiveScalar = setting("Assessment target (working days)")
+    outcomes: Shares = setting("How assessments end", key_names=ASSESSMENT_OUTCOME_NAMES)
+    child_in_need_months: Duration = setting("Length of a child in need plan")
     # how long before the start an assessment declared in progress (backlog.assessments_in_progress)
     # was referred: uniform from 0 up to this many working days
-    backlog_age_working_days: PositiveScalar
+    backlog_age_working_days: PositiveScalar = setting(
+        "Oldest age of an assessment under way at the start (working days)",
+        "An assessment declared under way at the start was referred from 0 up to this many"
+        " working days before.",
+    )
 
     @model_validator(mode="after")
     def _outcomes(self) -> Assessments:
@@ -253,59 +501,77 @@ class Assessments(Frozen):
 
 
 class Downstream(Frozen):
-    strategy_share_of_referrals: ShareScalar
-    strategy_delay_hours: Duration
-    s47_share_of_strategy: ShareScalar
-    s47_delay_hours: Duration
-    strategy_meetings: StrategyMeetings
-    s47: Enquiries
-    icpc: Conferences
-    assessments: Assessments
+    strategy_share_of_referrals: ShareScalar = setting("Share of referrals going to a strategy meeting")
+    strategy_delay_hours: Duration = setting(
+        "Time to gather partners before a strategy meeting can be held (from the referral decision;"
+        " the meeting is then held at the first free chair's slot)"
+    )
+    s47_share_of_strategy: ShareScalar = setting("Share of strategy meetings leading to an S47 enquiry")
+    s47_delay_hours: Duration = setting("Time from strategy meeting to start of the S47 enquiry")
+    strategy_meetings: StrategyMeetings = setting("Strategy meetings")
+    s47: Enquiries = setting("S47 enquiries")
+    icpc: Conferences = setting("Initial child protection conferences")
+    assessments: Assessments = setting("Child and family assessments")
 
 
 class ReturnShares(Frozen):
-    return_share: ShareScalar
-    referral_share: ShareScalar
+    return_share: ShareScalar = setting("share of families who come back")
+    referral_share: ShareScalar = setting("share of those who come back as a referral")
 
 
 class HistoryEffects(Frozen):
     """How a family's earlier episodes change what happens to it next (sim/model/pathway.py)."""
 
-    prior_plan_share: ShareScalar = Field(
-        title="Families with a plan before the history window",
-        description="Share of families first seen in the model's history whose children had"
-                    " already been on a child protection plan before it.")
-    plan_strategy_odds: PositiveScalar = Field(
-        title="Strategy meeting odds after a plan",
-        description="Odds ratio of a strategy meeting for a referred child who has been on a"
-                    " child protection plan before.")
-    plan_s47_odds: PositiveScalar = Field(
-        title="S47 enquiry odds after a plan",
-        description="Odds ratio of an S47 enquiry after the strategy meeting for a child who has"
-                    " been on a plan before.")
-    plan_icpc_odds: PositiveScalar = Field(
-        title="Conference odds after a plan",
-        description="Odds ratio of an initial child protection conference after the S47 enquiry"
-                    " for a child who has been on a plan before.")
-    soon_return_days: PositiveScalar = Field(
-        title="A soon return",
-        description="Days from the end of an episode within which a family coming back counts"
-                    " as coming back soon.")
-    soon_referral_odds: PositiveScalar = Field(
-        title="Referral odds of a soon return",
-        description="Odds ratio that a family coming back soon comes back as a referral rather"
-                    " than another contact; later returns are lowered to keep the stated shares.")
+    prior_plan_share: ShareScalar = setting(
+        "Families with a plan before the history window",
+        "Share of families first seen in the model's history whose children had"
+        " already been on a child protection plan before it.",
+    )
+    plan_strategy_odds: PositiveScalar = setting(
+        "Strategy meeting odds after a plan",
+        "Odds ratio of a strategy meeting for a referred child who has been on a"
+        " child protection plan before.",
+    )
+    plan_s47_odds: PositiveScalar = setting(
+        "S47 enquiry odds after a plan",
+        "Odds ratio of an S47 enquiry after the strategy meeting for a child who has"
+        " been on a plan before.",
+    )
+    plan_icpc_odds: PositiveScalar = setting(
+        "Conference odds after a plan",
+        "Odds ratio of an initial child protection conference after the S47 enquiry"
+        " for a child who has been on a plan before.",
+    )
+    soon_return_days: PositiveScalar = setting(
+        "A soon return",
+        "Days from the end of an episode within which a family coming back counts"
+        " as coming back soon.",
+    )
+    soon_referral_odds: PositiveScalar = setting(
+        "Referral odds of a soon return",
+        "Odds ratio that a family coming back soon comes back as a referral rather"
+        " than another contact; later returns are lowered to keep the stated shares.",
+    )
 
 
 class Children(Frozen):
-    history_months: PositiveScalar
-    concern_size: Shares
-    return_gap_days: Duration
-    returns: dict[str, ReturnShares]
-    history_effects: HistoryEffects | None = Field(
-        default=None, title="Effects of a family's history",
-        description="How earlier episodes change the pathway and returns; none: the pathway"
-                    " ignores history.")
+    history_months: PositiveScalar = setting(
+        "Months of history simulated before the run",
+        "Earlier concerns are generated for this many months so re-referrals can be counted from the start.",
+    )
+    concern_size: Shares = setting("Children named in one concern", key_names=CONCERN_SIZE_NAMES)
+    return_gap_days: Duration = setting("Time before a family comes back to the front door")
+    returns: dict[str, ReturnShares] = setting(
+        "Families who come back",
+        "By how a family's last concern ended.",
+        each="After {key}",
+        key_names=RETURN_CATEGORY_NAMES,
+    )
+    history_effects: HistoryEffects | None = setting(
+        "Effects of a family's history",
+        "How earlier episodes change the pathway and returns; none: the pathway ignores history.",
+        default=None,
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> Children:
@@ -318,13 +584,15 @@ class Children(Frozen):
 class Backlog(Frozen):
     """Work already open when the simulation starts (counts)."""
 
-    emails_unread: PositiveScalar
-    ppns_waiting: PositiveScalar
-    domestic_ppns_waiting: PositiveScalar
-    assessments_waiting: PositiveScalar
-    assessments_in_progress: PositiveScalar
-    s47_in_progress: PositiveScalar
-    children_on_plans: PositiveScalar
+    emails_unread: PositiveScalar = setting("Open at the start: emailed contacts unread")
+    ppns_waiting: PositiveScalar = setting("Open at the start: non-domestic PPNs waiting")
+    domestic_ppns_waiting: PositiveScalar = setting("Open at the start: domestic-abuse PPNs waiting")
+    assessments_waiting: PositiveScalar = setting(
+        "Open at the start: assessments waiting for a social worker"
+    )
+    assessments_in_progress: PositiveScalar = setting("Open at the start: assessments under way")
+    s47_in_progress: PositiveScalar = setting("Open at the start: S47 enquiries under way")
+    children_on_plans: PositiveScalar = setting("Open at the start: children on child protection plans")
 
     @model_validator(mode="after")
     def _counts(self) -> Backlog:
@@ -339,21 +607,25 @@ def _whole(field: str, value: float, most: float) -> None:
 
 
 class Scenario(Frozen):
-    name: str = Field(min_length=1, max_length=80)
-    description: str = ""
-    run: RunSettings
-    calendar: CalendarSettings
-    demand: Demand
-    staff: dict[str, StaffPool]
-    service: Service
-    ppn: PPNQuality
-    abandonment: Abandonment
-    da_hub: DomesticAbuseHub
-    cotriage: CoTriage
-    outcomes: Outcomes
-    downstream: Downstream
-    children: Children
-    backlog: Backlog
+    name: str = setting("Scenario name", "Used on charts and in comparisons.", min_length=1, max_length=80)
+    description: str = setting("Description", default="")
+    run: RunSettings = setting("Run period")
+    calendar: CalendarSettings = setting("Office hours and calendar")
+    demand: Demand = setting("Demand and channels")
+    staff: dict[str, StaffPool] = setting("Staffing", each="{key}", key_names=POOL_NAMES)
+    service: Service = setting("Task times")
+    ppn: PPNQuality = setting("PPN quality")
+    abandonment: Abandonment = setting("Callers who hang up")
+    da_hub: DomesticAbuseHub = setting("Domestic abuse hub")
+    cotriage: CoTriage = setting("Police co-triage")
+    outcomes: Outcomes = setting("Outcomes of contacts")
+    downstream: Downstream = setting("After a referral")
+    children: Children = setting("Children and families")
+    backlog: Backlog = setting("Work open at the start")
+    changes: tuple[Change, ...] = setting(
+        "Dated changes",
+        "Settings that take a new value from a date, or move to it between two dates"
+        " (sim/scenario/changes.py).", default=(), max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -369,11 +641,90 @@ class Scenario(Frozen):
         _same_keys("staff", self.staff, POOLS)
         return self
 
+    @model_validator(mode="after")
+    def _dated_changes(self) -> Scenario:
+        if self.changes:
+            dated_changes.check(self, validate)
+        return self
+
     def with_run(self, **changes: Any) -> Scenario:
         """A copy with run settings changed (validated again)."""
         data = self.model_dump(mode="python")
         data["run"].update(changes)
         return validate(data)
+
+
+# Blocks whose fields are parts of one thing, each named after it ("Consultant social workers: posts").
+_PART_MODELS: tuple[type[BaseModel], ...] = (StaffPool, ArrivalProfile, ReturnShares)
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """The type inside Annotated[...] (a mapping's values keep their validators there), or
+    inside `X | None` (a block a scenario may leave out)."""
+    if get_origin(annotation) is Annotated:
+        return get_args(annotation)[0]
+    if get_origin(annotation) is UnionType:
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else annotation
+    return annotation
+
+
+def _human(word: str) -> str:
+    return word.replace("_", " ")
+
+
+def _named(path: Sequence[str]) -> tuple[str, str]:
+    """The title and description of the setting at `path` (see `setting_title`)."""
+    p = tuple(str(x) for x in path)
+    node: Any = Scenario
+    text = description = ""
+    names: Mapping[str, str] = {}
+    each: str | None = None
+    share_names: Mapping[str, str] = {}
+    for seg in p:
+        if get_origin(node) is dict:
+            name = names.get(seg, _human(seg))
+            text = each.format(key=name) if each else f"{text}: {name}"
+            node, names, each, share_names = _unwrapped(get_args(node)[1]), share_names, None, {}
+            continue
+        is_model = isinstance(node, type) and issubclass(node, BaseModel)
+        info = node.model_fields.get(seg) if is_model and seg not in names else None
+        if info is None:
+            text = f"{text}: {names.get(seg, _human(seg))}" if text else _human(seg).capitalize()
+            node, names, each, share_names = None, {}, None, {}
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if node is Duration:
+            title = DURATION_PART_NAMES.get(seg, _human(seg))
+        elif node is StaffPool and p[0] != "staff":
+            title = str(extra.get("title_elsewhere", info.title))
+        else:
+            title = info.title or _human(seg)
+        part = node is Duration or node in _PART_MODELS or info.title is None
+        text = f"{text}: {title}" if part and text else title
+        if info.title is not None:
+            description = info.description or ""
+        names = extra.get("key_names", {})  # type: ignore[assignment]
+        each = extra.get("each")  # type: ignore[assignment]
+        share_names = extra.get("share_names", {})  # type: ignore[assignment]
+        node = _unwrapped(info.annotation)
+    return text, description
+
+
+def setting_title(path: Sequence[str]) -> str:
+    """The plain-English name of the setting at `path` in a scenario document, from the titles.
+
+    A field's title names it (the blocks around it are headings, not part of the name); a part
+    of a staff pool, arrival profile or return, or of a random duration, is named after its
+    whole; an entry of a mapping or a share by its key set's names. A path the schema does not
+    know is named by its words, so a label never fails.
+    """
+    return _named(path)[0]
+
+
+def setting_description(path: Sequence[str]) -> str:
+    """What the setting at `path` means, in a sentence ("" where its title says it all)."""
+    return _named(path)[1]
 
 
 def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
@@ -387,13 +738,29 @@ def _same_keys(field: str, got: Any, expected: tuple[str, ...]) -> None:
         )
 
 
-def format_error(exc: ValidationError, origin: str = "scenario") -> str:
+def _change_label(doc: Any, loc: tuple) -> str | None:
+    """A dated change's entry as its own checks name it ("changes.1 (ppn.quality from ...)")."""
+    if len(loc) < 2 or loc[0] != "changes" or not isinstance(loc[1], int) or not isinstance(doc, Mapping):
+        return None
+    entries = doc.get("changes")
+    entry = entries[loc[1]] if isinstance(entries, Sequence) and loc[1] < len(entries) else None
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("setting"), str):
+        return None
+    name = "".join(c for c in entry["setting"][:60] if c.isprintable())
+    when = f" from {entry['from_date']}" if isinstance(entry.get("from_date"), str | date) else ""
+    rest = ".".join(str(p) for p in loc[2:])
+    return f"changes.{loc[1]} ({name}{when})" + (f".{rest}" if rest else "")
+
+
+def format_error(exc: ValidationError, origin: str = "scenario", doc: Any = None) -> str:
     """One line: the field path, the value given, and what is allowed."""
     errors = exc.errors(include_url=False)
     err = errors[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    loc = _change_label(doc, tuple(err["loc"])) or ".".join(str(p) for p in err["loc"]) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "value_error" and not err["loc"] and msg.startswith("changes."):
+        line = f"{origin}: {msg}"  # a dated change's check names its entry itself
+    elif err["type"] == "extra_forbidden":
         line = f"{origin}: {loc}: unknown setting (check the spelling; it is not in the schema)"
     elif err["type"] == "missing":
         line = f"{origin}: {loc}: required setting is missing"
@@ -417,4 +784,4 @@ def validate(doc: dict, origin: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(format_error(exc, origin)) from None
+        raise ScenarioError(format_error(exc, origin, doc)) from None

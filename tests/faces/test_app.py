@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 
 import openpyxl
 import pandas as pd
@@ -22,7 +21,8 @@ from sim.experiments.sensitivity import judged_parameters
 from sim.measures.metrics import MEASURES
 from sim.scenario.loading import loads
 from sim.scenario.schema import MAX_FILE_BYTES
-from tests.app_helpers import fewer_posts, go, open_app
+from tests.app_helpers import fewer_posts, go, open_app, set_lever
+from tests.app_helpers import lever as lever_key
 from tests.helpers import ROOT, baseline_doc
 from ui import excel, experiments, params
 from ui.pages import PAGES
@@ -70,7 +70,7 @@ def test_every_page_renders(app: AppTest, page: str) -> None:
 def test_levers_show_unit_range_and_provenance(app: AppTest) -> None:
     go(app, "Change the scenario")
     node = baseline_doc()["staff"]["ps"]["establishment"]
-    ps = app.number_input(key="lever:staff.ps.establishment.default")
+    ps = app.number_input(key=lever_key(app, "staff.ps.establishment.default"))
     assert (ps.value, ps.min, ps.max) == (node["default"], *node["range"])
     words = texts(app)
     assert words.count("plausible range") > 40
@@ -86,8 +86,8 @@ def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() ->
     before = period_mean(at, "pct_completed_within_1wd")
     fewer = fewer_posts("ps", 3)
     go(at, "Change the scenario")
-    at.number_input(key="lever:staff.ps.establishment.default").set_value(fewer).run()
-    assert at.session_state.edits == {("staff", "ps", "establishment", "default"): fewer}
+    set_lever(at, "staff.ps.establishment.default", fewer)
+    assert at.session_state.work.edits == {("staff", "ps", "establishment", "default"): fewer}
     at.button(key="run:levers").click().run()
     assert not at.exception
     after = period_mean(at, "pct_completed_within_1wd")
@@ -101,11 +101,10 @@ def test_fewer_practice_supervisors_lowers_completed_within_one_working_day() ->
 @pytest.mark.app
 @pytest.mark.slow
 def test_a_repeat_answer_comes_from_the_cache() -> None:
+    # the property is that no replication runs again; wall time is not asserted on a shared machine
     open_app()  # makes sure the baseline is cached
-    t0 = time.perf_counter()
     at = open_app()  # a new session asking the same question
     assert at.session_state.ran.from_cache
-    assert time.perf_counter() - t0 < 5
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -120,12 +119,13 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 def test_a_malformed_upload_shows_the_error_and_changes_nothing() -> None:
     at = open_app()
     go(at, "Change the scenario")
-    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    set_lever(at, "staff.csw.establishment.default", fewer_posts("csw", 2))
     upload(at, "broken.yaml", b"name: [not closed\nrun: {")
     errors = [e.value for e in at.error]
     assert any("Upload refused" in e and "not valid YAML" in e for e in errors), errors
-    assert at.session_state.original["name"] == "baseline"
-    assert at.session_state.edits == {("staff", "csw", "establishment", "default"): fewer_posts("csw", 2)}
+    assert at.session_state.work.original["name"] == "baseline"
+    fewer = fewer_posts("csw", 2)
+    assert at.session_state.work.edits == {("staff", "csw", "establishment", "default"): fewer}
 
 
 @pytest.mark.app
@@ -136,7 +136,7 @@ def test_an_invalid_scenario_upload_names_the_field() -> None:
     at = upload(open_app(), "too_many.yaml", yaml.safe_dump(doc).encode())
     errors = " ".join(e.value for e in at.error)
     assert "staff.csw.establishment" in errors and "plausible range" in errors
-    assert (at.session_state.original["staff"]["csw"]["establishment"]["default"]
+    assert (at.session_state.work.original["staff"]["csw"]["establishment"]["default"]
             == baseline_doc()["staff"]["csw"]["establishment"]["default"])
 
 
@@ -145,13 +145,14 @@ def test_an_oversized_upload_is_refused_unread() -> None:
     at = upload(open_app(), "huge.yaml", b"#" * (MAX_FILE_BYTES + 1))
     errors = " ".join(e.value for e in at.error)
     assert "larger than" in errors and "not read" in errors
-    assert at.session_state.original["name"] == "baseline"
+    assert at.session_state.work.original["name"] == "baseline"
 
 
 def session_snapshot(at: AppTest) -> dict:
     ss = at.session_state
-    return {"original": ss.original, "source": ss.source, "edits": dict(ss.edits), "ran": ss.ran.key,
-            "saved": dict(ss.saved), "seed": ss.seed, "reps": ss.reps}
+    return {"original": ss.work.original, "source": ss.work.source, "edits": dict(ss.work.edits),
+            "gen": ss.work.gen, "ran": ss.ran.key, "saved": [(e.name, e.doc()) for e in ss.saved],
+            "seed": ss.seed, "reps": ss.reps}
 
 
 @pytest.mark.slow
@@ -159,15 +160,16 @@ def session_snapshot(at: AppTest) -> dict:
 def test_a_downloaded_scenario_uploads_again() -> None:
     at = open_app()
     go(at, "Change the scenario")
-    at.text_input(key="lever:name").input("six supervisors").run()
-    at.number_input(key="lever:staff.ps.establishment.default").set_value(fewer_posts("ps", 1)).run()
+    at.text_input(key=lever_key(at, "name")).input("six supervisors").run()
+    set_lever(at, "staff.ps.establishment.default", fewer_posts("ps", 1))
     # the download button holds exactly this text
-    text = to_yaml(params.apply_edits(at.session_state.original, at.session_state.edits))
+    text = to_yaml(params.apply_edits(at.session_state.work.original, at.session_state.work.edits))
     assert loads(text).staff["ps"].establishment.default == fewer_posts("ps", 1)  # as `sim check` reads it
     fresh = upload(open_app(), "six_supervisors.yaml", text.encode())
     assert any("Loaded six_supervisors.yaml" in s.value for s in fresh.success)
-    assert fresh.session_state.original["name"] == "six supervisors"
-    assert fresh.session_state.original["staff"]["ps"]["establishment"]["default"] == fewer_posts("ps", 1)
+    assert fresh.session_state.work.original["name"] == "six supervisors"
+    posts = fresh.session_state.work.original["staff"]["ps"]["establishment"]["default"]
+    assert posts == fewer_posts("ps", 1)
 
 
 @pytest.mark.slow
@@ -180,7 +182,7 @@ def test_every_library_scenario_loads_into_the_levers_unchanged() -> None:
         assert not at.exception, (path.name, [e.value for e in at.exception])
         assert any(f"Loaded {path.name}" in s.value for s in at.success), [e.value for e in at.error]
         # drawing every lever from the file changes nothing until a lever is moved
-        assert at.session_state.source == path.name and at.session_state.edits == {}, path.name
+        assert at.session_state.work.source == path.name and at.session_state.work.edits == {}, path.name
 
 
 @pytest.mark.slow
@@ -190,11 +192,11 @@ def test_compare_gives_paired_differences() -> None:
     go(at, "Compare and target")
     at.button(key="save_here").click().run()
     go(at, "Change the scenario")
-    at.text_input(key="lever:name").input("two fewer consultant social workers").run()
-    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    at.text_input(key=lever_key(at, "name")).input("two fewer consultant social workers").run()
+    set_lever(at, "staff.csw.establishment.default", fewer_posts("csw", 2))
     at.button(key="save_for_compare").click().run()
     go(at, "Compare and target")
-    assert list(at.session_state.saved) == ["baseline", "two fewer consultant social workers"]
+    assert [e.name for e in at.session_state.saved] == ["baseline", "two fewer consultant social workers"]
     at.button(key="run_compare").click().run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.session_state.comparison["table"]

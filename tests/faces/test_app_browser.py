@@ -14,22 +14,27 @@ import re
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, go, idle, set_number, set_slider, streamlit_server
+from tests.app_helpers import fewer_posts
+from tests.browser_helpers import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    go,
+    idle,
+    playwright,
+    set_number,
+    set_slider,
+    streamlit_server,
+)
 from tests.helpers import ROOT
 
 FIRST_ANSWER_LIMIT = 60.0  # seconds; about 10 on a quiet 2-core machine (the target)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
-]
-sync_playwright = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-).sync_playwright
+pytestmark = BROWSER_MARKS
+sync_playwright = playwright()
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +118,58 @@ def test_target_finder_and_tornado_in_a_real_browser(server, tmp_path: Path) -> 
     server_log = log.read_text(errors="replace")
     assert "Traceback" not in server_log, server_log[-3000:]
     print(f"screenshots {target_shot} {tornado_shot}")
+
+
+def test_the_service_managers_question_cold_in_a_real_browser(server, tmp_path: Path) -> None:
+    """Two fewer consultant social workers: change the posts, save, compare with the baseline on
+    the same random numbers, download the workbook and open it, as a service manager would."""
+    url, log = server
+    fewer = fewer_posts("csw", 2)
+    name = "two fewer consultant social workers"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2200}, accept_downloads=True)
+            page.goto(url)
+            page.get_by_text("Results: baseline").wait_for(timeout=FIRST_ANSWER_LIMIT * 1000)
+            go(page, "Compare and target")
+            page.get_by_role("button", name="Save the current scenario ('baseline')").click()
+            page.get_by_text("Saved 'baseline' for comparison").wait_for(timeout=20_000)
+            go(page, "Change the scenario")
+            page.get_by_role("tab", name="Staffing by role and month").click()
+            box = page.get_by_label("Posts (any month not changed below)", exact=True).nth(0)
+            box.fill(f"{fewer:g}")
+            box.press("Enter")
+            idle(page)
+            title = page.get_by_label("Scenario name (used on charts and in comparisons)", exact=True)
+            title.fill(name)
+            title.press("Enter")
+            idle(page)
+            page.get_by_text("Changes from the file (2)").wait_for(timeout=20_000)
+            page.get_by_role("button", name="Save for comparison").click()
+            page.get_by_text(f"Saved '{name}' for comparison").wait_for(timeout=20_000)
+            go(page, "Compare and target")
+            page.get_by_role("button", name="Compare", exact=True).click()
+            page.get_by_text("Paired differences, July to December 2023").wait_for(
+                timeout=4 * FIRST_ANSWER_LIMIT * 1000)
+            idle(page)
+            page.screenshot(path=str(tmp_path / "compare.png"))
+            go(page, "Downloads")
+            page.get_by_text(f"Results of '{name}'").wait_for(timeout=20_000)
+            with page.expect_download() as got:
+                page.get_by_role("button", name=re.compile("^Excel workbook")).click()
+            book_path = tmp_path / got.value.suggested_filename
+            got.value.save_as(str(book_path))
+            page.screenshot(path=str(tmp_path / "downloads.png"))
+        finally:
+            browser.close()
+    book = openpyxl.load_workbook(book_path)
+    inputs = {r[0]: r[1:] for r in book["Inputs"].iter_rows(values_only=True)}
+    assert inputs["scenario"][0] == name and inputs["replications"][0] == 10
+    assert inputs["changed: Consultant social workers: posts"][0] == pytest.approx(fewer)
+    compared = {r[0] for r in book["Comparison"].iter_rows(min_row=2, values_only=True)}
+    assert compared == {"baseline", name}
+    assert "_2023-07_to_2023-12_10reps_" in book_path.name
+    server_log = log.read_text(errors="replace")
+    assert "Traceback" not in server_log, server_log[-3000:]
+    print(f"service manager's question: workbook {book_path}; screenshots in {tmp_path}")

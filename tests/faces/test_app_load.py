@@ -18,20 +18,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, TITLES, go, idle, streamlit_server
+from tests.browser_helpers import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TITLES,
+    go,
+    idle,
+    playwright,
+    streamlit_server,
+)
 from tests.helpers import baseline_doc
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
-]
-sync_playwright = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-).sync_playwright
+pytestmark = BROWSER_MARKS
+sync_playwright = playwright()
 
 REPS = 2
 PAGE_LIMIT = 30.0  # seconds for any page to be drawn in full, even while three runs share two workers
@@ -132,7 +132,8 @@ def test_three_sessions_at_once_keep_their_results_apart(tmp_path: Path) -> None
     # each session shows its own scenario, with the figures that scenario gives on its own
     for name, _, _, _, value, path in SESSIONS:
         heading, figure = shown[name]
-        assert heading == f"Results: {name}", (name, heading)
+        # each heading names its scenario and the months it covers
+        assert heading == f"Results: {name}, July to December 2023 (6 months)", (name, heading)
         assert figure == expected_within_1wd(name, path, value), (name, figure)
     # the server wrote nothing: no file in its working folder, none of its own in its temporary one
     assert list(cwd.iterdir()) == []

@@ -130,7 +130,7 @@ def test_app_results_say_when_the_monday_backlog_was_cleared():
     go(at, "Change the scenario")
     at.selectbox(key="library_choice").set_value(MONDAY.name).run()
     at.button(key="load_library").click().run()
-    assert at.session_state.source == MONDAY.name
+    assert at.session_state.work.source == MONDAY.name
     go(at, "Results")
     at.button(key="run:results").click().run()
     assert not at.exception, [e.value for e in at.exception]

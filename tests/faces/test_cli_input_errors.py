@@ -147,20 +147,37 @@ def test_an_empty_out_is_refused(command, empty, month, other, capsys, no_replic
     assert list(tmp_path.iterdir()) == []
 
 
+def test_compare_refuses_scenarios_whose_periods_differ_naming_both(month, other, capsys,
+                                                                   no_replications, tmp_path):
+    rc = main(["compare", str(month), str(other), *QUICK, "--out", str(tmp_path / "o")])
+    line = _one_error(capsys, rc)
+    assert line.startswith("error: compare: 'other' reports 2024-01-01 to 2024-01-31 but the reference"
+                           " 'month' reports 2023-09-01 to 2023-09-30;"), line
+    assert "--align" in line
+    assert not (tmp_path / "o" / "comparison.csv").exists()
+
+
 @pytest.mark.slow
-def test_compare_says_when_a_scenario_is_put_on_the_first_ones_period(month, other, capsys, tmp_path):
+def test_compare_align_runs_on_the_first_ones_period_and_says_what_it_moved(month, other, capsys,
+                                                                            tmp_path):
+    import pandas as pd
+
     out = tmp_path / "o"
-    rc = main(["compare", str(month), str(other), *QUICK, "--out", str(out)])
-    err = capsys.readouterr().err
-    assert rc in (EXIT_OK, EXIT_SATURATED), err
-    notes = [x for x in _err_lines(err) if x.startswith("note: every scenario")]
-    assert notes == [f"note: every scenario runs on the first one's period, 2023-09-01 to 2023-09-30"
-                     f" ({month}), not its own: {other} (2024-01-01 to 2024-01-31)"]
-    assert (out / "comparison.csv").is_file()  # the behaviour is kept: it runs on that period
-    # the same period: no note
+    rc = main(["compare", str(month), str(other), *QUICK[:-1], "--out", str(out), "--align"])
+    captured = capsys.readouterr()
+    assert rc in (EXIT_OK, EXIT_SATURATED), captured.err
+    notes = [x for x in _err_lines(captured.err) if x.startswith("note: --align")]
+    assert notes == ["note: --align: 'other' moved from 2024-01-01 to 2024-01-31 (its file) to"
+                     " 2023-09-01 to 2023-09-30 (the reference's)"]
+    assert ("periods (first and last reported day): 'month' 2023-09-01 to 2023-09-30; 'other'"
+            " 2023-09-01 to 2023-09-30") in captured.out
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(zip(table["first_day"], table["last_day"], strict=True)) == {("2023-09-01", "2023-09-30")}
+    assert set(table["month"]) == {"all months", "period total", "2023-09"}
+    # the same period: nothing moved, nothing said
     same = _write(tmp_path / "same.yaml", _doc("same"))
     rc = main(["compare", str(month), str(same), *QUICK, "--out", str(out)])
-    assert "note: every scenario" not in capsys.readouterr().err
+    assert "--align" not in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

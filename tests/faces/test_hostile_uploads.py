@@ -20,7 +20,7 @@ from sim.scenario import loading as scenario_module
 from sim.scenario.loading import load, loads
 from sim.scenario.paths import set_value
 from sim.scenario.schema import ScenarioError
-from tests.app_helpers import fewer_posts, go, open_app
+from tests.app_helpers import fewer_posts, go, open_app, set_lever
 from tests.helpers import baseline_doc
 
 SECRET = "TOPSECRET_TOKEN_abcdef"
@@ -168,14 +168,15 @@ BAD_UPLOADS = {
 def edited():
     at = open_app()
     go(at, "Change the scenario")
-    at.number_input(key="lever:staff.csw.establishment.default").set_value(fewer_posts("csw", 2)).run()
+    set_lever(at, "staff.csw.establishment.default", fewer_posts("csw", 2))
     return at
 
 
 def session_snapshot(at) -> dict:
     ss = at.session_state
-    return {"original": ss.original, "source": ss.source, "edits": dict(ss.edits), "ran": ss.ran.key,
-            "saved": dict(ss.saved), "seed": ss.seed, "reps": ss.reps}
+    return {"original": ss.work.original, "source": ss.work.source, "edits": dict(ss.work.edits),
+            "gen": ss.work.gen, "ran": ss.ran.key, "saved": [(e.name, e.doc()) for e in ss.saved],
+            "seed": ss.seed, "reps": ss.reps}
 
 
 # One of each kind (a path outside the library, an alias bomb, deep nesting, a non-finite number)

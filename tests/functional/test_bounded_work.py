@@ -354,7 +354,7 @@ def test_zero_assessment_team_exits_3_naming_the_team_with_blank_percentages(tmp
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 3, res.stderr
     warn = [ln for ln in res.stderr.splitlines() if ln.startswith("warning:")]
-    assert len(warn) == 1 and "assessment team (downstream.assessments.team)" in warn[0], res.stderr
+    assert len(warn) == 1 and "assessment social workers (downstream.assessments.team)" in warn[0], res.stderr
     monthly = pd.read_csv(tmp_path / "out" / "monthly.csv")
     assert (monthly["assessments_completed"] == 0).all()
     assert monthly["pct_assessments_45d"].isna().all()  # blank in the file, not 0 or 100

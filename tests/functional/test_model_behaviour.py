@@ -27,7 +27,7 @@ def test_better_ppns_mean_less_advice_fewer_referrals_and_less_screening():
     assert good.d_da[ppn].sum() < poor.d_da[ppn].sum()
 
 
-def test_cotriage_settles_ppns_and_takes_supervisors_from_the_pool():
+def test_cotriage_settles_ppns_and_pairs_only_supervisors_on_duty():
     on = variant({"cotriage": {"enabled": True, "start": {"value": "2023-10-01"}}})
     res = simulate(on, rep=0)
     ct = res.stages[res.stages["pool"] == "cotriage"]
@@ -37,7 +37,10 @@ def test_cotriage_settles_ppns_and_takes_supervisors_from_the_pool():
     assert set(res.contacts.loc[settled, "outcome"]) <= {"info_advice", "nfa"}
     off = simulate(variant(), rep=0)
     after = off.rosters["day"] >= np.datetime64("2023-10-01")
-    assert (res.rosters.loc[after, "ps"] <= off.rosters.loc[after, "ps"]).all()
+    # the pair's supervisor stays on the supervisors' rota; a pair needs one on duty
+    assert (res.rosters["ps"] == off.rosters["ps"]).all()
+    assert (res.rosters.loc[after, "cotriage"] <= res.rosters.loc[after, "ps"]).all()
+    assert (res.rosters.loc[~after, "cotriage"] == 0).all() and res.rosters.loc[after, "cotriage"].sum() > 0
 
 
 def test_a_period_starting_mid_month_counts_only_its_own_days():

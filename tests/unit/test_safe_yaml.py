@@ -149,3 +149,15 @@ def _acyclic_and_finite(doc: object) -> None:
             stack.extend(node.values() if isinstance(node, dict) else node)
         elif isinstance(node, float):
             assert node == node and abs(node) != float("inf")
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("key", ["\n\n", "a\tb", "\x1b[31mred", "x" * 200])
+def test_a_key_that_is_not_plain_text_is_named_escaped_on_one_line(key, parser):
+    # found by the fuzzer: a refusal under such a key printed the key's line breaks as they were
+    text = yaml.safe_dump({key: None}).replace("null", ".Inf")
+    with pytest.raises(safe_yaml.Refused) as err:
+        safe_yaml.load(text, parser)
+    named = err.value.path
+    assert named and named.isprintable() and len(named) <= 40
+    assert "\x1b" not in named

@@ -74,8 +74,13 @@ def fit_section(ran: state.Ran | None) -> None:
     report = state.ROOT / "calibration" / "report.md"
     if report.is_file():
         with st.expander("The calibration report"):
-            st.markdown(report.read_text(encoding="utf-8")[:20_000])
+            st.markdown(params.plain_source(report.read_text(encoding="utf-8")[:20_000]))
 
 
 # ---------------------------------------------------------------------------------------------
 # downloads
+
+
+# st.navigation (app.py) runs this file as the page itself, as its __main__
+if __name__ == "__main__":
+    assumptions_page()
