@@ -3,16 +3,19 @@
 The conversations approach promises about 30% fewer children escalating to statutory
 intervention (seed 003 line 375). The reviews measure that as fewer contacts resulting in a
 referral; the service follows the referral on to an S47 enquiry and a child protection plan.
-So the escalation here is three counts per month, each against the front door before the
-approach (`scenarios/pre_conversations.yaml`):
+So the escalation here is three counts per month, and the share of contacts resulting in a
+referral, each against the front door before the approach (`scenarios/pre_conversations.yaml`):
 
+- % of contacts resulting in a referral (the reviews' own measure: the two scenarios' contacts
+  differ a little, as calls abandoned, emailed instead and families coming back differ);
 - referrals made in the month;
 - of them, the referrals whose child went on to an S47 enquiry;
 - of them, the referrals whose child went on to a child protection plan.
 
 Both scenarios run on the same replication seeds (sim.experiments.compare: common random
 numbers), so each replication gives one paired reduction, 1 - scenario / before, per month
-and over the period (the period's from the replication's totals over its months). The
+and over the period (the period's from the replication's monthly average, which for a count is
+its total over the months). The
 interval is Student's t over the replications of that per-replication reduction (not a ratio
 of means). The reviews' own figures are listed beside it, each with what it measures and the
 seed line it comes from: none of them is the model's quantity to the letter.
@@ -34,7 +37,7 @@ from sim.measures.intervals import half_width
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import Scenario
 
-STEPS = ("referrals", "referrals_to_s47", "referrals_to_cp_plan")
+STEPS = ("pct_contacts_to_referral", "referrals", "referrals_to_s47", "referrals_to_cp_plan")
 OBSERVED_EVENTS_CSV = OBSERVED_CSV.parent / "observed_events.csv"
 COLUMNS = ["measure", "label", "unit", "month", "before", "scenario", "difference",
            "difference_ci_low", "difference_ci_high", "reduction_pct", "reduction_ci_low",
@@ -73,8 +76,7 @@ REPORTED = (
     Reported("review26_pct_reduction_all_contacts_to_referral", 26,
              "contacts resulting in a referral, all agencies (average reduction)",
              "our average reduction overall was 16%",
-             "referrals (the model holds contacts at the 2023 level, so fewer referrals is the"
-             " same as fewer contacts resulting in one)"),
+             "% of contacts resulting in a referral (and the count of referrals)"),
     Reported("review26_pct_reduction_police_contacts_to_referral", 26,
              "police contacts resulting in a referral",
              "the number of contacts resulting in a referral had decreased by 29% for Police",
@@ -82,15 +84,15 @@ REPORTED = (
     Reported("review26_expected_pct_reduction_referrals", 26,
              "the approach's aim: referrals overall",
              "expectation is an overall 30% reduction in referrals",
-             "referrals"),
+             "referrals (and the % of contacts resulting in one)"),
     Reported("review52_pct_reduction_contacts_to_referral", 52,
              "contacts resulting in a referral, over the year",
              "5.8% reduction in contacts resulting a referral",
-             "referrals"),
+             "% of contacts resulting in a referral"),
     Reported("review52_pct_reduction_contacts_to_referral_peak", 52,
              "contacts resulting in a referral, at some points in the year",
              "some points during the year seeing a 21.9% reduction",
-             "referrals, in its best month"),
+             "% of contacts resulting in a referral, in its best month"),
     Reported("review52_pct_reduction_referrals_to_strategy_peak", 52,
              "referrals resulting in a strategy meeting, at times (minimal overall)",
              "there were times in the year we saw a 10.8% reduction",
@@ -185,7 +187,8 @@ def escalation(scenario: Scenario, before: Scenario, reps: int, seed: int,
                  "diff_ci_high": "difference_ci_high"})
     table = red.merge(d, on=["measure", "month"], how="left")
     table["label"] = table["measure"].map(lambda m: MEASURES[m][0])
-    table["unit"] = table["measure"].map(lambda m: MEASURES[m][1] + " a month")
+    table["unit"] = table["measure"].map(lambda m: MEASURES[m][1] if MEASURES[m][1] == "%"
+                                         else MEASURES[m][1] + " a month")
     return Escalation(table[COLUMNS], reported_reviews(), reps, seed, results)
 
 
