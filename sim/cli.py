@@ -356,6 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
                     " (default calibration/)")
     _executor_args(so)
 
+    es = sub.add_parser("escalation", help="children escalating to statutory intervention (referrals,"
+                        " and those reaching an S47 enquiry and a plan) against the front door"
+                        " before the conversations approach, paired, with the reviews' figures",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    es.add_argument("scenario", type=Path, help="scenario YAML file")
+    es.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
+                    help="the 'before' scenario (default scenarios/pre_conversations.yaml)")
+    es.add_argument("--reps", type=_positive, help="replications (default: the scenario's)")
+    es.add_argument("--seed", type=_seed, help="run seed (default: the scenario's)")
+    es.add_argument("--out", type=_out_dir, default=Path("out"), help="output folder (default out/)")
+    _executor_args(es)
+
     c = sub.add_parser("check", help="validate scenario files without running them",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("scenario", type=Path, nargs="+", help="one or more scenario files; each"
@@ -781,6 +793,35 @@ def _parent(path: Path) -> Scenario | None:
     except (ScenarioError, OSError, ValueError):
         return None
 
+def cmd_escalation(args) -> int:
+    from sim.experiments.escalation import escalation, text_table
+    from sim.io.output import csv_writer, write_set
+
+    sc, before = _load(args, args.scenario), _load(args, args.reference)
+    if args.scenario.resolve() == args.reference.resolve() or sc.name == before.name:
+        raise InputError(f"SCENARIO {args.scenario}: is the reference itself (named {sc.name!r});"
+                         f" give another scenario than --reference {args.reference}, e.g."
+                         " scenarios/baseline.yaml")
+    _writable(args.out)
+    reps = args.reps or sc.run.reps
+    seed = sc.run.seed if args.seed is None else args.seed
+    with _executor(args) as executor:
+        esc = escalation(sc, before, reps, seed, executor=executor)
+    files = {args.out / "escalation.csv": csv_writer(esc.table),
+             args.out / "escalation_reviews.csv": csv_writer(esc.reported)}
+    with _writing(f"--out {args.out}"):
+        write_set(files)
+    print(f"children escalating: {_one_line(sc.name)} against {_one_line(before.name)},"
+          f" {sc.run.start} to {sc.run.end}\n")
+    print(text_table(esc))
+    print(f"\nwritten: {', '.join(str(p) for p in files)}")
+    problems = [(f"{r.scenario.name}: {f}", "error") for r in esc.results for _, f in r.failures]
+    problems += [(f"{r.scenario.name}: {w}", "warning") for r in esc.results for w in r.warnings]
+    for text, kind in problems:
+        _error(text, kind)
+    kinds = {kind for _, kind in problems}
+    return EXIT_INTERNAL if "error" in kinds else EXIT_SATURATED if kinds else EXIT_OK
+
 
 def _distinct(paths: list[Path], scs: list[Scenario]) -> None:
     """compare needs different scenarios: refuse the same file twice or two of one name."""
@@ -1205,7 +1246,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "check": cmd_check, "bench": cmd_bench, "compare": cmd_compare,
                 "calibrate": cmd_calibrate, "validate": cmd_validate, "target": cmd_target,
                 "sensitivity": cmd_sensitivity, "docs": cmd_docs, "report": cmd_report,
-                "story": cmd_story}
+                "story": cmd_story, "escalation": cmd_escalation}
     in_main = threading.current_thread() is threading.main_thread()
     args: argparse.Namespace | None = None
     previous_term = None
