@@ -192,8 +192,11 @@ def test_history_checks_read_the_monthly_table():
                           "s47_enquiries": [30.0, 40.0, 35.0, 35.0], "referrals": [100.0] * 4,
                           "icpcs": [12.0, 16.0, 14.0, 14.0]})
     got = history_checks(table).set_index(["check", "period"])["mean"]
-    assert got[("Children starting a plan who had been on one before (%), each month", "2023-07")] == 21.0
-    assert got[("Children starting a plan who had been on one before (%), each month", "2023-08")] == 35.0
+    assert got[("Children starting a plan who had been on one before (%)", "2023-07")] == 21.0
+    assert got[("Children starting a plan who had been on one before (%)", "2023-08")] == 35.0
+    # over the run, the months weighted by their plans: rep 0 (20 + 33) / 210, rep 1 (26.4 + 52) / 250
+    assert np.isclose(got[("Children starting a plan who had been on one before (%)", "run")],
+                      (100 * 53 / 210 + 100 * 78.4 / 250) / 2)
     assert got[("Children starting a plan, a month", "run")] == 115.0
     assert np.isclose(got[("S47 enquiries per referral", "run")], 0.35)
     assert np.isclose(got[("Conferences per S47 enquiry", "run")], 0.4)
