@@ -1102,6 +1102,7 @@ def cmd_report(args) -> int:
 
     from sim.experiments import board_report as br
     from sim.experiments.compare import PeriodMismatch, check_periods, compare
+    from sim.experiments.escalation import against_before
     from sim.experiments.runner import check_workload
     from sim.experiments.sensitivity import judged_parameters
     from sim.io.output import text_writer, write_atomic
@@ -1169,7 +1170,8 @@ def cmd_report(args) -> int:
     entries = br.entries_for([r.scenario for r in results], [str(p) for p in args.scenarios], files)
     inputs = br.BoardInputs(entries,
                             table, reps, seed, sens, shlex.join(command), args.question or "",
-                            warnings + failures, notes=br.run_notes(results))
+                            warnings + failures, notes=br.run_notes(results),
+                            escalation=against_before(results))
     path, page = args.out / br.FILE_NAME, br.build_html(inputs)
     pdf = None
     if args.pdf:

@@ -17,6 +17,7 @@ import streamlit as st
 from sim.experiments import board_pdf
 from sim.experiments import board_report as br
 from sim.experiments.compare import paired_differences
+from sim.experiments.escalation import against_before
 from ui import runs, state
 from ui.pages.common import slug
 
@@ -74,7 +75,8 @@ def report_html(ran: state.Ran, comp: dict | None) -> str:
                     " Downloads page)")
     warnings = [f"{r.scenario.name}: {w}" for r in results for w in r.warnings]
     return br.build_html(br.BoardInputs(entries, table, reps, seed, _sensitivity(results[0].scenario),
-                                        command, warnings=warnings, notes=br.run_notes(results)))
+                                        command, warnings=warnings, notes=br.run_notes(results),
+                                        escalation=against_before(results)))
 
 
 def report_bytes(ran: state.Ran, comp: dict | None) -> bytes:

@@ -37,6 +37,7 @@ from sim.measures.intervals import half_width
 from sim.measures.metrics import MEASURES
 from sim.scenario.schema import Scenario
 
+BEFORE = "pre_conversations"  # the front door before the approach (scenarios/pre_conversations.yaml)
 STEPS = ("pct_contacts_to_referral", "referrals", "referrals_to_s47", "referrals_to_cp_plan")
 OBSERVED_EVENTS_CSV = OBSERVED_CSV.parent / "observed_events.csv"
 COLUMNS = ["measure", "label", "unit", "month", "before", "scenario", "difference",
@@ -217,3 +218,18 @@ def _cell(row: pd.Series) -> str:
     if not np.isfinite(row["reduction_ci_low"]):
         return f"{row['reduction_pct']:.1f}"
     return f"{row['reduction_pct']:.1f} ({row['reduction_ci_low']:.1f} to {row['reduction_ci_high']:.1f})"
+
+
+def against_before(results: list[RunResults]) -> pd.DataFrame | None:
+    """Each scenario's reductions over the period (`reductions`) against the front door before
+    the approach, when it is one of `results` (run on the same seeds); None when it is not."""
+    names = [r.scenario.name for r in results]
+    if BEFORE not in names or len(names) < 2:
+        return None
+    before = results[names.index(BEFORE)].monthly
+    parts = []
+    for r in results:
+        if r.scenario.name != BEFORE:
+            t = reductions(before, r.monthly)
+            parts.append(t[t["month"] == PERIOD].assign(scenario_name=r.scenario.name))
+    return pd.concat(parts, ignore_index=True)

@@ -24,8 +24,9 @@ from sim.scenario.schema import MAX_FILE_BYTES
 from tests.app_helpers import fewer_posts, go, open_app, set_lever
 from tests.app_helpers import lever as lever_key
 from tests.helpers import ROOT, baseline_doc
-from ui import excel, experiments, params
+from ui import excel, experiments, params, runs
 from ui.pages import PAGES
+from ui.pages.compare import escalation_table
 from ui.state import to_yaml
 
 
@@ -206,6 +207,34 @@ def test_compare_gives_paired_differences() -> None:
     assert len(at.dataframe) >= 1
     words = texts(at)
     assert "difference from 'baseline'" in words
+
+
+@pytest.mark.slow
+@pytest.mark.app
+def test_compare_with_the_front_door_before_the_approach_shows_children_escalating() -> None:
+    """Comparing the baseline with the front door before the approach adds the escalation table:
+    the reduction in referrals, 1 - baseline / before per replication, averaged (not a ratio of
+    means), as computed here from the runs' own monthly tables."""
+    at = open_app()
+    go(at, "Compare and target")
+    at.button(key="save_here").click().run()
+    go(at, "Change the scenario")
+    at.selectbox(key="library_choice").set_value("pre_conversations.yaml").run()
+    at.button(key="load_library").click().run()
+    at.button(key="save_for_compare").click().run()
+    go(at, "Compare and target")
+    assert [e.name for e in at.session_state.saved] == ["baseline", "pre_conversations"]
+    at.button(key="run_compare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    comp = at.session_state.comparison
+    assert comp["escalation"] is not None
+    assert "Children escalating to statutory intervention" in texts(at)
+    results = [runs.shared_store().get(k) for k in comp["keys"]]
+    per = {r.scenario.name: r.monthly.groupby("rep")["referrals"].mean() for r in results}
+    expected = float((100 * (1 - per["baseline"] / per["pre_conversations"])).mean())
+    shown = escalation_table(comp["escalation"])
+    cell = shown.loc[shown["measure"] == MEASURES["referrals"][0], "reduction (95% interval)"].iloc[0]
+    assert cell.startswith(f"{expected:.1f}%"), (cell, expected)
 
 
 def set_target(at: AppTest, question: str, lever: str, reps: int, coarse: int, fine: int) -> AppTest:

@@ -15,6 +15,7 @@ from scipy import stats
 
 from sim.experiments import board_report as br
 from sim.experiments.compare import compare
+from sim.experiments.escalation import against_before
 from sim.experiments.sensitivity import one_at_a_time
 from sim.scenario.loading import load
 from sim.scenario.schema import validate
@@ -199,3 +200,29 @@ def test_a_declared_backlog_is_answered_beside_the_figures() -> None:
     # 2 to 29 October: a part month's counts are not the reported month's; one replication is few
     assert "The period starts on 02 October 2023 and ends on 29 October 2023, inside a month" in text
     assert "Only 1 replication: the intervals are wide" in text
+
+
+@pytest.mark.slow
+def test_escalation_against_the_front_door_before_the_approach(made) -> None:
+    """With the front door before the approach among the scenarios, the answers show each other
+    scenario's reduction in referrals (1 - scenario / before, replication by replication, with
+    scipy's t interval) and the reviews' figures; without it, no such table."""
+    assert "Children escalating to statutory intervention" not in made[0]
+    run = {"start": "2023-09-01", "end": "2023-10-31"}
+    pre, base = (load(ROOT / "scenarios" / f).with_run(**run)
+                 for f in ("pre_conversations.yaml", "baseline.yaml"))
+    table, results = compare([pre, base], reps=3, seed=3)
+    entries = br.entries_for([r.scenario for r in results], ["pre.yaml", "baseline.yaml"])
+    inputs = br.BoardInputs(entries, table, 3, 3, br.SensitivityTable(None, "none"), "python -m sim report",
+                            escalation=against_before(results))
+    page = br.build_html(inputs)
+    assert "Children escalating to statutory intervention" in page and "seed 003 line 387" in page
+    per = [r.monthly.groupby("rep")["referrals"].mean() for r in results]
+    red = (100 * (1 - per[1] / per[0])).to_numpy()
+    half = stats.t.ppf(0.975, len(red) - 1) * red.std(ddof=1) / np.sqrt(len(red))
+    m = re.search(r'data-escalation="referrals" data-scenario="baseline" data-reduction="([^"]+)"'
+                  r' data-low="([^"]+)" data-high="([^"]+)"', page)
+    assert m is not None
+    got, lo, hi = map(float, m.groups())
+    assert got == pytest.approx(red.mean(), rel=1e-9)
+    assert (lo, hi) == pytest.approx((red.mean() - half, red.mean() + half), rel=1e-9)
