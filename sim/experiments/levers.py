@@ -33,6 +33,7 @@ class Lever:
     why_range: str
     current: Callable[[Scenario], float]
     edits: Callable[[Mapping, float], Edits]  # the settings (path -> value) for the lever at a value
+    whole: bool = False  # moves in whole posts (or pairs) from the scenario's establishment
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """The scenario with this lever at `value` (validated like any scenario)."""
@@ -98,10 +99,10 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
           lambda sc: sc.ppn.quality.value, _ppn_quality),
     Lever("csw_posts", POOL_POST_NAMES["csw"], "posts", 6.0, 20.0, +1,
           "the baseline's plausible range for the posts",
-          lambda sc: sc.staff["csw"].establishment.default, _posts("csw")),
+          lambda sc: sc.staff["csw"].establishment.default, _posts("csw"), whole=True),
     Lever("ps_posts", POOL_POST_NAMES["ps"], "posts", 4.0, 14.0, +1,
           "the baseline's plausible range for the posts",
-          lambda sc: sc.staff["ps"].establishment.default, _posts("ps")),
+          lambda sc: sc.staff["ps"].establishment.default, _posts("ps"), whole=True),
     Lever("cotriage_effect", "share of co-triaged would-be referrals closed with advice to police",
           "share", 0.0, 0.5, +1, "the baseline's plausible range for the effect (no measured effect is"
           " reported); it acts only while co-triage runs",
@@ -109,7 +110,7 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
     Lever("cotriage_pairs", POOL_POST_NAMES["cotriage"], "pairs", 0.0, 3.0, +1,
           "none to three pairs (one is reported from January 2024)",
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
-          _cotriage),
+          _cotriage, whole=True),
 )}
 
 
