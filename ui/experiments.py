@@ -223,7 +223,9 @@ def target_section(sc: Scenario | None) -> None:
         st.caption(target_text(TARGETS[tkey]))
         lkey = st.selectbox("Lever to move", list(LEVERS), format_func=lambda k: cap(LEVERS[k].label),
                             key="target_lever")
-        st.caption(lever_text(LEVERS[lkey], sc))
+        whole = (f" It moves in whole steps from the scenario's value: one step is {fr.STEPS[lkey][1]}."
+                 if LEVERS[lkey].whole else "")
+        st.caption(lever_text(LEVERS[lkey], sc) + whole)
     with c2:
         reps = int(st.number_input("Replications at each value tried", min_value=2, max_value=runs.MAX_REPS,
                                    step=1, key="target_reps",
@@ -231,11 +233,13 @@ def target_section(sc: Scenario | None) -> None:
                                         " target can be met with confidence closer to where the average"
                                         " meets it; the search takes longer."))
         coarse = int(st.slider("Values tried across the range", min_value=2, max_value=9, key="target_coarse",
-                               help="Evenly spaced from the scenario's value to the end of the range."))
+                               help="Evenly spaced from the scenario's value to the end of the range"
+                                    " (whole posts for posts and co-triage pairs)."))
         fine = int(st.slider("Further values tried to pin the answer down", min_value=0, max_value=6,
                              key="target_fine",
                              help="Between the last value that misses the target and the first that meets"
-                                  " it; none means the answer is only as fine as the values above."))
+                                  " it (for posts, halving that gap in whole posts); none means the answer"
+                                  " is only as fine as the values above."))
     seed = int(ss.seed)
     key = target_key(sc, seed, reps, lkey, tkey, coarse, fine)
     ok = True
@@ -276,10 +280,13 @@ def show_target(run: TargetRun) -> None:
     lv, t = res.lever, res.target
     (st.success if res.met else st.warning)(res.message())
     when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
+    how = (f"the first value tried, in whole steps of {fr.STEPS[lv.key][1]}, where" if lv.whole else
+           "the value where")
+    between = "." if lv.whole else ", interpolated between the values tried."
     st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
-               f" {run.seed}; answered {when}. The search's own answer is the value where the 95% interval's"
+               f" {run.seed}; answered {when}. The search's own answer is {how} the 95% interval's"
                " near end (its low end for a goal to reach, its high end for one to stay under) crosses the"
-               " goal, interpolated between the values tried.")
+               f" goal{between}")
     measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
     unit = MEASURES[t.measure][1]
     if t.relative_to:
