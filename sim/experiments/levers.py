@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from sim.scenario.params import Monthly
 from sim.scenario.paths import Path, get, with_values
-from sim.scenario.schema import PARTNER_SOURCES, POOL_POST_NAMES, Scenario
+from sim.scenario.schema import PARTNER_SOURCES, POOL_POST_NAMES, Scenario, validate
 
 Edits = dict[Path, Any]
 
@@ -34,12 +34,35 @@ class Lever:
     current: Callable[[Scenario], float]
     edits: Callable[[Mapping, float], Edits]  # the settings (path -> value) for the lever at a value
     whole: bool = False  # moves in whole posts (or pairs) from the scenario's establishment
+    datable: bool = True  # its settings can take a dated change (sim.scenario.changes.TIMED)
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """The scenario with this lever at `value` (validated like any scenario)."""
         doc = scenario.model_dump(mode="python")
         return with_values(doc, self.edits(doc, float(value)),
                            f"{scenario.name} with {self.label} = {value:g}")
+
+    def apply_from(self, scenario: Scenario, value: float, day: date) -> Scenario:
+        """The scenario with this lever at `value` from `day` on, written as dated changes (the
+        file's own settings before it): the same settings `apply` sets for the whole run."""
+        if not self.datable:
+            raise ValueError(f"{self.key} cannot start on a date: {self.why_not_datable}")
+        doc = scenario.model_dump(mode="python")
+        edits = self.edits(doc, float(value))
+        settings = [k[:-1] for k in edits if k[-1] == "range"]
+        stray = [k for k in edits if k[:-1] not in settings]
+        assert not stray, f"{self.key}: edits outside a setting with a range: {stray}"
+        label = f"{self.label} = {value:g} from {day}"
+        doc["changes"] = [*doc.get("changes", []), *(
+            {"setting": ".".join(p), "from_date": day,
+             "value": edits.get((*p, "default"), edits.get((*p, "value"))), "range": edits[(*p, "range")],
+             "provenance": "judgement", "source": f"the target search: {label}"} for p in settings)]
+        return validate(doc, f"{scenario.name} with {label}")
+
+    @property
+    def why_not_datable(self) -> str:
+        return ("co-triage is switched on, and its outcome effect read, once for the whole run (it has its"
+                " own start date, cotriage.start)")
 
 
 def _widened(rng: tuple[float, float], v: float) -> tuple[float, float]:
@@ -106,11 +129,12 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
     Lever("cotriage_effect", "share of co-triaged would-be referrals closed with advice to police",
           "share", 0.0, 0.5, +1, "the baseline's plausible range for the effect (no measured effect is"
           " reported); it acts only while co-triage runs",
-          lambda sc: sc.cotriage.outcome_effects.referral_to_advice.value, _cotriage_effect),
+          lambda sc: sc.cotriage.outcome_effects.referral_to_advice.value, _cotriage_effect,
+          datable=False),
     Lever("cotriage_pairs", POOL_POST_NAMES["cotriage"], "pairs", 0.0, 3.0, +1,
           "none to three pairs (one is reported from January 2024)",
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
-          _cotriage, whole=True),
+          _cotriage, whole=True, datable=False),
 )}
 
 
@@ -118,6 +142,11 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
 # settings that cannot act in a run's period ("no silent nothing")
 
 Inactive = tuple[str, str]  # (dotted path of the setting, why it changes nothing, one sentence)
+
+
+def run_months(sc: Scenario) -> list[str]:
+    """The months of a scenario's run, as YYYY-MM."""
+    return _months(sc.run.start, sc.run.end)
 
 
 def _months(start: date, end: date) -> list[str]:
