@@ -12,7 +12,8 @@ The user states what one step of each lever costs (a weight: money, effort, or 1
 steps"). The frontier is every point that meets the target and that no other meeting point
 dominates (costs no more in every lever and less in one): the cheapest ways to meet it, a
 choice for the board rather than one answer. Points are run cheapest first (fewest steps), and a
-point that dominates a point already met is not run: it cannot be on the frontier. So the count
+point that dominates a point already met is not run: it cannot be on the frontier (with a dated
+start, a lever alone over the whole run is run unless it dominates one of those that meets). So the count
 of points said before the search starts is the most it can run, and the time a bound.
 
 One lever is the special case: its frontier is the first value that meets the target.
@@ -167,6 +168,16 @@ class Plan:
     @property
     def start(self) -> Choice | None:
         return next((c for c in self.choices if c.is_start), None)
+
+    def alone(self, ks: Sequence[int]) -> bool:
+        """With a start: whether the point is one lever alone acting over the whole run (the
+        start at the run's first month, the other levers at the scenario's values). Those points
+        say what each lever does alone, so they are skipped only for one of their own that meets."""
+        if self.start is None:
+            return False
+        moved = [c for c, k in zip(self.choices, ks, strict=True) if k and not c.is_start]
+        full = all(k == c.steps[-1] for c, k in zip(self.choices, ks, strict=True) if c.is_start)
+        return full and len(moved) <= 1
 
     @property
     def runs(self) -> int:
@@ -397,7 +408,7 @@ def run_plan(p: Plan, reference: Scenario | None = None, executor: Executor | No
     met: list[tuple[int, ...]] = []
     skipped = 0
     for ks in p.points:
-        if dominated(ks, met):
+        if dominated(ks, [m for m in met if p.alone(m)] if p.alone(ks) else met):
             skipped += 1
             tick()
             continue
