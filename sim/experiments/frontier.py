@@ -80,6 +80,11 @@ class SearchError(ValueError):
     """A search that is refused before it starts; the message is one line naming the field."""
 
 
+class StartError(SearchError):
+    """A dated start the search cannot use (no other lever, one that cannot start on a date, a
+    month outside the run)."""
+
+
 @dataclass(frozen=True)
 class Choice:
     """One lever of a search: the user's weight per step and the values it is tried at."""
@@ -217,10 +222,10 @@ def start_lever(scenario: Scenario, latest: str | None) -> tuple[Lever, tuple[st
     if latest is None:
         latest = months[-1]
     if not re.fullmatch(r"\d{4}-\d{2}", str(latest)):
-        raise SearchError(f"--latest-start {str(latest)[:40]}: not a month; give one of the run's months"
+        raise StartError(f"--latest-start {str(latest)[:40]}: not a month; give one of the run's months"
                           f" as YYYY-MM ({months[0]} to {months[-1]})")
     if latest not in months:
-        raise SearchError(f"--latest-start {latest}: outside the run ({months[0]} to {months[-1]});"
+        raise StartError(f"--latest-start {latest}: outside the run ({months[0]} to {months[-1]});"
                           " give one of its months")
     at = months.index(latest) + 1
     lever = Lever(START, "month of the run the other levers start", "month of the run", 1.0, float(at), -1,
@@ -277,16 +282,16 @@ def _check_start(keys: Sequence[str], latest_start: str | None) -> None:
     """A dated start needs another lever to start, each of which can take a dated change."""
     if START not in keys:
         if latest_start is not None:
-            raise SearchError(f"--latest-start {str(latest_start)[:40]}: give it with --lever {START}"
+            raise StartError(f"--latest-start {str(latest_start)[:40]}: give it with --lever {START}"
                               " (it is the latest month the other levers may start)")
         return
     others = [k for k in keys if k != START]
     if not others:
-        raise SearchError(f"--lever {START}: needs another lever to start (it says in which month the"
+        raise StartError(f"--lever {START}: needs another lever to start (it says in which month the"
                           " other levers begin)")
     for k in others:
         if not LEVERS[k].datable:
-            raise SearchError(f"--lever {k}: cannot start on a date with --lever {START}:"
+            raise StartError(f"--lever {k}: cannot start on a date with --lever {START}:"
                               f" {LEVERS[k].why_not_datable}")
 
 
