@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sim.experiments.levers import LEVERS, Lever, run_months
+from sim.experiments.levers import LEVERS, STEPS, Lever, run_months, whole_steps
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:  # pandas and the runner load only when a search runs: the help stays quick
@@ -56,16 +56,6 @@ MAX_LEVERS = 3
 MAX_POINT_REPS = 300
 # Values tried per lever when the user does not say: a grid of at most 11, 25 and 27 points.
 DEFAULT_VALUES = {1: 11, 2: 5, 3: 3}
-# One step of each lever (the unit its weight is per), and that step in words.
-STEPS: dict[str, tuple[float, str]] = {
-    "phone_shift": (0.1, "a tenth of today's emailed partner contacts moved to the phone"),
-    "conversation_effect": (0.05, "0.05 off the referral ratio after a conversation"),
-    "ppn_quality": (0.05, "0.05 on the PPN quality index"),
-    "csw_posts": (1.0, "one whole consultant social worker post"),
-    "ps_posts": (1.0, "one whole practice supervisor post"),
-    "cotriage_effect": (0.05, "0.05 on the share of co-triaged would-be referrals closed with advice"),
-    "cotriage_pairs": (1.0, "one whole police co-triage pair"),
-}
 # The dated start: the month of the run the other levers begin (a lever of its own).
 START = "start_month"
 START_STEP = (1.0, "starting the other levers one month earlier")
@@ -141,11 +131,7 @@ class Choice:
 def lever_steps(lever: Lever, start: float, values: int) -> tuple[int, ...]:
     """At most `values` whole steps from 0 (the scenario's value) to the last whole step inside the
     lever's range, evenly spread and always holding both ends."""
-    step = _step(lever.key)[0]
-    end = lever.high if lever.improves > 0 else lever.low
-    last = max(0, math.floor(lever.improves * (end - start) / step + 1e-9))
-    n = min(values, last + 1)
-    return tuple(sorted({round(i * last / (n - 1)) for i in range(n)})) if n > 1 else (0,)
+    return whole_steps(lever, start, values, _step(lever.key)[0])
 
 
 @dataclass(frozen=True)

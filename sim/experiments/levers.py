@@ -8,6 +8,7 @@ search looks; it is stated here with its reasoning because it spans several file
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -136,6 +137,27 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
           _cotriage, whole=True, datable=False),
 )}
+
+
+# One step of each lever (the unit its weight is per), and that step in words.
+STEPS: dict[str, tuple[float, str]] = {
+    "phone_shift": (0.1, "a tenth of today's emailed partner contacts moved to the phone"),
+    "conversation_effect": (0.05, "0.05 off the referral ratio after a conversation"),
+    "ppn_quality": (0.05, "0.05 on the PPN quality index"),
+    "csw_posts": (1.0, "one whole consultant social worker post"),
+    "ps_posts": (1.0, "one whole practice supervisor post"),
+    "cotriage_effect": (0.05, "0.05 on the share of co-triaged would-be referrals closed with advice"),
+    "cotriage_pairs": (1.0, "one whole police co-triage pair"),
+}
+
+
+def whole_steps(lever: Lever, start: float, values: int, step: float) -> tuple[int, ...]:
+    """At most `values` whole steps of `step` from 0 (the scenario's value) to the last whole step
+    inside the lever's range, evenly spread and always holding both ends."""
+    end = lever.high if lever.improves > 0 else lever.low
+    last = max(0, math.floor(lever.improves * (end - start) / step + 1e-9))
+    n = min(values, last + 1)
+    return tuple(sorted({round(i * last / (n - 1)) for i in range(n)})) if n > 1 else (0,)
 
 
 # ---------------------------------------------------------------------------------------------

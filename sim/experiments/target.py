@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.compare import per_rep
-from sim.experiments.frontier import STEPS, lever_steps
-from sim.experiments.levers import LEVERS, Lever
+from sim.experiments.levers import LEVERS, STEPS, Lever, whole_steps
 from sim.experiments.runner import run_replications
 from sim.measures.intervals import half_width
 from sim.measures.metrics import MEASURES
@@ -164,7 +163,7 @@ def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int =
     start = lever.current(scenario)
     end = lever.high if lever.improves > 0 else lever.low
     if lever.whole:
-        steps = lever_steps(lever, start, coarse)
+        steps = whole_steps(lever, start, coarse, STEPS[lever.key][0])
         grid_values = [_whole(start, lever, k) for k in steps]
     else:
         grid_values = list(np.linspace(start, end, coarse))
