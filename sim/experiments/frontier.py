@@ -13,8 +13,8 @@ steps"). The frontier is every point that meets the target and that no other mee
 dominates (costs no more in every lever and less in one): the cheapest ways to meet it, a
 choice for the board rather than one answer. Points are run cheapest first (fewest steps), and a
 point that dominates a point already met is not run: it cannot be on the frontier (with a dated
-start, a lever alone over the whole run is run unless it dominates one of those that meets). So the count
-of points said before the search starts is the most it can run, and the time a bound.
+start, a lever alone over the whole run is run unless it dominates one of those that meets). So
+the count of points said before the search starts is the most it can run, and the time a bound.
 
 One lever is the special case: its frontier is the first value that meets the target.
 
@@ -209,10 +209,10 @@ def start_lever(scenario: Scenario, latest: str | None) -> tuple[Lever, tuple[st
         latest = months[-1]
     if not re.fullmatch(r"\d{4}-\d{2}", str(latest)):
         raise StartError(f"--latest-start {str(latest)[:40]}: not a month; give one of the run's months"
-                          f" as YYYY-MM ({months[0]} to {months[-1]})")
+                         f" as YYYY-MM ({months[0]} to {months[-1]})")
     if latest not in months:
         raise StartError(f"--latest-start {latest}: outside the run ({months[0]} to {months[-1]});"
-                          " give one of its months")
+                         " give one of its months")
     at = months.index(latest) + 1
     lever = Lever(START, "month of the run the other levers start", "month of the run", 1.0, float(at), -1,
                   f"from {latest} back to the run's first month, {months[0]}, when the levers act over"
@@ -269,16 +269,16 @@ def _check_start(keys: Sequence[str], latest_start: str | None) -> None:
     if START not in keys:
         if latest_start is not None:
             raise StartError(f"--latest-start {str(latest_start)[:40]}: give it with --lever {START}"
-                              " (it is the latest month the other levers may start)")
+                             " (it is the latest month the other levers may start)")
         return
     others = [k for k in keys if k != START]
     if not others:
         raise StartError(f"--lever {START}: needs another lever to start (it says in which month the"
-                          " other levers begin)")
+                         " other levers begin)")
     for k in others:
         if not LEVERS[k].datable:
             raise StartError(f"--lever {k}: cannot start on a date with --lever {START}:"
-                              f" {LEVERS[k].why_not_datable}")
+                             f" {LEVERS[k].why_not_datable}")
 
 
 @dataclass
