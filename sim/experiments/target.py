@@ -63,15 +63,15 @@ class TargetResult:
 
     def message(self) -> str:
         lv, t = self.lever, self.target
-        head = f"{t.label}, by changing {lv.label} (now {self.start:g} {lv.unit}):"
-        if lv.whole:
-            head = f"{head[:-1]}, in steps of {STEPS[lv.key][1]}):"
+        steps = f"; in steps of {STEPS[lv.key][1]}" if lv.whole else ""
+        head = f"{t.label}, by changing {lv.label} (now {self.start:g} {lv.unit}{steps}):"
+        shown = "g" if lv.whole else ".3g"  # whole posts keep their establishment's decimals
         if not self.met:
             best = self.grid.iloc[-1]
             mean = ("" if self.value_mean is None else
-                    f"; the mean reaches it at {self.value_mean:.3g}, but not with 95% confidence")
+                    f"; the mean reaches it at {self.value_mean:{shown}}, but not with 95% confidence")
             return (f"{head} not met with 95% confidence within the plausible range ({lv.low:g} to"
-                    f" {lv.high:g}, {lv.why_range}); at {best['value']:.3g} the measure is"
+                    f" {lv.high:g}, {lv.why_range}); at {best['value']:{shown}} the measure is"
                     f" {best['mean']:.3g} (95% interval {best['ci_low']:.3g} to {best['ci_high']:.3g})"
                     f" against a goal of {t.goal:g}{mean}")
         vm = "" if self.value_mean is None else f"; the mean alone reaches it at {self.value_mean:.3g}"

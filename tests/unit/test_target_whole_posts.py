@@ -88,3 +88,13 @@ def test_a_continuous_lever_is_still_interpolated(sc, monkeypatch):
     res = find_target(sc, lv.key, "within_1wd_95", reps=3, coarse=3, fine=0)
     # the bound 89.5 + 10 x shift crosses 95 at 0.55, between the values tried (0.5 and 1.0)
     assert res.met and res.value_confident == pytest.approx(0.55) and not lv.whole
+
+
+def test_out_of_reach_names_the_last_whole_post_with_its_decimals(sc, monkeypatch):
+    # 0.5 a post: the bound reaches 89.5 + 3 = 92.5 at 13.58, short of 95
+    _stub(monkeypatch, "ps_posts", 0.5, [], 7.58)
+    res = find_target(sc, "ps_posts", "within_1wd_95", reps=3, coarse=3, fine=2)
+    msg = res.message()
+    assert not res.met and res.grid["value"].round(2).tolist() == [7.58, 10.58, 13.58]
+    assert "(now 7.58 posts; in steps of one whole practice supervisor post): not met" in msg
+    assert "at 13.58 the measure is 93 (95% interval 92.5 to 93.5)" in msg
