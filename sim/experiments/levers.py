@@ -2,8 +2,10 @@
 that cannot act in a run's period (`inactive_levers`, one rule for the command line and the app).
 
 Each lever maps one number in the users' terms onto the scenario's own parameters, so the
-target finder and the app share one definition. The plausible range of a lever is where the
-search looks; it is stated here with its reasoning because it spans several file parameters.
+target finder and the app share one definition, with its step (`STEPS`: posts in whole posts)
+and whether it can start on a date inside the run (written as dated changes, `apply_from`).
+The plausible range of a lever is where the search looks; it is stated here with its reasoning
+because it spans several file parameters.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ class Lever:
         doc = scenario.model_dump(mode="python")
         edits = self.edits(doc, float(value))
         settings = [k[:-1] for k in edits if k[-1] == "range"]
-        stray = [k for k in edits if k[:-1] not in settings]
-        assert not stray, f"{self.key}: edits outside a setting with a range: {stray}"
+        stray = [".".join(k) for k in edits if k[:-1] not in settings]
+        if stray:  # a switch, not a setting with a value and range: a dated change cannot hold it
+            raise ValueError(f"{self.key} cannot start on a date: it sets {', '.join(stray)}")
         label = f"{self.label} = {value:g} from {day}"
         doc["changes"] = [*doc.get("changes", []), *(
             {"setting": ".".join(p), "from_date": day,
