@@ -112,13 +112,13 @@ def _date(text: str) -> date:
 
 def _lever_spec(text: str) -> tuple[str, float]:
     """NAME[:WEIGHT]: a lever of sim.experiments.levers and the cost of one step of it."""
-    from sim.experiments.frontier import STEPS
+    from sim.experiments.frontier import LEVER_NAMES
 
     name, _, weight = text.partition(":")
     name = name.strip()
-    if name not in STEPS:
+    if name not in LEVER_NAMES:
         raise argparse.ArgumentTypeError(f"{text[:40]!r}: unknown lever {name[:40]!r}; choose from"
-                                         f" {', '.join(STEPS)}")
+                                         f" {', '.join(LEVER_NAMES)}")
     if not weight.strip():
         return name, 1.0
     try:
@@ -132,12 +132,18 @@ def _lever_spec(text: str) -> tuple[str, float]:
 
 
 def _target_epilog() -> str:
-    from sim.experiments.frontier import MAX_LEVERS, MAX_POINT_REPS, STEPS
+    from sim.experiments.frontier import MAX_LEVERS, MAX_POINT_REPS, START, START_STEP, STEPS
     from sim.experiments.levers import LEVERS
 
     lines = ["levers (NAME: one step, the unit its WEIGHT is per; the plausible range searched):"]
     lines += [f"  {k}: {words}; {LEVERS[k].low:g} to {LEVERS[k].high:g} {LEVERS[k].unit}"
               for k, (_, words) in STEPS.items()]
+    lines += [f"  {START}: {START_STEP[1]} (a dated start; WEIGHT is per month earlier);",
+              "    from --latest-start (default the run's last month) back to the run's first month",
+              "", f"With {START}, the other levers act from the first of the start's month (written as",
+              "dated changes); from the run's first month they act over the whole run and its warm-up,",
+              f"as without {START}. The target is measured over the whole run, so the months before the",
+              "start count without the change. Co-triage levers cannot start on a date."]
     lines += ["", f"At most {MAX_LEVERS} levers and {MAX_POINT_REPS} point-replications (points x --reps, the"
               " reference scenario counted as one point) a search.", "", EPILOG]
     return "\n".join(lines)
@@ -296,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
                     " to 3 times. The steps are listed below")
     tg.add_argument("--values", type=_positive, help="values tried per lever, from the scenario's to"
                     " the range end in whole steps (default 11 for one lever, 5 for two, 3 for three)")
+    tg.add_argument("--latest-start", metavar="YYYY-MM", default=None,
+                    help="with --lever start_month: the latest month of the run the other levers may"
+                    " start (default the run's last month); the search tries starts from it back to the"
+                    " run's first month, each month earlier costing the start's WEIGHT")
     tg.add_argument("--scenario", dest="scenario_opt", type=Path, default=None, help=argparse.SUPPRESS)
     tg.add_argument("--reference", type=Path, default=Path("scenarios/pre_conversations.yaml"),
                     help="the 'before' scenario for referrals_30pct")
@@ -967,7 +977,7 @@ def cmd_story(args) -> int:
 def cmd_target(args) -> int:
     from tqdm import tqdm
 
-    from sim.experiments.frontier import SearchError, plan, run_plan, table
+    from sim.experiments.frontier import START, SearchError, plan, run_plan, table
     from sim.experiments.target import TARGETS
     from sim.io.output import write_csv
 
@@ -977,13 +987,14 @@ def cmd_target(args) -> int:
     path = args.scenario or args.scenario_opt or Path("scenarios/baseline.yaml")
     sc = _load(args, path)
     try:
-        p = plan(sc, args.lever, args.target, reps=args.reps, seed=args.seed, values=args.values)
+        p = plan(sc, args.lever, args.target, reps=args.reps, seed=args.seed, values=args.values,
+                 latest_start=args.latest_start)
     except SearchError as exc:
         raise InputError(str(exc)) from None
     ref = _load(args, args.reference) if TARGETS[args.target].relative_to else None
     _writable(args.out)
     for c in p.choices:
-        print(f"{c.lever.key}: now {c.start:g} {c.lever.unit}; one step is {c.step_words}, cost {c.weight:g}")
+        print(c.intro())
     print(f"Searching {p.describe()}: at most {p.runs * p.reps} replications.", flush=True)
 
     bar = None if args.quiet else tqdm(total=p.runs, desc="target search", unit="point", file=sys.stderr)
@@ -1007,7 +1018,7 @@ def cmd_target(args) -> int:
         write_csv(table(res), args.out / "target.csv")
     print(res.message())
     keys = [c.lever.key for c in p.choices]
-    cols = [*keys, "cost", "mean", "ci_low", "ci_high", "bound"]
+    cols = [*keys, *([f"{START}_from"] if p.start else []), "cost", "mean", "ci_low", "ci_high", "bound"]
     if not res.frontier.empty:
         print("\nThe frontier (each meets the target with 95% confidence; none is beaten in every lever):")
         print(res.frontier[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))

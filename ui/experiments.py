@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.experiments import frontier as fr
-from sim.experiments.levers import LEVERS, Lever
+from sim.experiments.levers import LEVERS, Lever, run_months
 from sim.experiments.sensitivity import Judged, judged_parameters, one_at_a_time
 from sim.experiments.target import TARGETS, Target, TargetResult, find_target
 from sim.measures.metrics import MEASURES
@@ -62,6 +62,8 @@ def keep_choices() -> None:
         ss[k] = ss[k] if k in ss else (list(v) if isinstance(v, list) else v)
     for k in [k for k in ss if str(k).startswith(WEIGHT_KEY)]:  # each lever's weight, once set
         ss[k] = ss[k]
+    if "frontier_latest_start" in ss:  # the dated start's latest month, once chosen
+        ss.frontier_latest_start = ss.frontier_latest_start
 
 
 @st.cache_resource(show_spinner=False)
@@ -223,7 +225,9 @@ def target_section(sc: Scenario | None) -> None:
         st.caption(target_text(TARGETS[tkey]))
         lkey = st.selectbox("Lever to move", list(LEVERS), format_func=lambda k: cap(LEVERS[k].label),
                             key="target_lever")
-        st.caption(lever_text(LEVERS[lkey], sc))
+        whole = (f" It moves in whole steps from the scenario's value: one step is {fr.STEPS[lkey][1]}."
+                 if LEVERS[lkey].whole else "")
+        st.caption(lever_text(LEVERS[lkey], sc) + whole)
     with c2:
         reps = int(st.number_input("Replications at each value tried", min_value=2, max_value=runs.MAX_REPS,
                                    step=1, key="target_reps",
@@ -231,11 +235,13 @@ def target_section(sc: Scenario | None) -> None:
                                         " target can be met with confidence closer to where the average"
                                         " meets it; the search takes longer."))
         coarse = int(st.slider("Values tried across the range", min_value=2, max_value=9, key="target_coarse",
-                               help="Evenly spaced from the scenario's value to the end of the range."))
+                               help="Evenly spaced from the scenario's value to the end of the range"
+                                    " (whole posts for posts and co-triage pairs)."))
         fine = int(st.slider("Further values tried to pin the answer down", min_value=0, max_value=6,
                              key="target_fine",
                              help="Between the last value that misses the target and the first that meets"
-                                  " it; none means the answer is only as fine as the values above."))
+                                  " it (for posts, halving that gap in whole posts); none means the answer"
+                                  " is only as fine as the values above."))
     seed = int(ss.seed)
     key = target_key(sc, seed, reps, lkey, tkey, coarse, fine)
     ok = True
@@ -276,10 +282,13 @@ def show_target(run: TargetRun) -> None:
     lv, t = res.lever, res.target
     (st.success if res.met else st.warning)(res.message())
     when = "from the cache, at once" if run.from_cache else f"in {run.seconds:.0f} seconds"
+    how = (f"the first value tried, in whole steps of {fr.STEPS[lv.key][1]}, where" if lv.whole else
+           "the value where")
+    between = "." if lv.whole else ", interpolated between the values tried."
     st.caption(f"Scenario '{run.scenario}', {run.reps} replications at each of {len(res.grid)} values, seed"
-               f" {run.seed}; answered {when}. The search's own answer is the value where the 95% interval's"
+               f" {run.seed}; answered {when}. The search's own answer is {how} the 95% interval's"
                " near end (its low end for a goal to reach, its high end for one to stay under) crosses the"
-               " goal, interpolated between the values tried.")
+               f" goal{between}")
     measure = str(res.grid["measure"].iloc[0]) if len(res.grid) else MEASURES[t.measure][0]
     unit = MEASURES[t.measure][1]
     if t.relative_to:
@@ -332,6 +341,22 @@ def run_frontier(p: fr.Plan, key: str, on_step: Step | None = None) -> tuple[fr.
     return res, res.seconds, False
 
 
+def lever_label(key: str) -> str:
+    return "month the other levers start (a dated start)" if key == fr.START else LEVERS[key].label
+
+
+def start_text(months: list[str], latest: str | None) -> str:
+    return (f"The other levers start from the first of a month, tried from {latest or months[-1]} back to"
+            f" {months[0]}, the run's first month, when they act over the whole run and its warm-up, as"
+            " without a start. The target is measured over the whole run, so the months before the start"
+            " count without the change. Co-triage levers cannot start on a date.")
+
+
+def page_words(exc: Exception) -> str:
+    """A refusal without the command line's flag and advice (the page has neither)."""
+    return str(exc).split(": ", 1)[-1].split("; give")[0].replace(f"--lever {fr.START}", "a dated start")
+
+
 def frontier_section(sc: Scenario, tkey: str, reps: int) -> None:
     """Up to three levers, a cost for one step of each, and the cheapest combinations that meet the
     question above with 95% confidence."""
@@ -342,34 +367,46 @@ def frontier_section(sc: Scenario, tkey: str, reps: int) -> None:
                 " the target when its 95% interval's near end is past the goal. The table shows every"
                 " combination that meets it and that no other combination tried beats in every lever:"
                 " the cheapest ways to meet it by the costs you give.")
-    keys = st.multiselect("Levers (up to three)", list(fr.STEPS), max_selections=fr.MAX_LEVERS,
-                          format_func=lambda k: cap(LEVERS[k].label), key="frontier_levers")
+    keys = st.multiselect("Levers (up to three)", list(fr.LEVER_NAMES), max_selections=fr.MAX_LEVERS,
+                          format_func=lambda k: cap(lever_label(k)), key="frontier_levers")
     if not keys:
         st.info("Choose at least one lever.")
         return
+    months = run_months(sc)
+    latest = None
+    if fr.START in keys:
+        if ss.get("frontier_latest_start") not in months:  # a scenario with another run
+            ss.frontier_latest_start = months[-1]
+        latest = st.selectbox("Latest month the other levers may start", months, key="frontier_latest_start",
+                              help="The search tries starts from this month back to the run's first.")
     cols = st.columns(len(keys))
     levers = []
     for col, k in zip(cols, keys, strict=True):
         wkey = WEIGHT_KEY + k
         ss.setdefault(wkey, 1.0)
+        step = fr.START_STEP[1] if k == fr.START else fr.STEPS[k][1]
         with col:
-            w = float(st.number_input(f"Cost of one step of {LEVERS[k].label}", min_value=0.01,
-                                      step=0.5, key=wkey, help=f"One step is {fr.STEPS[k][1]}."
+            w = float(st.number_input(f"Cost of one step of {lever_label(k)}", min_value=0.01,
+                                      step=0.5, key=wkey, help=f"One step is {step}."
                                       " Give the cost in any unit you like (money, effort, or 1 to count"
                                       " steps): the same unit for every lever."))
-            st.caption(f"One step: {fr.STEPS[k][1]}. {lever_text(LEVERS[k], sc)}")
+            text = start_text(months, latest) if k == fr.START else lever_text(LEVERS[k], sc)
+            st.caption(f"One step: {step}. {text}")
         levers.append((k, w))
     values = int(st.slider("Values tried per lever", min_value=2, max_value=11, key="frontier_values",
                            help="From the scenario's value to the end of the lever's range, in whole"
                                 " steps."))
     seed = int(ss.seed)
     try:
-        p = fr.plan(sc, levers, tkey, reps=reps, seed=seed, values=values)
-    except fr.SearchError as exc:
-        why = str(exc).split(": ", 1)[-1].split("; give")[0]  # the command line's flags are not on the page
-        st.error(f"This search cannot run: {why}. Fewer values per lever, levers or replications will fit.")
+        p = fr.plan(sc, levers, tkey, reps=reps, seed=seed, values=values, latest_start=latest)
+    except fr.StartError as exc:
+        st.error(f"This search cannot run: {page_words(exc)}.")
         return
-    key = frontier_key(sc, seed, reps, tkey, levers, values)
+    except fr.SearchError as exc:
+        st.error(f"This search cannot run: {page_words(exc)}. Fewer values per lever, levers or replications"
+                 " will fit.")
+        return
+    key = frontier_key(sc, seed, reps, tkey, levers, values) + (f":from-{latest}" if latest else "")
     ok = True
     if shared_store().get(key) is not None:
         st.caption("This search has been run with these settings: its answer will show at once.")
@@ -405,8 +442,10 @@ def show_frontier(run: FrontierRun) -> None:
     f = res.frontier
     (st.success if not f.empty else st.warning)(res.message())
     if not f.empty:
-        shown = f[[*keys, "cost", "mean", "ci_low", "ci_high", "bound"]].rename(columns={
-            **{k: cap(LEVERS[k].label) for k in keys}, "cost": "Cost (your units)", "mean": "Mean",
+        cols = [f"{fr.START}_from" if k == fr.START else k for k in keys]
+        shown = f[[*cols, "cost", "mean", "ci_low", "ci_high", "bound"]].rename(columns={
+            **{k: cap(LEVERS[k].label) for k in keys if k != fr.START},
+            f"{fr.START}_from": "The other levers start from", "cost": "Cost (your units)", "mean": "Mean",
             "ci_low": "95% interval, low", "ci_high": "95% interval, high", "bound": "Bound tested"})
         st.dataframe(shown.round(3), hide_index=True, width="stretch")
     st.markdown("**Each lever alone** (the others at the scenario's values):\n\n"

@@ -2,12 +2,15 @@
 that cannot act in a run's period (`inactive_levers`, one rule for the command line and the app).
 
 Each lever maps one number in the users' terms onto the scenario's own parameters, so the
-target finder and the app share one definition. The plausible range of a lever is where the
-search looks; it is stated here with its reasoning because it spans several file parameters.
+target finder and the app share one definition, with its step (`STEPS`: posts in whole posts)
+and whether it can start on a date inside the run (written as dated changes, `apply_from`).
+The plausible range of a lever is where the search looks; it is stated here with its reasoning
+because it spans several file parameters.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +20,7 @@ from pydantic import BaseModel
 
 from sim.scenario.params import Monthly
 from sim.scenario.paths import Path, get, with_values
-from sim.scenario.schema import PARTNER_SOURCES, POOL_POST_NAMES, Scenario
+from sim.scenario.schema import PARTNER_SOURCES, POOL_POST_NAMES, Scenario, validate
 
 Edits = dict[Path, Any]
 
@@ -33,12 +36,37 @@ class Lever:
     why_range: str
     current: Callable[[Scenario], float]
     edits: Callable[[Mapping, float], Edits]  # the settings (path -> value) for the lever at a value
+    whole: bool = False  # moves in whole posts (or pairs) from the scenario's establishment
+    datable: bool = True  # its settings can take a dated change (sim.scenario.changes.TIMED)
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """The scenario with this lever at `value` (validated like any scenario)."""
         doc = scenario.model_dump(mode="python")
         return with_values(doc, self.edits(doc, float(value)),
                            f"{scenario.name} with {self.label} = {value:g}")
+
+    def apply_from(self, scenario: Scenario, value: float, day: date) -> Scenario:
+        """The scenario with this lever at `value` from `day` on, written as dated changes (the
+        file's own settings before it): the same settings `apply` sets for the whole run."""
+        if not self.datable:
+            raise ValueError(f"{self.key} cannot start on a date: {self.why_not_datable}")
+        doc = scenario.model_dump(mode="python")
+        edits = self.edits(doc, float(value))
+        settings = [k[:-1] for k in edits if k[-1] == "range"]
+        stray = [".".join(k) for k in edits if k[:-1] not in settings]
+        if stray:  # a switch, not a setting with a value and range: a dated change cannot hold it
+            raise ValueError(f"{self.key} cannot start on a date: it sets {', '.join(stray)}")
+        label = f"{self.label} = {value:g} from {day}"
+        doc["changes"] = [*doc.get("changes", []), *(
+            {"setting": ".".join(p), "from_date": day,
+             "value": edits.get((*p, "default"), edits.get((*p, "value"))), "range": edits[(*p, "range")],
+             "provenance": "judgement", "source": f"the target search: {label}"} for p in settings)]
+        return validate(doc, f"{scenario.name} with {label}")
+
+    @property
+    def why_not_datable(self) -> str:
+        return ("co-triage is switched on, and its outcome effect read, once for the whole run (it has its"
+                " own start date, cotriage.start)")
 
 
 def _widened(rng: tuple[float, float], v: float) -> tuple[float, float]:
@@ -98,25 +126,52 @@ LEVERS: dict[str, Lever] = {lv.key: lv for lv in (
           lambda sc: sc.ppn.quality.value, _ppn_quality),
     Lever("csw_posts", POOL_POST_NAMES["csw"], "posts", 6.0, 20.0, +1,
           "the baseline's plausible range for the posts",
-          lambda sc: sc.staff["csw"].establishment.default, _posts("csw")),
+          lambda sc: sc.staff["csw"].establishment.default, _posts("csw"), whole=True),
     Lever("ps_posts", POOL_POST_NAMES["ps"], "posts", 4.0, 14.0, +1,
           "the baseline's plausible range for the posts",
-          lambda sc: sc.staff["ps"].establishment.default, _posts("ps")),
+          lambda sc: sc.staff["ps"].establishment.default, _posts("ps"), whole=True),
     Lever("cotriage_effect", "share of co-triaged would-be referrals closed with advice to police",
           "share", 0.0, 0.5, +1, "the baseline's plausible range for the effect (no measured effect is"
           " reported); it acts only while co-triage runs",
-          lambda sc: sc.cotriage.outcome_effects.referral_to_advice.value, _cotriage_effect),
+          lambda sc: sc.cotriage.outcome_effects.referral_to_advice.value, _cotriage_effect,
+          datable=False),
     Lever("cotriage_pairs", POOL_POST_NAMES["cotriage"], "pairs", 0.0, 3.0, +1,
           "none to three pairs (one is reported from January 2024)",
           lambda sc: sc.staff["cotriage"].establishment.default if sc.cotriage.enabled else 0.0,
-          _cotriage),
+          _cotriage, whole=True, datable=False),
 )}
+
+
+# One step of each lever (the unit its weight is per), and that step in words.
+STEPS: dict[str, tuple[float, str]] = {
+    "phone_shift": (0.1, "a tenth of today's emailed partner contacts moved to the phone"),
+    "conversation_effect": (0.05, "0.05 off the referral ratio after a conversation"),
+    "ppn_quality": (0.05, "0.05 on the PPN quality index"),
+    "csw_posts": (1.0, "one whole consultant social worker post"),
+    "ps_posts": (1.0, "one whole practice supervisor post"),
+    "cotriage_effect": (0.05, "0.05 on the share of co-triaged would-be referrals closed with advice"),
+    "cotriage_pairs": (1.0, "one whole police co-triage pair"),
+}
+
+
+def whole_steps(lever: Lever, start: float, values: int, step: float) -> tuple[int, ...]:
+    """At most `values` whole steps of `step` from 0 (the scenario's value) to the last whole step
+    inside the lever's range, evenly spread and always holding both ends."""
+    end = lever.high if lever.improves > 0 else lever.low
+    last = max(0, math.floor(lever.improves * (end - start) / step + 1e-9))
+    n = min(values, last + 1)
+    return tuple(sorted({round(i * last / (n - 1)) for i in range(n)})) if n > 1 else (0,)
 
 
 # ---------------------------------------------------------------------------------------------
 # settings that cannot act in a run's period ("no silent nothing")
 
 Inactive = tuple[str, str]  # (dotted path of the setting, why it changes nothing, one sentence)
+
+
+def run_months(sc: Scenario) -> list[str]:
+    """The months of a scenario's run, as YYYY-MM."""
+    return _months(sc.run.start, sc.run.end)
 
 
 def _months(start: date, end: date) -> list[str]:

@@ -6,6 +6,12 @@ runs the same replication seeds (common random numbers), so the curve is smooth 
 points compare fairly. A target is met "with confidence" when the one-sided bound of the
 95% interval of the mean is past it; the report gives that value, the value where the mean
 alone reaches it, and says so when the target is out of reach within the range.
+
+Posts (and co-triage pairs) move in whole posts from the scenario's establishment, as in the
+search over several levers (sim.experiments.frontier): the coarse grid is whole steps, the
+finer one halves the bracket in whole steps, and the answer is the first whole step tried that
+meets the target, never a value between two tried. Other levers are continuous and the answer
+is interpolated between the values tried.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.compare import per_rep
-from sim.experiments.levers import LEVERS, Lever
+from sim.experiments.levers import LEVERS, STEPS, Lever, whole_steps
 from sim.experiments.runner import run_replications
 from sim.measures.intervals import half_width
 from sim.measures.metrics import MEASURES
@@ -53,22 +59,46 @@ class TargetResult:
     value_confident: float | None  # where the confidence bound crosses the goal
     value_mean: float | None  # where the mean crosses it
     grid: pd.DataFrame
+    gap: float | None = None  # whole levers: the distance to the nearest value tried that misses
 
     def message(self) -> str:
         lv, t = self.lever, self.target
-        head = f"{t.label}, by changing {lv.label} (now {self.start:g} {lv.unit}):"
+        steps = f"; in steps of {STEPS[lv.key][1]}" if lv.whole else ""
+        head = f"{t.label}, by changing {lv.label} (now {self.start:g} {lv.unit}{steps}):"
+        shown = "g" if lv.whole else ".3g"  # whole posts keep their establishment's decimals
         if not self.met:
             best = self.grid.iloc[-1]
             mean = ("" if self.value_mean is None else
-                    f"; the mean reaches it at {self.value_mean:.3g}, but not with 95% confidence")
+                    f"; the mean reaches it at {self.value_mean:{shown}}, but not with 95% confidence")
             return (f"{head} not met with 95% confidence within the plausible range ({lv.low:g} to"
-                    f" {lv.high:g}, {lv.why_range}); at {best['value']:.3g} the measure is"
+                    f" {lv.high:g}, {lv.why_range}); at {best['value']:{shown}} the measure is"
                     f" {best['mean']:.3g} (95% interval {best['ci_low']:.3g} to {best['ci_high']:.3g})"
                     f" against a goal of {t.goal:g}{mean}")
         vm = "" if self.value_mean is None else f"; the mean alone reaches it at {self.value_mean:.3g}"
+        if lv.whole:
+            return self._whole_message(head)
         return (f"{head} met with 95% confidence at {self.value_confident:.3g} {lv.unit}"
                 f" (a change of {self.value_confident - self.start:+.3g}){vm}. Between those"
                 f" values the answer is uncertain; the grid is in target.csv.")
+
+
+    def _whole_message(self, head: str) -> str:
+        lv, conf = self.lever, self.value_confident
+        assert conf is not None
+        n = round(abs(conf - self.start))
+        unit = STEPS[lv.key][1].split()[-1]
+        change = (f"{n} whole {unit}{'s' if n != 1 else ''} {'added to' if lv.improves > 0 else 'taken off'}"
+                  f" {self.start:g}" if n else "as the scenario stands")
+        vm = "" if self.value_mean is None else f"; the mean alone reaches it at {self.value_mean:g}"
+        if self.gap is None:
+            near = " It is met at the scenario's own value."
+        elif self.gap <= 1:
+            near = f" At {conf - lv.improves:g}, one {unit} fewer, it is not met with 95% confidence."
+        else:
+            near = (f" At {conf - lv.improves * self.gap:g} it is not; the {self.gap - 1:g} whole values"
+                    " between were not tried, so fewer may do.")
+        return (f"{head} met with 95% confidence at {conf:g} {lv.unit} ({change}){vm}.{near}"
+                " Every value tried is in target.csv.")
 
 
 def _values(monthly: pd.DataFrame, target: Target, reference: pd.DataFrame | None) -> np.ndarray:
@@ -125,14 +155,20 @@ def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int =
                 seed: int | None = None, coarse: int = 5, fine: int = 4,
                 reference: Scenario | None = None, executor: Executor | None = None,
                 progress: Callable[[Iterable], Iterable] | None = None) -> TargetResult:
+    """The smallest change to one lever that meets the target: `coarse` values across the range,
+    then up to `fine` more inside the first bracket that meets it (whole steps for posts)."""
     lever, target = LEVERS[lever_key], TARGETS[target_key]
     seed = scenario.run.seed if seed is None else seed
     ref_monthly = reference_monthly(scenario, target, reference, reps, seed, executor)
     start = lever.current(scenario)
     end = lever.high if lever.improves > 0 else lever.low
-    grid_values = list(np.linspace(start, end, coarse))
+    if lever.whole:
+        steps = whole_steps(lever, start, coarse, STEPS[lever.key][0])
+        grid_values = [_whole(start, lever, k) for k in steps]
+    else:
+        grid_values = list(np.linspace(start, end, coarse))
     points: list[dict] = []
-    ticker = iter(progress(range(coarse + fine))) if progress else None
+    ticker = iter(progress(range(len(grid_values) + fine))) if progress else None
 
     def run(v: float) -> dict:
         p = _point(scenario, lever, v, target, reps, seed, ref_monthly, executor)
@@ -151,13 +187,25 @@ def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int =
         prev = p
     if bracket is not None and bracket[0] is not None and fine > 0:
         lo, hi = bracket
-        for v in np.linspace(lo["value"], hi["value"], fine + 2)[1:-1]:
-            p = run(float(v))
-            if p["meets_confident"]:
-                bracket = (lo, p)
-                break
-            lo = p
-        bracket = (lo, bracket[1])
+        if lever.whole:  # halve the bracket in whole steps: the first whole step that meets it
+            for _ in range(fine):
+                k_lo, k_hi = (round(abs(x["value"] - start)) for x in (lo, hi))
+                if k_hi - k_lo <= 1:
+                    break
+                p = run(_whole(start, lever, (k_lo + k_hi) // 2))
+                lo, hi = (lo, p) if p["meets_confident"] else (p, hi)
+            bracket = (lo, hi)
+        else:
+            for v in np.linspace(lo["value"], hi["value"], fine + 2)[1:-1]:
+                p = run(float(v))
+                if p["meets_confident"]:
+                    bracket = (lo, p)
+                    break
+                lo = p
+            bracket = (lo, bracket[1])
+    if ticker is not None:  # the progress reaches its end even when the search stops early
+        for _ in ticker:
+            pass
     grid = pd.DataFrame(points).sort_values("value", ascending=lever.improves > 0).reset_index(drop=True)
     grid.insert(0, "lever", lever.label)
     grid.insert(1, "measure", MEASURES[target.measure][0] + (" / before the approach"
@@ -166,10 +214,19 @@ def find_target(scenario: Scenario, lever_key: str, target_key: str, reps: int =
     mean_value = None
     for r0, r1 in zip([None, *rows[:-1]], rows, strict=True):
         if r1["meets_mean"]:
-            mean_value = r1["value"] if r0 is None else _crossing(r0, r1, "mean", target.goal)
+            mean_value = (r1["value"] if r0 is None or lever.whole
+                          else _crossing(r0, r1, "mean", target.goal))
             break
     if bracket is None:
         return TargetResult(lever, target, start, False, None, mean_value, grid)
     a, b = bracket
+    if lever.whole:
+        gap = None if a is None else round(abs(b["value"] - a["value"]))
+        return TargetResult(lever, target, start, True, b["value"], mean_value, grid, gap)
     conf = b["value"] if a is None else _crossing(a, b, "bound", target.goal)
     return TargetResult(lever, target, start, True, conf, mean_value, grid)
+
+
+def _whole(start: float, lever: Lever, k: int) -> float:
+    """The lever's value k whole steps (posts) from the scenario's, towards the end of its range."""
+    return round(start + lever.improves * k * STEPS[lever.key][0], 10)
