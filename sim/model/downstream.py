@@ -288,8 +288,11 @@ def with_odds(p: float | np.ndarray, ratio: float, where: np.ndarray | None, sca
     """
     if where is None or ratio == 1.0:
         return p
-    odds = p / (1.0 - p) / scale
-    return np.where(where, ratio * odds / (1.0 + ratio * odds), odds / (1.0 + odds))
+    q = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a share of 1 has infinite odds: it stays 1
+        odds = q / (1.0 - q) / scale
+        out = np.where(where, ratio * odds / (1.0 + ratio * odds), odds / (1.0 + odds))
+    return np.where(q >= 1.0, 1.0, out)
 
 
 def odds_scale(p: float | np.ndarray, ratio: float, where: np.ndarray, eligible: np.ndarray) -> float:

@@ -108,6 +108,8 @@ def test_the_odds_scale_keeps_the_stated_share_over_the_eligible_cases():
             base = pe / (1 - pe) / sc
             assert np.allclose(odds[flags], ratio * base[flags]) and np.allclose(odds[~flags], base[~flags])
     assert odds_scale(0.3, 1.0, flags, eligible) == 1.0
+    # a share of 0 or 1 stays what it is, whatever the flags
+    assert np.array_equal(with_odds(np.array([0.0, 1.0]), 2.5, np.array([True, False]), 1.7), [0.0, 1.0])
 
 
 def test_coming_back_soon_as_a_referral_raises_rereferrals(front_doors):
