@@ -32,7 +32,7 @@ import sim
 from sim.experiments.board_charts import data_uri, monthly_png
 from sim.experiments.compare import PERIOD, SUMMARY_ROWS, months_words
 from sim.experiments.documents import setting_changes
-from sim.experiments.escalation import BEFORE, reported_reviews
+from sim.experiments.escalation import BEFORE, reduction_cell, reported_reviews
 from sim.experiments.runner import RunResults
 from sim.experiments.sensitivity import judged_parameters, one_at_a_time
 from sim.io.observed import observed_monthly
@@ -467,9 +467,7 @@ def _escalation(table: pd.DataFrame) -> str:
     over the period, with the reviews' own figures beside it (not the same quantity)."""
     rows = []
     for r in table.itertuples():
-        cell = ("not available" if not math.isfinite(r.reduction_pct) else
-                f"{r.reduction_pct:.1f}%" if not math.isfinite(r.reduction_ci_low) else
-                f"{r.reduction_pct:.1f}% ({r.reduction_ci_low:.1f} to {r.reduction_ci_high:.1f})")
+        cell = reduction_cell(r.reduction_pct, r.reduction_ci_low, r.reduction_ci_high, "%")
         unit = MEASURES[r.measure][1]
         amount = (f"{r.before:.1f}% to {r.scenario:.1f}%" if unit == "%"
                   else f"{r.before:,.1f} to {r.scenario:,.1f} a month")

@@ -212,12 +212,18 @@ def text_table(esc: Escalation) -> str:
                           rep.to_string(index=False), "", *(f"note: {n}" for n in esc.notes())])
 
 
-def _cell(row: pd.Series) -> str:
-    if not np.isfinite(row["reduction_pct"]):
+def reduction_cell(pct: float, low: float, high: float, unit: str = "") -> str:
+    """A reduction as a reader sees it: "8.6 (7.8 to 9.4)", the point alone when there is no
+    interval (one replication), "-" when there is no reduction (nothing before)."""
+    if not np.isfinite(pct):
         return "-"
-    if not np.isfinite(row["reduction_ci_low"]):
-        return f"{row['reduction_pct']:.1f}"
-    return f"{row['reduction_pct']:.1f} ({row['reduction_ci_low']:.1f} to {row['reduction_ci_high']:.1f})"
+    if not np.isfinite(low):
+        return f"{pct:.1f}{unit}"
+    return f"{pct:.1f}{unit} ({low:.1f} to {high:.1f})"
+
+
+def _cell(row: pd.Series) -> str:
+    return reduction_cell(row["reduction_pct"], row["reduction_ci_low"], row["reduction_ci_high"])
 
 
 def against_before(results: list[RunResults]) -> pd.DataFrame | None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from sim.experiments.board_charts import monthly_png
 from sim.experiments.compare import LABELS, PERIOD, SUMMARY_ROWS, TOTAL, aligned, check_periods, moved
-from sim.experiments.escalation import against_before, reported_reviews
+from sim.experiments.escalation import against_before, reduction_cell, reported_reviews
 from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.scenario.schema import Scenario, validate
 from ui import charts, excel, experiments, runs, state
@@ -242,17 +242,12 @@ def compare_page() -> None:
 
 def escalation_table(esc: pd.DataFrame) -> pd.DataFrame:
     """The reductions against the front door before the approach, as the page shows them."""
-    def cell(r: pd.Series) -> str:
-        if not pd.notna(r["reduction_pct"]):
-            return "not available"
-        if not pd.notna(r["reduction_ci_low"]):
-            return f"{r['reduction_pct']:.1f}%"
-        return f"{r['reduction_pct']:.1f}% ({r['reduction_ci_low']:.1f} to {r['reduction_ci_high']:.1f})"
-
     return pd.DataFrame({"scenario": esc["scenario_name"],
                          "measure": esc["measure"].map(lambda m: LABELS[m][0] if m in LABELS else m),
                          "before": esc["before"].round(1), "with the scenario": esc["scenario"].round(1),
-                         "reduction (95% interval)": esc.apply(cell, axis=1)})
+                         "reduction (95% interval)": [
+                             reduction_cell(r.reduction_pct, r.reduction_ci_low, r.reduction_ci_high, "%")
+                             for r in esc.itertuples()]})
 
 
 def escalation_block(esc: pd.DataFrame) -> None:
