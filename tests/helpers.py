@@ -173,3 +173,28 @@ def replicate_or_raise(scenario, seed, rep, keep_events=False):
     if rep == 1:
         raise RuntimeError("a fault in replication 1\non two lines")
     return replicate(scenario, seed, rep, keep_events)
+
+
+def cli_exit(argv: list[str]) -> int:
+    """sim.cli.main's exit code, also when argparse ends the command (SystemExit)."""
+    import sim.cli  # why: the command line loads its faces' modules; only the tests that run it need them
+
+    try:
+        return sim.cli.main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def short_run_file(folder: Path, name: str, start: str, end: str) -> Path:
+    """The baseline run from `start` to `end` with the shortest warm-up and cool-down, written as
+    a scenario file `folder/<name>.yaml` (for tests that run the command line)."""
+    import yaml  # why: only the tests that write scenario files need it
+
+    doc = deep_merge(baseline_doc(), {"name": name})
+    doc["run"] = {**doc["run"], "start": start, "end": end}
+    for key in ("warmup_days", "cooldown_days"):
+        doc["run"][key] = {**doc["run"][key], "value": doc["run"][key]["range"][0]}
+    path = folder / f"{name.replace(' ', '_')}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+

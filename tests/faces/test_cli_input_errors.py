@@ -26,17 +26,12 @@ import sim.cli
 import sim.experiments.executors
 from sim.cli import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_SATURATED
 from sim.scenario.loading import deep_merge, load
-from tests.helpers import ROOT, baseline_doc
+from tests.helpers import ROOT, baseline_doc, cli_exit
 
 QUICK = ["--reps", "1", "--executor", "serial", "--quiet"]
 
 
-def main(argv: list[str]) -> int:
-    """sim.cli.main's exit code, also when argparse ends the command (SystemExit)."""
-    try:
-        return sim.cli.main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+main = cli_exit
 
 
 def _doc(name: str, start: date = date(2023, 9, 1), end: date = date(2023, 9, 30)) -> dict:

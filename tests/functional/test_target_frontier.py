@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 import sim.cli
 import sim.experiments.runner
@@ -18,29 +17,19 @@ from sim.experiments import frontier as fr
 from sim.experiments.compare import per_rep
 from sim.experiments.runner import run_replications
 from sim.measures.intervals import half_width
-from sim.scenario.loading import deep_merge, load
-from tests.helpers import baseline_doc
+from sim.scenario.loading import load
+from tests.helpers import cli_exit, short_run_file
 
 FAST = ["--reps", "3", "--executor", "serial", "--quiet"]
 
 
-def main(argv: list[str]) -> int:
-    try:
-        return sim.cli.main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+main = cli_exit
 
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory) -> Path:
     """The baseline for September 2023, with the shortest warm-up and cool-down."""
-    doc = deep_merge(baseline_doc(), {"name": "month"})
-    doc["run"] = {**doc["run"], "start": "2023-09-01", "end": "2023-09-30"}
-    for key in ("warmup_days", "cooldown_days"):
-        doc["run"][key] = {**doc["run"][key], "value": doc["run"][key]["range"][0]}
-    path = tmp_path_factory.mktemp("scen") / "month.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    return short_run_file(tmp_path_factory.mktemp("scen"), "month", "2023-09-01", "2023-09-30")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 import sim.cli
 import sim.experiments.runner
@@ -18,8 +17,7 @@ from sim.cli import EXIT_INPUT, EXIT_OK
 from sim.experiments import frontier as fr
 from sim.experiments.levers import LEVERS
 from sim.experiments.runner import run_replications
-from sim.scenario.loading import deep_merge
-from tests.helpers import baseline_doc, variant
+from tests.helpers import cli_exit, short_run_file, variant
 
 # Measures of the contacts arriving in a month, settled when they arrive (channel, outcome):
 # exactly the file's own in the months before a start of staffing, the conversation effect or PPN
@@ -92,22 +90,12 @@ def test_a_dated_change_from_the_first_day_is_not_the_whole_run_lever():
     assert a.loc[july, "util_ps"].tolist() != b.loc[july, "util_ps"].tolist()
 
 
-def main(argv: list[str]) -> int:
-    try:
-        return sim.cli.main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+main = cli_exit
 
 
 @pytest.fixture(scope="module")
 def two_months(tmp_path_factory) -> Path:
-    doc = deep_merge(baseline_doc(), {"name": "two months"})
-    doc["run"] = {**doc["run"], "start": "2023-08-01", "end": "2023-09-30"}
-    for key in ("warmup_days", "cooldown_days"):
-        doc["run"][key] = {**doc["run"][key], "value": doc["run"][key]["range"][0]}
-    path = tmp_path_factory.mktemp("scen") / "two.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
+    return short_run_file(tmp_path_factory.mktemp("scen"), "two months", "2023-08-01", "2023-09-30")
 
 
 @pytest.mark.slow
