@@ -254,10 +254,8 @@ def target_section(sc: Scenario | None) -> None:
         st.caption(f"This will take {runs.say_seconds(secs)} at most: up to {coarse + fine} values of the"
                    f" lever, {reps} replications each{ref} (it stops early once the answer is pinned down)."
                    " For a quicker answer, try fewer values or fewer replications.")
-        if secs > runs.LONG_RUN_SECONDS:
-            st.warning(f"This search could take {runs.say_seconds(secs)}. Lower the replications or the"
-                       " values tried above for a quicker look, or confirm below.")
-            ok = st.checkbox("Yes, run it anyway", key="confirm_long:target")
+        ok = runs.long_run_confirmed(secs, "Lower the replications or the values tried above for a"
+                                     " quicker look, or confirm below.", "target")
     if st.button("Find the smallest change", type="primary", key="run_target", disabled=not ok):
         bar, step = progress_bar(f"Trying {LEVERS[lkey].label}")
         try:
@@ -414,10 +412,8 @@ def frontier_section(sc: Scenario, tkey: str, reps: int) -> None:
         secs = p.runs * runs.estimate_seconds(sc, reps, runs.shared_timing())
         st.caption(f"This will take {runs.say_seconds(secs)} at most: {p.describe()}. It skips any"
                    " combination that costs more in every lever than one that already meets the target.")
-        if secs > runs.LONG_RUN_SECONDS:
-            st.warning(f"This search could take {runs.say_seconds(secs)}. Fewer values or replications"
-                       " give a quicker look; or confirm below.")
-            ok = st.checkbox("Yes, run it anyway", key="confirm_long:frontier")
+        ok = runs.long_run_confirmed(secs, "Fewer values or replications give a quicker look; or"
+                                     " confirm below.", "frontier")
     if st.button("Find the cheapest combinations", type="primary", key="run_frontier", disabled=not ok):
         bar, step = progress_bar("Trying combinations")
         try:
@@ -600,10 +596,8 @@ def sensitivity_section(sc: Scenario | None) -> None:
         else:
             words += "all ready from earlier."
         st.caption(words)
-        if secs > runs.LONG_RUN_SECONDS:
-            st.warning(f"This will take {runs.say_seconds(secs)}. Choose fewer assumptions or replications"
-                       " for a quicker look, or confirm below.")
-            ok = ok and st.checkbox("Yes, run it anyway", key="confirm_long:sensitivity")
+        ok = ok and runs.long_run_confirmed(secs, "Choose fewer assumptions or replications for a"
+                                            " quicker look, or confirm below.", "sensitivity")
     if st.button("Run the sensitivity analysis", type="primary", key="run_sensitivity", disabled=not ok):
         bar, step = progress_bar("Sensitivity runs")
         try:

@@ -160,6 +160,15 @@ def say_seconds(seconds: float) -> str:
     return f"about {seconds / 60:.0f} minutes"
 
 
+def long_run_confirmed(secs: float, warning: str, where: str) -> bool:
+    """True unless the work takes over LONG_RUN_SECONDS: then the page warns (`warning`, after
+    the time it will take) and it is True only once the user ticks "Yes, run it anyway"."""
+    if secs <= LONG_RUN_SECONDS:
+        return True
+    st.warning(f"This will take {say_seconds(secs)}. {warning}")
+    return st.checkbox("Yes, run it anyway", key=f"confirm_long:{where}")
+
+
 def make_pool(workers: int) -> Executor:
     """Serial for one worker; otherwise a process pool started from a clean server process.
 

@@ -297,7 +297,7 @@ def test_the_30_percent_question_is_measured_against_before_the_approach() -> No
 @pytest.mark.slow
 def test_a_long_target_search_says_so_before_starting() -> None:
     at = set_target(open_app(), "within_1wd_95", "csw_posts", reps=400, coarse=9, fine=6)
-    assert "This search could take" in " ".join(w.value for w in at.warning)
+    assert "This will take" in " ".join(w.value for w in at.warning)
     assert at.button(key="run_target").disabled
     at.checkbox(key="confirm_long:target").check().run()
     assert not at.button(key="run_target").disabled
@@ -385,7 +385,7 @@ def test_a_long_run_says_so_before_starting() -> None:
     at.sidebar.number_input(key="reps").set_value(400).run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "This run will take" in warnings
+    assert "This will take" in warnings
     assert at.button(key="run:results").disabled
 
 

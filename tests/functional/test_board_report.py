@@ -31,6 +31,15 @@ SECTIONS = ["The question", "The scenarios and what they change", "The answers",
 VARIED = ["staff.csw.leave_rate", "service.conversation_minutes.mean"]
 
 
+def assert_t_interval(shown: tuple[str, ...], x: np.ndarray) -> None:
+    """The (mean, low, high) a page shows equal the mean of `x` and its 95% interval
+    t(0.975, n-1) x sd / sqrt(n), with scipy's t rather than the project's."""
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    mean, lo, hi = map(float, shown)
+    assert mean == pytest.approx(x.mean(), rel=1e-9)
+    assert (lo, hi) == pytest.approx((x.mean() - half, x.mean() + half), rel=1e-9)
+
+
 class _Parts(HTMLParser):
     """Every tag with its attributes, and the text of each h2."""
 
@@ -121,15 +130,12 @@ def test_differences_are_paired_with_t_intervals(made) -> None:
     page, _, _, results = made
     per = [r.monthly.groupby("rep")["abandoned_calls"].mean() for r in results]
     d = (per[1] - per[0]).to_numpy()
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
     name = re.escape(HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                      .replace('"', "&quot;"))
     m = re.search(rf'data-measure="abandoned_calls" data-scenario="{name}" data-diff="([^"]+)"'
                   r' data-diff-low="([^"]+)" data-diff-high="([^"]+)"', page)
     assert m is not None
-    diff, lo, hi = map(float, m.groups())
-    assert diff == pytest.approx(d.mean(), rel=1e-9)
-    assert (lo, hi) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-9)
+    assert_t_interval(m.groups(), d)
 
 
 @pytest.mark.slow
@@ -219,10 +225,7 @@ def test_escalation_against_the_front_door_before_the_approach(made) -> None:
     assert "Children escalating to statutory intervention" in page and "seed 003 line 387" in page
     per = [r.monthly.groupby("rep")["referrals"].mean() for r in results]
     red = (100 * (1 - per[1] / per[0])).to_numpy()
-    half = stats.t.ppf(0.975, len(red) - 1) * red.std(ddof=1) / np.sqrt(len(red))
     m = re.search(r'data-escalation="referrals" data-scenario="baseline" data-reduction="([^"]+)"'
                   r' data-low="([^"]+)" data-high="([^"]+)"', page)
     assert m is not None
-    got, lo, hi = map(float, m.groups())
-    assert got == pytest.approx(red.mean(), rel=1e-9)
-    assert (lo, hi) == pytest.approx((red.mean() - half, red.mean() + half), rel=1e-9)
+    assert_t_interval(m.groups(), red)

@@ -195,10 +195,8 @@ def run_controls(sc: Scenario | None, doc: dict, where: str, label: str = "Run t
     else:
         secs = estimate(sc, reps)
         st.caption(f"{reps} replications will take {runs.say_seconds(secs)} on this machine.")
-        if secs > runs.LONG_RUN_SECONDS:
-            st.warning(f"This run will take {runs.say_seconds(secs)}. Lower the number of replications in"
-                       " the sidebar for a quicker first look, or confirm below.")
-            ok = st.checkbox("Yes, run it anyway", key=f"confirm_long:{where}")
+        ok = runs.long_run_confirmed(secs, "Lower the number of replications in the sidebar for a"
+                                     " quicker first look, or confirm below.", where)
     if st.button(label, type="primary", key=f"run:{where}", disabled=not ok) and run_now(sc, doc, seed, reps):
         st.rerun()
 

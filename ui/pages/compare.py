@@ -205,10 +205,8 @@ def compare_page() -> None:
                    f" {period_words(scs[0])}: "
                    + (f"{runs.say_seconds(secs)} to run {len(todo)} of them." if todo else "all ready."))
         ok = not shifted or align
-        if secs > runs.LONG_RUN_SECONDS:
-            st.warning(f"This comparison will take {runs.say_seconds(secs)}; lower the replications in the"
-                       " sidebar for a quicker look, or confirm.")
-            ok = ok and st.checkbox("Yes, run it anyway", key="confirm_long:compare")
+        ok = ok and runs.long_run_confirmed(secs, "Lower the replications in the sidebar for a quicker"
+                                            " look, or confirm below.", "compare")
         if st.button("Compare", type="primary", disabled=not (ok and others), key="run_compare"):
             bar = st.progress(0.0, text="Starting…")
 
