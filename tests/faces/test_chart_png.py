@@ -24,15 +24,21 @@ def res():
     return run_replications(load(BASELINE), reps=3, seed=424_242)
 
 
-def test_a_chart_image_is_the_runs_monthly_means_titled_with_its_run(res, monkeypatch) -> None:
-    seen = {}
-    real = common.monthly_png
+def spy_on_png(monkeypatch, module) -> dict:
+    """What `module.monthly_png` is called with (rows, names, title), filled in as it draws."""
+    seen: dict = {}
+    real = module.monthly_png
 
     def spy(rows, names, title, unit, reported=None):
         seen.update(rows=rows, names=names, title=title)
         return real(rows, names, title, unit, reported)
 
-    monkeypatch.setattr(common, "monthly_png", spy)
+    monkeypatch.setattr(module, "monthly_png", spy)
+    return seen
+
+
+def test_a_chart_image_is_the_runs_monthly_means_titled_with_its_run(res, monkeypatch) -> None:
+    seen = spy_on_png(monkeypatch, common)
     make, name = common.measure_png(res, MEASURE)
     png = make()
     image = imread(io.BytesIO(png), format="png")
@@ -54,14 +60,7 @@ def test_a_difference_chart_image_is_the_paired_difference_month_by_month(res, m
     table = comparison_table([res, other])
     comp = {"table": table, "names": ["baseline", "fewer"], "reps": 3, "seed": 424_242,
             "period": "July to December 2023 (6 months)", "months": sorted(res.monthly["month"].unique())}
-    seen = {}
-    real = compare.monthly_png
-
-    def spy(rows, names, title, unit, reported=None):
-        seen.update(rows=rows, names=names, title=title)
-        return real(rows, names, title, unit, reported)
-
-    monkeypatch.setattr(compare, "monthly_png", spy)
+    seen = spy_on_png(monkeypatch, compare)
     make, name = compare.difference_png(comp, MEASURE)
     assert make()[:8] == b"\x89PNG\r\n\x1a\n"
     assert name == (f"difference_{MEASURE}_baseline_vs_fewer_2023-07_to_2023-12_3reps_seed424242.png")
