@@ -361,6 +361,13 @@ def _pairs_on_duty_hours(res: RepResult, edges) -> np.ndarray:
                        minlength=n)[:n] * cal.day_length / 60.0
 
 
+def _frontdoor_minutes(res: RepResult, pool: str) -> np.ndarray:
+    """Minutes on duty free for front-door work on each working day (the rota, with the day's
+    blocks away taken out; sim/model/rota.py)."""
+    r = res.rota
+    return r.loc[r["pool"] == pool, "frontdoor_hours"].to_numpy() * 60.0
+
+
 def _filled_posts(res: RepResult, pool: str, edges) -> np.ndarray:
     """Posts in the establishment less vacancies, as the scenario sets them for each month; with
     a dated change inside a month, the average over the month's working days."""
@@ -419,9 +426,8 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
             b0 = np.concatenate((b0, c["start"].to_numpy(dtype=float)))
             b1 = np.concatenate((b1, np.where(np.isfinite(c_end), c_end, cal.horizon)))
         busy = np.clip(np.minimum(b1[:, None], ends) - np.maximum(b0[:, None], starts), 0, None)
-        on_duty = np.bincount(day_month[day_month >= 0],
-                              weights=res.rosters[pool].to_numpy()[day_month >= 0],
-                              minlength=n)[:n] * cal.day_length
+        on_duty = np.bincount(day_month[day_month >= 0],  # minutes on duty free for front-door work
+                              weights=_frontdoor_minutes(res, pool)[day_month >= 0], minlength=n)[:n]
         close = cal.close_of_day(b0)
         ot0, ot1 = np.maximum(b0, close), b1
         overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)

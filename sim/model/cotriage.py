@@ -81,6 +81,7 @@ class Team(Protocol):
     """What the wake-up reads of a pool (sim/model/frontdoor.py `Pool`)."""
 
     duty: list[int]
+    rank: list[list[int]]
     qlen: int
     idle: list[int]
     wake: dict[int, simpy.Event]
@@ -97,7 +98,7 @@ def pair_openings(env: simpy.Environment, opens: Sequence[float], ps: Team, pair
             yield env.timeout(o - env.now)
         if pair.qlen == 0:
             continue
-        for sid in [s for s in ps.idle if s < pairs]:
+        for sid in [s for s in ps.idle if 0 <= ps.rank[k][s] < pairs]:
             ps.idle.remove(sid)
             ps.wake.pop(sid).succeed()
         heapq.heapify(ps.idle)

@@ -43,7 +43,7 @@ import simpy
 from sim.model import dated
 from sim.model.calendar import WorkCalendar, run_calendar
 from sim.model.cotriage import pair_openings, pairs_formed, room_outcomes, room_uniforms, shares_supervisors
-from sim.model.dated import by_spell, spell_of_times, timeline
+from sim.model.dated import by_spell, spell_of_days, spell_of_times, timeline
 from sim.model.demand import (
     CALL_DRAWS,
     DECISION_DRAWS,
@@ -57,7 +57,7 @@ from sim.model.demand import (
 from sim.model.pathway import complete
 from sim.model.results import KINDS, STAGE_COLUMNS, RepResult, Saturation
 from sim.model.rng import CHILD_DRAWS, PATHWAY_DRAWS, make_streams, stream
-from sim.model.rosters import duty_rosters
+from sim.model.rota import away_blocks, front_door_rotas, rota_table
 from sim.model.sampling import IA, NFA, REF, draw_durations, outcome_tables, pick
 from sim.scenario.schema import CHANNELS, OUTCOMES, POOLS, SOURCES, Scenario
 
@@ -139,12 +139,26 @@ class Task:
 
 
 class Pool:
-    """A team working one queue in office hours; each member is one SimPy process."""
+    """A team working one queue in office hours; each member (a post) is one SimPy process.
 
-    def __init__(self, model: FrontDoorModel, index: int, duty: np.ndarray, priority: bool,
-                 servers: bool = True):
+    `on[k][sid]` says whether member sid is on duty on working day k and `blocks[k][sid]` when
+    in that day they are away from front-door work (sim/model/rota.py): a block is taken at the
+    time it is due, or, when the member is busy then, as soon as the task in hand is done, for
+    its full length (never past the close)."""
+
+    def __init__(self, model: FrontDoorModel, index: int, on: np.ndarray, priority: bool,
+                 blocks: list | None = None, servers: bool = True):
         self.model, self.index, self.env, self.cal = model, index, model.env, model.cal
-        self.duty: list[int] = duty.tolist()
+        on = np.asarray(on, dtype=bool)
+        self.on: list[list[bool]] = on.tolist()
+        self.duty: list[int] = on.sum(axis=1).tolist()  # members on duty each working day
+        # each member's place among the day's members on duty (-1 off): co-triage pairs take
+        # the lowest places
+        self.rank: list[list[int]] = np.where(on, np.cumsum(on, axis=1) - 1, -1).tolist()
+        width = on.shape[1] if on.ndim == 2 else 0
+        self.blocks: list[list[tuple]] = blocks if blocks is not None else [[()] * width for _ in self.on]
+        self.last_free = [-1.0] * width  # when each member last finished a task
+        self.block_at = [(-1, 0)] * width  # (day, next block) each member has reached
         self.priority = priority
         self.queue: list | deque = [] if priority else deque()
         self.seq = 0
@@ -158,12 +172,13 @@ class Pool:
         self.entered = 0
         self.in_service: dict[Task, tuple[float, int]] = {}  # start and member of each task in hand
         # whose members take this pool's tasks (co-triage pairs': the supervisors', see
-        # sim/model/cotriage.py), and the pairs this pool's lowest-numbered members sit in
+        # sim/model/cotriage.py), and the pairs this pool's lowest-placed members sit in
         self.staff: Pool = self
         self.pair: Pool | None = None
         if servers:
-            for sid in range(int(max(self.duty, default=0))):
-                self.env.process(self._server(sid))
+            for sid in range(width):
+                if any(row[sid] for row in self.on):
+                    self.env.process(self._server(sid))
 
     def queue_area(self, horizon: float) -> float:
         """Integral of the queue length from the start to `horizon` (items x minutes)."""
@@ -182,11 +197,17 @@ class Pool:
             self.queue.append(task)
         staff = self.staff
         if staff.idle:
-            sid = heapq.heappop(staff.idle)
-            staff.wake.pop(sid).succeed()
-            k = bisect_right(self.cal.closes, now)  # the working day open now, or the next one
-            # the woken member starts this task at this instant if on duty and the office open
-            return k < len(self.duty) and self.duty[k] > sid and self.cal.opens[k] <= now
+            idle = sorted(staff.idle)
+            for sid in idle:  # the lowest-numbered idle member free now starts it
+                if staff.free_from(sid, now) == now:
+                    staff.idle.remove(sid)
+                    heapq.heapify(staff.idle)
+                    staff.wake.pop(sid).succeed()
+                    return True
+            # nobody idle is free now: each idle member waits for their own next free time
+            for sid in idle:
+                staff.wake.pop(sid).succeed()
+            staff.idle.clear()
         return False
 
     def cancel(self, task: Task) -> None:
@@ -206,28 +227,45 @@ class Pool:
             if not task.cancelled:
                 return task
 
-    def _duty_start(self, sid: int, t: float) -> float | None:
-        """Earliest time >= t when the office is open and this member is on duty."""
-        cal, duty = self.cal, self.duty
-        k = cal.working_day_at_or_after(t)
-        n = len(duty)
+    def free_from(self, sid: int, t: float) -> float | None:
+        """Earliest time >= t when member sid is on duty, the office open and no block of the
+        day's time away due (None: never again in this run). Blocks passed are marked taken."""
+        cal, on = self.cal, self.on
+        opens, closes = cal.opens, cal.closes
+        k = bisect_right(closes, t)
+        n = len(on)
         while k < n:
-            if duty[k] > sid:
-                o = cal.opens[k]
-                return o if o > t else t
+            if on[k][sid]:
+                s = opens[k] if opens[k] > t else t
+                day, b = self.block_at[sid]
+                if day != k:
+                    b = 0
+                bl = self.blocks[k][sid]
+                floor = self.last_free[sid]
+                while b < len(bl) and bl[b][0] <= s:
+                    due, length = bl[b]
+                    begin = max(due, floor)  # taken once free after it fell due
+                    floor = begin + length
+                    if floor > s:
+                        s = floor
+                    b += 1
+                self.block_at[sid] = (k, b)
+                if s < closes[k]:
+                    return s
             k += 1
         return None
 
     def _server(self, sid: int):
         """One member of the team: take the next task when on duty in office hours, else wait."""
-        env, duty, opens, closes = self.env, self.duty, self.cal.opens, self.cal.closes
-        n_days = len(duty)
+        env, opens, closes = self.env, self.cal.opens, self.cal.closes
+        n_days = len(self.on)
         pair = self.pair
+        rank = self.rank
         while True:
             if pair is not None and pair.qlen:  # in a co-triage pair today: its PPNs first
                 t = env.now
                 k = bisect_right(closes, t)
-                if k < n_days and pair.duty[k] > sid and opens[k] <= t:
+                if k < n_days and 0 <= rank[k][sid] < pair.duty[k] and self.free_from(sid, t) == t:
                     yield from pair._serve(sid, t)
                     continue
             if self.qlen == 0:  # nothing to do: sleep until a task arrives
@@ -236,11 +274,10 @@ class Pool:
                 yield ev
                 continue
             t = env.now
-            k = bisect_right(closes, t)  # the working day open at t, or the next one
-            if not (k < n_days and duty[k] > sid and opens[k] <= t):  # off duty or office shut
-                start = self._duty_start(sid, t)
-                if start is None:  # never on duty again in this run
-                    yield env.event()
+            start = self.free_from(sid, t)
+            if start is None:  # never on duty again in this run
+                yield env.event()
+            if start > t:  # off duty, office shut or away from front-door work
                 yield env.timeout(start - t)
                 continue
             task = self._pop()
@@ -250,6 +287,7 @@ class Pool:
             self.in_service[task] = (t, sid)
             yield env.timeout(task.dur)
             del self.in_service[task]
+            self.last_free[sid] = env.now
             self.model.finished(self, task, sid, t, env.now)
 
     def _serve(self, sid: int, t: float):
@@ -261,6 +299,7 @@ class Pool:
         self.in_service[task] = (t, sid)
         yield self.env.timeout(task.dur)
         del self.in_service[task]
+        self.staff.last_free[sid] = self.env.now
         self.model.finished(self, task, sid, t, self.env.now)
 
     def still_open(self) -> list[tuple[Task, float, int]]:
@@ -294,12 +333,22 @@ class FrontDoorModel:
         self.draws = draws
         self._prepare_contacts()
         self.env = simpy.Environment()
-        rosters = duty_rosters(sc, cal, streams)
+        self.rotas = rotas = front_door_rotas(sc, cal, seed, rep)
+        day_spell = spell_of_days(self.tl, [cal.dates[d] for d in cal.working_day_index])
+        on = {name: r.on_duty for name, r in rotas.items()}
+        blocks = {name: away_blocks(r, [s.staff[name] for s in self.tl.scenarios], day_spell, cal, seed, rep,
+                                    name) for name, r in rotas.items()}
+        rosters = {name: o.sum(axis=1) for name, o in on.items()}
         shared = shares_supervisors(sc)
         if sc.cotriage.enabled:  # officers on duty -> pairs in the room
-            rosters["cotriage"] = pairs_formed(sc, rosters, seed, rep)
+            pairs = pairs_formed(sc, rosters, seed, rep)
+            if shared:  # the pair's supervisor is one of the day's supervisors: pairs counted
+                on["cotriage"] = np.arange(on["cotriage"].shape[1])[None, :] < pairs[:, None]
+            else:  # the officers' own days in the room, less the days the police do not cover
+                on["cotriage"] = on["cotriage"] & (pairs > 0)[:, None]
+            rosters["cotriage"] = on["cotriage"].sum(axis=1)
         self.rosters = rosters
-        self.pools = {name: Pool(self, i, rosters[name], priority=(name == "ps"),
+        self.pools = {name: Pool(self, i, on[name], priority=(name == "ps"), blocks=blocks[name],
                                  servers=not (shared and name == "cotriage"))
                       for i, name in enumerate(POOLS)}
         if shared:  # the pair's supervisor is one of the day's supervisors
@@ -593,6 +642,7 @@ class FrontDoorModel:
         cal = self.cal
         days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
         rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})
+        rota = rota_table(self.rotas, days, cal.day_length, self.rosters)
         qd = pd.DataFrame(self.queue_daily, columns=["working_day", *POOLS])
         qd["day"] = days[qd["working_day"].to_numpy(dtype=int)] if len(qd) else []
         qstats = {name: {"area": p.queue_area(cal.horizon), "entered": p.entered, "open_at_end": p.qlen,
@@ -600,7 +650,7 @@ class FrontDoorModel:
         res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats,
                         seed=self.seed, draws={"downstream": a.downstream, **self.draws,
                                                     "codes": np.stack((a.source, a.channel, log["outcome"]))},
-                        backlog_contacts=self.n_backlog)
+                        backlog_contacts=self.n_backlog, rota=rota)
         res.warnings = saturation_warnings(res)
         return complete(res)  # after the front door: the pathway after a referral, and the children
 

@@ -31,6 +31,8 @@ class RepResult:
     draws: dict[str, np.ndarray] = field(default_factory=dict)  # per-contact uniforms (rows = contacts)
     backlog_contacts: int = 0  # the first rows of `contacts` were waiting at the start
     pathway: pd.DataFrame | None = None  # one row per referred child (sim/pathway.py)
+    # one row per working day and front-door pool (sim/model/rota.py `rota_table`)
+    rota: pd.DataFrame | None = None
 
 
 

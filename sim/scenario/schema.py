@@ -310,6 +310,46 @@ class Demand(Frozen):
         return self
 
 
+class Rota(Frozen):
+    """How a front-door pool's posts are rostered: leave in spells booked to keep a minimum
+    cover, sickness in spells, and the time away from front-door work as blocks of each day
+    (sim/model/rota.py)."""
+
+    two_week_leave_share: ShareScalar = setting(
+        "share of leave spells two weeks long",
+        "Annual leave is taken in spells of one working week or two; this share are two weeks.",
+    )
+    min_cover: PositiveScalar = setting(
+        "minimum cover kept when leave is booked",
+        "Leave is booked so that at least this many filled posts are not on leave on each working"
+        " day, wherever the filled posts allow; a day below it is counted and listed.",
+    )
+    sickness_spell_days: PositiveScalar = setting(
+        "average length of a spell of sickness",
+        "Working days; a spell ends on any day with probability 1 / this length.",
+    )
+    away_blocks: PositiveScalar = setting(
+        "blocks of the day away from front-door work",
+        "Meetings, supervision, training and checks, taken as this many blocks spread through"
+        " each working day (each the same length); the productive share sets their total.",
+    )
+    weekday_weights: WeightVector = setting(
+        "front-door time by weekday (Monday to Friday)",
+        "Relative productive time on each weekday; the week's total is kept, so more on Monday"
+        " means less on the other days.",
+    )
+
+    @model_validator(mode="after")
+    def _parts(self) -> Rota:
+        _whole("away_blocks", self.away_blocks.value, 8)
+        if len(self.weekday_weights.value) != 5:
+            raise ValueError(f"weekday_weights has {len(self.weekday_weights.value)} entries;"
+                             " it needs 5 (Monday to Friday)")
+        if self.sickness_spell_days.value < 1:
+            raise ValueError(f"sickness_spell_days {self.sickness_spell_days.value} must be at least 1")
+        return self
+
+
 class StaffPool(Frozen):
     establishment: CountMonthly = setting("posts", "Posts in the establishment, month by month.")
     vacancy_rate: ShareMonthly = setting("share of posts vacant")
@@ -320,6 +360,9 @@ class StaffPool(Frozen):
         "Share of an on-duty member's time spent on this work rather than on other duties.",
         title_elsewhere="share of on-duty time free for this work",
     )
+    rota: Rota | None = setting(
+        "rota", "Leave spells, cover, sickness spells and the day's blocks away (front-door pools).",
+        default=None)
 
 
 class Service(Frozen):
@@ -639,6 +682,10 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _pools(self) -> Scenario:
         _same_keys("staff", self.staff, POOLS)
+        missing = [name for name in POOLS if self.staff[name].rota is None]
+        if missing:
+            raise ValueError(f"staff.{missing[0]}.rota is missing: every front-door pool needs its rota"
+                             " (leave spells, minimum cover, sickness spells, blocks away, weekday weights)")
         return self
 
     @model_validator(mode="after")
@@ -655,7 +702,7 @@ class Scenario(Frozen):
 
 
 # Blocks whose fields are parts of one thing, each named after it ("Consultant social workers: posts").
-_PART_MODELS: tuple[type[BaseModel], ...] = (StaffPool, ArrivalProfile, ReturnShares)
+_PART_MODELS: tuple[type[BaseModel], ...] = (StaffPool, Rota, ArrivalProfile, ReturnShares)
 
 
 def _unwrapped(annotation: Any) -> Any:
