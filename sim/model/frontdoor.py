@@ -257,7 +257,7 @@ class Pool:
 
     def _server(self, sid: int):
         """One member of the team: take the next task when on duty in office hours, else wait."""
-        env, opens, closes = self.env, self.cal.opens, self.cal.closes
+        env, closes = self.env, self.cal.closes
         n_days = len(self.on)
         pair = self.pair
         rank = self.rank

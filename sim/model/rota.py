@@ -150,7 +150,8 @@ def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int,
             end = min(start + length, n)
             if leave[start:end, j].any():
                 continue
-            if np.all(present[start:end] - holds[start:end, j] >= np.minimum(min_cover, holds[start:end].sum(axis=1))):
+            need = np.minimum(min_cover, holds[start:end].sum(axis=1))
+            if np.all(present[start:end] - holds[start:end, j] >= need):
                 return start
     return None
 
@@ -182,7 +183,8 @@ def front_door_rotas(sc: Scenario, cal: WorkCalendar, seed: int, rep: int) -> di
     days = [cal.dates[d] for d in cal.working_day_index]
     tl = timeline(sc)
     spell = spell_of_days(tl, days)
-    out = {name: pool_rota([s.staff[name] for s in tl.scenarios], cal, spell, seed, rep, name) for name in POOLS}
+    out = {name: pool_rota([s.staff[name] for s in tl.scenarios], cal, spell, seed, rep, name)
+           for name in POOLS}
     ct = sc.cotriage
     active = np.array([ct.enabled and d >= ct.start.value for d in days], dtype=bool)
     r = out["cotriage"]
