@@ -118,6 +118,15 @@ class WorkCalendar:
         k = bisect_right(self.closes, t)
         return k < len(self.opens) and self.opens[k] <= t
 
+    def office_minutes(self, t: float) -> float:
+        """Office minutes elapsed from the epoch to t (scalar; `working_minutes_before` for
+        arrays): how long a task has waited in office time."""
+        k = bisect_right(self.opens, t) - 1
+        if k < 0:
+            return 0.0
+        inside = t - self.opens[k]
+        return k * self.day_length + (inside if inside < self.day_length else self.day_length)
+
     def next_open(self, t: float) -> float:
         """Earliest time >= t at which the office is open (inf past the horizon)."""
         k = bisect_right(self.closes, t)

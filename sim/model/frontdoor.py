@@ -125,12 +125,14 @@ def backlog_contacts(sc: Scenario, cal: WorkCalendar, g: np.random.Generator) ->
 class Task:
     """One piece of work for a pool, and the journey waiting on it."""
 
-    __slots__ = ("i", "kind", "dur", "prio", "enq", "cancelled", "started", "patience",
-                 "held_for_dram", "journey")
+    __slots__ = ("i", "kind", "dur", "outcome", "enq", "enq_office", "lane", "cancelled", "started",
+                 "patience", "held_for_dram", "journey")
 
-    def __init__(self, i: int, kind: int, dur: float, prio: int = 0, held_for_dram: bool = False):
-        self.i, self.kind, self.dur, self.prio = i, kind, dur, prio
-        self.enq = 0.0
+    def __init__(self, i: int, kind: int, dur: float, outcome: int = -1, held_for_dram: bool = False):
+        self.i, self.kind, self.dur = i, kind, dur
+        self.outcome = outcome  # what the screening will decide (read by the morning triage)
+        self.enq = self.enq_office = 0.0
+        self.lane = 0
         self.cancelled = False
         self.started = False
         self.patience: float | None = None  # a call's: minutes of office time the caller waits
@@ -144,26 +146,47 @@ class Pool:
     `on[k][sid]` says whether member sid is on duty on working day k and `blocks[k][sid]` when
     in that day they are away from front-door work (sim/model/rota.py): a block is taken at the
     time it is due, or, when the member is busy then, as soon as the task in hand is done, for
-    its full length (never past the close)."""
+    its full length (never past the close).
 
-    def __init__(self, model: FrontDoorModel, index: int, on: np.ndarray, priority: bool,
-                 blocks: list | None = None, servers: bool = True):
+    The queue is a set of lanes, each first in first out: the supervisors' has one lane per
+    kind of task in `service.ps_priority` order behind a lane for what the morning triage puts
+    first; a member takes the first lane's head unless some lane's head has waited longer than
+    that lane's `service.ps_max_wait_hours` (office hours), when the longest-waiting such head
+    goes first. Members past `posts` are the management response's (consultant social workers
+    lent for the day, who take only one lane, and the team manager), on duty only on the days
+    the response puts them on (`FrontDoorModel._respond`)."""
+
+    def __init__(self, model: FrontDoorModel, index: int, on: np.ndarray, blocks: list | None = None,
+                 lanes: list[tuple[tuple[int, ...], float]] | None = None, extra: int = 0,
+                 servers: bool = True):
         self.model, self.index, self.env, self.cal = model, index, model.env, model.cal
         on = np.asarray(on, dtype=bool)
+        self.posts = on.shape[1] if on.ndim == 2 else 0
+        if extra:
+            on = np.concatenate((on, np.zeros((on.shape[0], extra), dtype=bool)), axis=1)
         self.on: list[list[bool]] = on.tolist()
         self.duty: list[int] = on.sum(axis=1).tolist()  # members on duty each working day
         # each member's place among the day's members on duty (-1 off): co-triage pairs take
         # the lowest places
         self.rank: list[list[int]] = np.where(on, np.cumsum(on, axis=1) - 1, -1).tolist()
         width = on.shape[1] if on.ndim == 2 else 0
-        self.blocks: list[list[tuple]] = blocks if blocks is not None else [[()] * width for _ in self.on]
+        base = blocks if blocks is not None else [[()] * self.posts for _ in self.on]
+        self.blocks: list[list[tuple]] = [list(row) + [()] * extra for row in base]
         self.last_free = [-1.0] * width  # when each member last finished a task
         self.block_at = [(-1, 0)] * width  # (day, next block) each member has reached
-        self.priority = priority
-        self.queue: list | deque = [] if priority else deque()
-        self.seq = 0
+        self.only: list[int | None] = [None] * width  # the one lane a lent member takes
+        self.overtime: dict[tuple[int, int], float] = {}  # (day, member): minutes after the close
+        # lanes: the kinds of task each holds and its longest wait (office minutes) before its
+        # head goes first; kinds not listed go to the last lane
+        lanes = lanes or [((), float("inf"))]
+        self.lanes: list[deque] = [deque() for _ in lanes]
+        self.lane_wait = [w for _, w in lanes]
+        self.lane_of = {kind: li for li, (kinds, _) in enumerate(lanes) for kind in kinds}
+        self.last_lane = len(lanes) - 1
+        self.aged = any(w < float("inf") for w in self.lane_wait)
         self.idle: list[int] = []
         self.wake: dict[int, simpy.Event] = {}
+        self.reserve: dict[int, simpy.Event] = {}  # response members waiting to be put on
         self.qlen = 0
         # time in queue, summed as (sum of leaving times) - (sum of joining times): the
         # integral of the queue length without touching the clock on every change
@@ -177,7 +200,7 @@ class Pool:
         self.pair: Pool | None = None
         if servers:
             for sid in range(width):
-                if any(row[sid] for row in self.on):
+                if sid >= self.posts or any(row[sid] for row in self.on):
                     self.env.process(self._server(sid))
 
     def queue_area(self, horizon: float) -> float:
@@ -190,16 +213,16 @@ class Pool:
         self.entered += 1
         self.qlen += 1
         self.joined_sum += now
-        if self.priority:
-            self.seq += 1
-            heapq.heappush(self.queue, (task.prio, self.seq, task))
-        else:
-            self.queue.append(task)
+        task.lane = lane = self.lane_of.get(task.kind, self.last_lane)
+        if self.aged:
+            task.enq_office = self.cal.office_minutes(now)
+        self.lanes[lane].append(task)
         staff = self.staff
         if staff.idle:
             idle = sorted(staff.idle)
-            for sid in idle:  # the lowest-numbered idle member free now starts it
-                if staff.free_from(sid, now) == now:
+            for sid in idle:  # the lowest-numbered idle member free now who takes it starts it
+                only = staff.only[sid]
+                if (only is None or only == lane) and staff.free_from(sid, now) == now:
                     staff.idle.remove(sid)
                     heapq.heapify(staff.idle)
                     staff.wake.pop(sid).succeed()
@@ -215,24 +238,62 @@ class Pool:
         self.qlen -= 1
         self.left_sum += self.env.now
 
+    def withdraw(self, task: Task) -> None:
+        """Take a waiting task out of the queue (closed at the morning triage)."""
+        self.lanes[task.lane].remove(task)
+        self.cancel(task)
+
+    def promote(self, task: Task) -> None:
+        """Move a waiting task to the front lane (the morning triage's urgent items)."""
+        self.lanes[task.lane].remove(task)
+        task.lane = 0
+        self.lanes[0].append(task)
+
+    def waiting(self) -> list[Task]:
+        return [t for lane in self.lanes for t in lane if not t.cancelled]
+
     def on_duty_next(self, t: float) -> bool:
         """Is anyone on duty on the working day open at t, or the next one?"""
         k = self.cal.working_day_at_or_after(t)
         return k < len(self.duty) and self.duty[k] > 0
 
-    def _pop(self) -> Task:
-        q = self.queue
-        while True:
-            task = heapq.heappop(q)[2] if self.priority else q.popleft()
-            if not task.cancelled:
-                return task
+    def can_take(self, sid: int) -> bool:
+        only = self.only[sid]
+        return self.qlen > 0 if only is None else len(self.lanes[only]) > 0
+
+    def _pop(self, sid: int) -> Task:
+        lanes = self.lanes
+        only = self.only[sid]
+        if only is not None:
+            return lanes[only].popleft()  # lent members take one lane (never cancelled)
+        for lane in lanes:
+            while lane and lane[0].cancelled:
+                lane.popleft()
+        if self.aged:  # a head waiting past its lane's longest wait goes first, oldest first
+            now = self.cal.office_minutes(self.env.now)
+            best = None
+            for li, lane in enumerate(lanes):
+                if lane and now - lane[0].enq_office > self.lane_wait[li] and (
+                        best is None or lane[0].enq < lanes[best][0].enq):
+                    best = li
+            if best is not None:
+                return lanes[best].popleft()
+        for lane in lanes:
+            if lane:
+                return lane.popleft()
+        raise LookupError("no task waiting")  # pragma: no cover - callers check qlen first
 
     def free_from(self, sid: int, t: float) -> float | None:
-        """Earliest time >= t when member sid is on duty, the office open and no block of the
-        day's time away due (None: never again in this run). Blocks passed are marked taken."""
+        """Earliest time >= t when member sid is on duty, the office open (or in overtime the
+        response granted) and no block of the day's time away due (None: never again in this
+        run, as far as is known now). Blocks passed are marked taken."""
         cal, on = self.cal, self.on
         opens, closes = cal.opens, cal.closes
         k = bisect_right(closes, t)
+        if self.overtime and k > 0 and on[k - 1][sid]:
+            extra = self.overtime.get((k - 1, sid))
+            if extra and t < closes[k - 1] + extra:
+                return t
         n = len(on)
         while k < n:
             if on[k][sid]:
@@ -268,19 +329,23 @@ class Pool:
                 if k < n_days and 0 <= rank[k][sid] < pair.duty[k] and self.free_from(sid, t) == t:
                     yield from pair._serve(sid, t)
                     continue
-            if self.qlen == 0:  # nothing to do: sleep until a task arrives
+            if not self.can_take(sid):  # nothing to do: sleep until a task arrives
                 ev = self.wake[sid] = env.event()
                 heapq.heappush(self.idle, sid)
                 yield ev
                 continue
             t = env.now
             start = self.free_from(sid, t)
-            if start is None:  # never on duty again in this run
-                yield env.event()
+            if start is None:
+                if sid < self.posts:  # never on duty again in this run
+                    yield env.event()
+                ev = self.reserve[sid] = env.event()  # until the response puts them on
+                yield ev
+                continue
             if start > t:  # off duty, office shut or away from front-door work
                 yield env.timeout(start - t)
                 continue
-            task = self._pop()
+            task = self._pop(sid)
             self.qlen -= 1
             self.left_sum += t
             task.started = True
@@ -290,9 +355,19 @@ class Pool:
             self.last_free[sid] = env.now
             self.model.finished(self, task, sid, t, env.now)
 
+    def put_on(self, sid: int) -> None:
+        """A response member put on duty now: wake them if they wait."""
+        for events in (self.reserve, self.wake):
+            ev = events.pop(sid, None)
+            if ev is not None:
+                if sid in self.idle:
+                    self.idle.remove(sid)
+                    heapq.heapify(self.idle)
+                ev.succeed()
+
     def _serve(self, sid: int, t: float):
         """Member `sid` (of the staffing pool) does this pool's next task, starting at t."""
-        task = self._pop()
+        task = self._pop(sid) if self.staff is self else self._pop_any()
         self.qlen -= 1
         self.left_sum += t
         task.started = True
@@ -302,11 +377,18 @@ class Pool:
         self.staff.last_free[sid] = self.env.now
         self.model.finished(self, task, sid, t, self.env.now)
 
+    def _pop_any(self) -> Task:
+        for lane in self.lanes:
+            while lane:
+                task = lane.popleft()
+                if not task.cancelled:
+                    return task
+        raise LookupError("no task waiting")  # pragma: no cover - callers check qlen first
+
     def still_open(self) -> list[tuple[Task, float, int]]:
         """Tasks waiting (start NaN, member -1) or in service (start and member known) when the
         run stops."""
-        q = [e[2] for e in self.queue] if self.priority else list(self.queue)
-        waiting = [(t, np.nan, -1) for t in q if not t.cancelled]
+        waiting = [(t, np.nan, -1) for t in self.waiting()]
         return waiting + [(t, start, sid) for t, (start, sid) in self.in_service.items()]
 
 
@@ -337,7 +419,8 @@ class FrontDoorModel:
         day_spell = spell_of_days(self.tl, [cal.dates[d] for d in cal.working_day_index])
         on = {name: r.on_duty for name, r in rotas.items()}
         blocks = {name: away_blocks(r, [s.staff[name] for s in self.tl.scenarios], day_spell, cal, seed, rep,
-                                    name) for name, r in rotas.items()}
+                                    name, meeting=dram_meeting(self.tl, day_spell, cal) if name == "da_hub"
+                                    else None) for name, r in rotas.items()}
         rosters = {name: o.sum(axis=1) for name, o in on.items()}
         shared = shares_supervisors(sc)
         if sc.cotriage.enabled:  # officers on duty -> pairs in the room
@@ -348,9 +431,20 @@ class FrontDoorModel:
                 on["cotriage"] = on["cotriage"] & (pairs > 0)[:, None]
             rosters["cotriage"] = on["cotriage"].sum(axis=1)
         self.rosters = rosters
-        self.pools = {name: Pool(self, i, on[name], priority=(name == "ps"), blocks=blocks[name],
+        rs = sc.response
+        self.n_lent = int(rs.lent_csws.posts.value) if rs.lent_csws.enabled else 0
+        self.tm = rotas["ps"].share.shape[1] + self.n_lent  # the team manager's place in the ps pool
+        self.pools = {name: Pool(self, i, on[name], blocks=blocks[name],
+                                 lanes=supervisor_lanes(sc) if name == "ps" else None,
+                                 extra=self.n_lent + 1 if name == "ps" else 0,
                                  servers=not (shared and name == "cotriage"))
                       for i, name in enumerate(POOLS)}
+        self.email_lane = self.pools["ps"].lane_of[K_EMAIL]
+        self.response_log: list[tuple[int, str, str, float]] = []  # (working day, pool, what, minutes)
+        # response used so far by (supervisor; -1 the manager's minutes, -2 days CSWs were lent,
+        # year, week)
+        self.used_week: dict[tuple[int, int, int], float] = {}
+        self.triage_u = triage_uniforms(self.arr.channel, self.n_backlog, seed, rep)
         if shared:  # the pair's supervisor is one of the day's supervisors
             self.pools["ps"].pair, self.pools["cotriage"].staff = self.pools["cotriage"], self.pools["ps"]
             self.env.process(pair_openings(self.env, cal.opens, self.pools["ps"], self.pools["cotriage"]))
@@ -370,9 +464,9 @@ class FrontDoorModel:
                            ).tolist()
         self.callback_delay = by_spell(tl, spell, lambda s, ix: draw_durations(
             s.abandonment.callback_delay_minutes, u[:, ix, 2]).T, n).T.tolist()
+        self.hold_for_dram = sc.da_hub.hold_for_dram
         self.cotriage_from = (cal.minutes_at(sc.cotriage.start.value)
                               if sc.cotriage.enabled else float("inf"))
-        self.prio = sc.service.ps_priority
         if sc.cotriage.enabled:  # each contact's outcome and settling once co-triaged
             self.room = room_outcomes(sc, self.out_written, self.settled,
                                       self.arr.decision[:, DECISION_DRAWS.index("settle")],
@@ -432,12 +526,12 @@ class FrontDoorModel:
         self.log_dtypes.update({k: np.int32 for k in ("conversation_server", "screen_server",
                                                       "direction_server", "cotriage_server")})
         self.log_dtypes.update(screen_pool=np.int8, outcome=np.int8, edt=bool, attempts=np.int16,
-                               abandoned_calls=np.int16, switched_to_email=bool)
+                               abandoned_calls=np.int16, switched_to_email=bool, closed_at_triage=bool)
         start = {float: np.nan, np.int32: -1, np.int8: -1, bool: False, np.int16: 0}
         self.log_start = {k: start[t] for k, t in self.log_dtypes.items()}
         self.log: dict[str, list] = {k: [self.log_start[k]] * n for k in (
             "decided", "dram_release", "outcome", "edt", "attempts", "abandoned_calls",
-            "switched_to_email")}
+            "switched_to_email", "closed_at_triage")}
         # what a journey reads about its contact: one row each, in the order `journey` unpacks it
         self.contact_rows = list(zip(
             self.out_written.tolist(), self.out_phone.tolist(), self.settled.tolist(),
@@ -458,7 +552,7 @@ class FrontDoorModel:
         """
         (written, phone_outcome, settled, urgent, channel,
          d_conv, d_email, d_ppn, d_dir, d_ct, d_da) = self.contact_rows[i]
-        env, log, prio = self.env, self.log, self.prio
+        env, log = self.env, self.log
         if urgent and not self.cal.is_open(env.now):  # out of hours: the emergency duty team
             log["edt"][i] = True
             self._decide(i, written)
@@ -477,18 +571,19 @@ class FrontDoorModel:
                     self.awaiting_callback.discard(i)
                 else:  # gives up on the phone and emails instead
                     log["switched_to_email"][i] = True
-                    yield Task(i, K_EMAIL, d_email, prio["email"])
+                    yield Task(i, K_EMAIL, d_email, written)
                     self._decide(i, written)
                     return
             if phone_outcome == REF:  # a referral needs a supervisor's recorded direction
-                yield Task(i, K_DIR, d_dir, prio["direction"])
+                yield Task(i, K_DIR, d_dir, phone_outcome)
             self._decide(i, phone_outcome)
         elif channel == EMAIL:
-            yield Task(i, K_EMAIL, d_email, prio["email"])
+            yield Task(i, K_EMAIL, d_email, written)
             self._decide(i, written)
         elif channel == PPN_D:
-            # held for the next daily risk assessment meeting (DRAM), then the DA hub screens it
-            yield Task(i, K_DA, d_da, held_for_dram=True)
+            # the DA hub screens it (with `da_hub.hold_for_dram`, only after the next daily risk
+            # assessment meeting, DRAM)
+            yield Task(i, K_DA, d_da, written, held_for_dram=self.hold_for_dram)
             self._decide(i, written)
         else:  # a non-domestic PPN
             if env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(env.now):
@@ -498,7 +593,7 @@ class FrontDoorModel:
                     self._decide(i, written)
                     return
                 d_ppn *= self.effort_after[i]
-            yield Task(i, K_PPN, d_ppn, prio["ppn"])
+            yield Task(i, K_PPN, d_ppn, written)
             self._decide(i, written)
 
     def _decide(self, i: int, outcome: int) -> None:
@@ -540,6 +635,8 @@ class FrontDoorModel:
 
     def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
         """A staff member finished a task: log the stage, then the contact goes on."""
+        if pool.overtime:
+            self._overtime_worked(pool, server, start, end)
         self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, end, server, False))
         self._advance(task.journey, True)
 
@@ -564,13 +661,100 @@ class FrontDoorModel:
                     yield env.timeout(t - env.now)
                 if what == "open":
                     self.queue_daily.append((k, *(p.qlen for p in self.pools.values())))
-                else:
+                    self._respond(k)
+                elif self.hold_for_dram:
                     pending, self.dram_pending = self.dram_pending, []
                     da = self.pools["da_hub"]
                     for task in pending:
                         self.log["dram_release"][task.i] = env.now
                         task.held_for_dram = False
                         da.submit(task)
+
+    # -- the management response ---------------------------------------------------------------
+    def _respond(self, k: int) -> None:
+        """At the opening of working day k: the team manager's triage of what came in out of
+        hours, and, when the supervisors' queue is over the trigger, the responses switched on,
+        each within its cap (scenario `response`)."""
+        rs, ps, cal = self.sc.response, self.pools["ps"], self.cal
+        day = cal.dates[cal.working_day_index[k]]
+        year, week, _ = day.isocalendar()
+        if rs.morning_triage.enabled:
+            self.env.process(self._triage(k))
+        if ps.qlen <= rs.trigger_items.value:
+            return
+        self.response_log.append((k, "ps", "triggered", 0.0))
+        if rs.overtime.enabled:  # each supervisor on duty may stay after the close
+            for sid in range(ps.posts):
+                if ps.on[k][sid]:
+                    used = self.used_week.get((sid, year, week), 0.0)
+                    grant = min(rs.overtime.hours_per_day.value, rs.overtime.cap_hours_per_week.value) * 60.0
+                    grant = min(grant, rs.overtime.cap_hours_per_week.value * 60.0 - used)
+                    if grant > 0:
+                        ps.overtime[(k, sid)] = grant
+        lent_days = self.used_week.get((-2, year, week), 0.0)
+        if self.n_lent and lent_days < self.sc.response.lent_csws.cap_days_per_week.value:
+            # consultant social workers read emails for the day, keeping phone cover
+            self.used_week[(-2, year, week)] = lent_days + 1
+            csw = self.pools["csw"]
+            here = [sid for sid in range(csw.posts) if csw.on[k][sid]]
+            cover = self.rotas["csw"].min_cover
+            spare = max(int(len(here) - cover), 0)
+            for n, sid in enumerate(reversed(here[-min(spare, self.n_lent):] if spare else [])):
+                csw.on[k][sid] = False
+                lent = ps.posts + n
+                ps.on[k][lent], ps.blocks[k][lent], ps.only[lent] = True, csw.blocks[k][sid], self.email_lane
+                minutes = self.rotas["csw"].share[k, sid] * cal.day_length
+                self.response_log.append((k, "csw", "lent_to_screening", minutes))
+                ps.put_on(lent)
+        ms = rs.manager_screening
+        if ms.enabled:
+            used = self.used_week.get((-1, year, week), 0.0)
+            grant = min(ms.hours_per_day.value * 60.0, ms.cap_hours_per_week.value * 60.0 - used,
+                        cal.day_length)
+            if grant > 0:
+                self.used_week[(-1, year, week)] = used + grant
+                o = cal.opens[k]
+                ps.on[k][self.tm], ps.blocks[k][self.tm] = True, ((o + grant, cal.day_length - grant),)
+                self.response_log.append((k, "ps", "manager_screening", grant))
+                ps.put_on(self.tm)
+
+    def _triage(self, k: int):
+        """The team manager reads the written contacts that arrived since the last close, in the
+        order they came, within the day's cap: would-be referrals go to the front of the queue;
+        a share of those ending in advice or no further action are closed there."""
+        tr, ps, cal = self.sc.response.morning_triage, self.pools["ps"], self.cal
+        since = cal.closes[k - 1] if k > 0 else -np.inf
+        items = sorted((t for t in ps.waiting() if t.enq >= since and t.kind in (K_EMAIL, K_PPN)),
+                       key=lambda t: t.enq)
+        each, budget, spent = tr.minutes_per_item.value, tr.cap_hours_per_day.value * 60.0, 0.0
+        for task in items:
+            if spent + each > budget:
+                break
+            yield self.env.timeout(each)
+            spent += each
+            if task.started or task.cancelled:
+                continue
+            if task.outcome == REF:
+                ps.promote(task)
+            elif task.outcome in (IA, NFA) and self.triage_u[task.i] < tr.closed_share.value:
+                ps.withdraw(task)
+                self.log["closed_at_triage"][task.i] = True
+                self.stage_log.append((ps.index, task.i, task.kind, task.enq, np.nan, self.env.now, -1, True))
+                self._advance(task.journey, True)
+        self.response_log.append((k, "ps", "morning_triage", spent))
+
+    def _overtime_worked(self, pool: Pool, sid: int, start: float, end: float) -> None:
+        """Count a supervisor's time on a task started in the overtime the response granted."""
+        cal = self.cal
+        k = bisect_right(cal.closes, start) - 1
+        extra = pool.overtime.get((k, sid)) if k >= 0 else None
+        if not extra or not cal.closes[k] <= start < cal.closes[k] + extra:
+            return
+        minutes = min(end, cal.closes[k] + extra) - start
+        day = cal.dates[cal.working_day_index[k]]
+        year, week, _ = day.isocalendar()
+        self.used_week[(sid, year, week)] = self.used_week.get((sid, year, week), 0.0) + minutes
+        self.response_log.append((k, "ps", "overtime", minutes))
 
     # -- run -----------------------------------------------------------------------------------
     def run(self) -> RepResult:
@@ -642,7 +826,10 @@ class FrontDoorModel:
         cal = self.cal
         days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
         rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})
-        rota = rota_table(self.rotas, days, cal.day_length, self.rosters)
+        response = pd.DataFrame(self.response_log, columns=["working_day", "pool", "what", "minutes"])
+        response["day"] = days[response["working_day"].to_numpy(dtype=int)] if len(response) else []
+        response["hours"] = response.pop("minutes") / 60.0
+        rota = rota_table(self.rotas, days, cal.day_length, self.rosters, response)
         qd = pd.DataFrame(self.queue_daily, columns=["working_day", *POOLS])
         qd["day"] = days[qd["working_day"].to_numpy(dtype=int)] if len(qd) else []
         qstats = {name: {"area": p.queue_area(cal.horizon), "entered": p.entered, "open_at_end": p.qlen,
@@ -650,10 +837,39 @@ class FrontDoorModel:
         res = RepResult(self.sc, self.rep, cal, contacts, stages, rosters, qd, qstats,
                         seed=self.seed, draws={"downstream": a.downstream, **self.draws,
                                                     "codes": np.stack((a.source, a.channel, log["outcome"]))},
-                        backlog_contacts=self.n_backlog, rota=rota)
+                        backlog_contacts=self.n_backlog, rota=rota, response=response)
         res.warnings = saturation_warnings(res)
         return complete(res)  # after the front door: the pathway after a referral, and the children
 
+
+
+def supervisor_lanes(sc: Scenario) -> list[tuple[tuple[int, ...], float]]:
+    """The supervisors' queue lanes: the morning triage's urgent items first, then one lane per
+    kind of task in `service.ps_priority` order, each with its longest wait in office minutes."""
+    kinds = {"direction": (K_DIR,), "ppn": (K_PPN,), "email": (K_EMAIL,)}
+    order = sorted(kinds, key=lambda name: sc.service.ps_priority[name])
+    return [((), float("inf")), *((kinds[name], sc.service.ps_max_wait_hours[name].value * 60.0)
+                                  for name in order)]
+
+
+def dram_meeting(tl, day_spell: np.ndarray, cal: WorkCalendar) -> list[tuple[float, float]]:
+    """Per working day: the daily risk assessment meeting's start, in minutes after the opening,
+    and its length (settings in force that day)."""
+    return [(s.da_hub.dram_hour.value * 60.0 - cal.open_min, s.da_hub.dram_minutes.value)
+            for s in (tl.scenarios[k] for k in day_spell.tolist())]
+
+
+def triage_uniforms(channel: np.ndarray, n_backlog: int, seed: int, rep: int) -> np.ndarray:
+    """Each contact's uniform for being closed at the morning triage, from a stream per written
+    channel in arrival order (contacts waiting at the start from one of their own), so nothing
+    else moves (common random numbers)."""
+    u = np.ones(len(channel))
+    for ch in (EMAIL, PPN_N):
+        for lo, hi, name in ((0, n_backlog, f"backlog.triage.{CHANNELS[ch]}"),
+                             (n_backlog, len(channel), f"triage.{CHANNELS[ch]}")):
+            idx = lo + np.flatnonzero(channel[lo:hi] == ch)
+            u[idx] = stream(seed, rep, name).random(len(idx))
+    return u
 
 
 def names(labels: tuple[str, ...]) -> np.ndarray:

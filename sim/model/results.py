@@ -33,6 +33,9 @@ class RepResult:
     pathway: pd.DataFrame | None = None  # one row per referred child (sim/pathway.py)
     # one row per working day and front-door pool (sim/model/rota.py `rota_table`)
     rota: pd.DataFrame | None = None
+    # the management response: one row per working day, pool and response, with its hours
+    # (sim/model/frontdoor.py `FrontDoorModel._respond`; "triggered" rows mark the days)
+    response: pd.DataFrame | None = None
 
 
 

@@ -157,11 +157,14 @@ def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int,
 
 
 def away_blocks(rota: PoolRota, pools: list[StaffPool], spell: np.ndarray, cal: WorkCalendar,
-                seed: int, rep: int, name: str) -> list[list[tuple[tuple[float, float], ...]]]:
+                seed: int, rep: int, name: str, meeting: list[tuple[float, float]] | None = None
+                ) -> list[list[tuple[tuple[float, float], ...]]]:
     """Per working day and post: the blocks away from front-door work, as (due, minutes).
 
-    The time away is (1 - share) of the office day, split into `away_blocks` blocks of equal
-    length; block b is due at a uniform time in the b-th part of the day."""
+    The time away is (1 - share) of the office day. A daily meeting the whole pool attends
+    (`meeting`: per day, its start in minutes after the opening and its length; the domestic
+    abuse hub's DRAM) is one block, at its time; the rest is split into `away_blocks` blocks of
+    equal length, block b due at a uniform time in the b-th part of the day."""
     n, cap = rota.share.shape
     opens, L = np.asarray(cal.opens), cal.day_length
     nb = np.array([int(pools[k].rota.away_blocks.value) for k in spell.tolist()])
@@ -170,9 +173,16 @@ def away_blocks(rota: PoolRota, pools: list[StaffPool], spell: np.ndarray, cal: 
         u = stream(seed, rep, f"staffing.{name}.post{j}.blocks").random((n, 8))
         for d in np.flatnonzero(rota.share[:, j] > 0).tolist():
             k = nb[d]
-            away = (1.0 - rota.share[d, j]) * L / k
-            part = L / k
-            out[d][j] = tuple((opens[d] + b * part + u[d, b] * max(part - away, 0.0), away) for b in range(k))
+            total = (1.0 - rota.share[d, j]) * L
+            fixed: list[tuple[float, float]] = []
+            if meeting is not None:
+                at, length = meeting[d]
+                length = min(length, total)
+                fixed = [(opens[d] + at, length)] if length > 0 else []
+                total -= length
+            away, part = total / k, L / k
+            spread = [(opens[d] + b * part + u[d, b] * max(part - away, 0.0), away) for b in range(k)]
+            out[d][j] = tuple(sorted(fixed + [b for b in spread if b[1] > 0]))
     return out
 
 
@@ -194,15 +204,21 @@ def front_door_rotas(sc: Scenario, cal: WorkCalendar, seed: int, rep: int) -> di
 
 
 def rota_table(rotas: dict[str, PoolRota], days: np.ndarray, day_length: float,
-               on_duty: dict[str, np.ndarray]) -> pd.DataFrame:
+               on_duty: dict[str, np.ndarray], response: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per working day and pool: posts filled (part-time posts as their share), on
     leave, off sick, on duty, whether the minimum cover was kept, and the hours on duty free
     for front-door work (the day's blocks away taken out). `on_duty` is the members on duty
-    each day as the front door works them (co-triage: the pairs in the room)."""
+    each day as the front door works them (co-triage: the pairs in the room); `response` the
+    management response's hours (consultant social workers lent to screening count on their
+    own pool, overtime, the team manager's screening and triage on the supervisors')."""
     parts = []
     for name, r in rotas.items():
         holds = r.filled > 0
         minutes = r.share.sum(axis=1) * day_length
+        hours = np.zeros(len(days))
+        if response is not None and len(response):
+            mine = response[response["pool"] == name]
+            np.add.at(hours, mine["working_day"].to_numpy(dtype=int), mine["hours"].to_numpy())
         if name == "cotriage":  # officers in the room on the days a pair forms
             per = np.divide(minutes, r.count(), out=np.zeros(len(minutes)), where=r.count() > 0)
             minutes = per * on_duty[name]
@@ -210,5 +226,5 @@ def rota_table(rotas: dict[str, PoolRota], days: np.ndarray, day_length: float,
             "day": days, "pool": name, "posts_filled": r.filled.sum(axis=1),
             "on_leave": (r.leave & holds).sum(axis=1), "sick": (r.sick & holds).sum(axis=1),
             "on_duty": on_duty[name], "min_cover": r.min_cover, "cover_kept": r.cover_kept(),
-            "frontdoor_hours": minutes / 60.0}))
+            "frontdoor_hours": minutes / 60.0, "response_hours": hours}))
     return pd.concat(parts, ignore_index=True)

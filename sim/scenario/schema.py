@@ -376,10 +376,17 @@ class Service(Frozen):
         "Practice supervisors always take the waiting task with the lowest number first.",
         key_names=PS_TASK_NAMES,
     )
+    ps_max_wait_hours: dict[str, PositiveScalar] = setting(
+        "Longest a supervisor task waits before it is taken first",
+        "Office hours; a task waiting longer is taken before any other, the longest-waiting first.",
+        each="Longest wait before {key} is taken first",
+        key_names=PS_TASK_NAMES,
+    )
 
     @model_validator(mode="after")
     def _prio(self) -> Service:
         _same_keys("ps_priority", self.ps_priority, PS_TASKS)
+        _same_keys("ps_max_wait_hours", self.ps_max_wait_hours, PS_TASKS)
         return self
 
 
@@ -423,7 +430,69 @@ class Abandonment(Frozen):
 
 
 class DomesticAbuseHub(Frozen):
-    dram_hour: HourScalar = setting("Time the daily risk assessment meeting releases domestic PPNs")
+    dram_hour: HourScalar = setting("Time of the daily risk assessment meeting (DRAM)")
+    dram_minutes: PositiveScalar = setting(
+        "Length of the daily risk assessment meeting",
+        "Every hub member on duty attends; the meeting is one of the day's blocks away from"
+        " screening (its time is part of the hub's productive share).",
+    )
+    hold_for_dram: Bool = setting(
+        "Domestic PPNs wait for the meeting before screening",
+        "true: a domestic PPN is screened only after the next DRAM (one that arrives after the"
+        " meeting waits for the next day's); false: the hub screens domestic PPNs as they arrive"
+        " and the meeting reviews the previous 24 hours' notifications.",
+    )
+
+
+class Overtime(Frozen):
+    enabled: Bool = setting("Overtime when the morning queue is over the trigger")
+    hours_per_day: PositiveScalar = setting(
+        "Overtime a supervisor may work on a triggered day",
+        "Hours after the close, worked while supervisor work is waiting.")
+    cap_hours_per_week: PositiveScalar = setting(
+        "Most overtime a supervisor works in a week", "Hours a person a week (Monday to Friday).")
+
+
+class LentStaff(Frozen):
+    enabled: Bool = setting("Consultant social workers screen emails on a triggered day")
+    posts: PositiveScalar = setting(
+        "Consultant social workers moved to screening for the day, at most",
+        "Only while the consultant social workers left on the phones keep their minimum cover.")
+    cap_days_per_week: PositiveScalar = setting(
+        "Most triggered days a week consultant social workers are moved to screening",
+        "Working days a week (Monday to Friday).")
+
+
+class ManagerScreening(Frozen):
+    enabled: Bool = setting("A team manager screens on a triggered day")
+    hours_per_day: PositiveScalar = setting("Hours the team manager screens on a triggered day")
+    cap_hours_per_week: PositiveScalar = setting("Most hours the team manager screens in a week")
+
+
+class MorningTriage(Frozen):
+    enabled: Bool = setting(
+        "Team manager's start-of-day triage of what arrived out of hours",
+        "At each opening the team manager reads the written contacts that arrived since the last"
+        " close: would-be referrals go to the front of the supervisors' queue, and a share of those"
+        " ending in advice or no further action are closed at triage.",
+    )
+    minutes_per_item: PositiveScalar = setting("Team manager's time to triage one contact")
+    cap_hours_per_day: PositiveScalar = setting("Most time the team manager spends on the triage a day")
+    closed_share: ShareScalar = setting(
+        "Share of advice or no-action contacts closed at triage",
+        "Of the contacts triaged that end in information and advice or no further action.")
+
+
+class Response(Frozen):
+    """What the service does when supervisor work piles up, and the team manager's daily triage."""
+
+    trigger_items: PositiveScalar = setting(
+        "Supervisor queue at the morning opening that triggers a response",
+        "Contacts waiting for a practice supervisor (screening or direction) at the opening.")
+    overtime: Overtime = setting("Overtime")
+    lent_csws: LentStaff = setting("Consultant social workers moved to screening")
+    manager_screening: ManagerScreening = setting("Team manager screening")
+    morning_triage: MorningTriage = setting("Morning triage")
 
 
 class CoTriageEffects(Frozen):
@@ -661,6 +730,7 @@ class Scenario(Frozen):
     abandonment: Abandonment = setting("Callers who hang up")
     da_hub: DomesticAbuseHub = setting("Domestic abuse hub")
     cotriage: CoTriage = setting("Police co-triage")
+    response: Response = setting("Management response to a backlog")
     outcomes: Outcomes = setting("Outcomes of contacts")
     downstream: Downstream = setting("After a referral")
     children: Children = setting("Children and families")
