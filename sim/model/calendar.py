@@ -127,6 +127,15 @@ class WorkCalendar:
         inside = t - self.opens[k]
         return k * self.day_length + (inside if inside < self.day_length else self.day_length)
 
+    def after_office_minutes(self, t: float, minutes: float) -> float:
+        """The time at which `minutes` of office time have passed since t (inf past the run)."""
+        target = self.office_minutes(t) + minutes
+        k = int(target // self.day_length)
+        inside = target - k * self.day_length
+        if inside == 0 and k > 0:
+            return self.closes[k - 1]
+        return self.opens[k] + inside if k < len(self.opens) else float("inf")
+
     def next_open(self, t: float) -> float:
         """Earliest time >= t at which the office is open (inf past the horizon)."""
         k = bisect_right(self.closes, t)

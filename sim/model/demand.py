@@ -28,10 +28,10 @@ STREAMS: tuple[tuple[str, str], ...] = (
     ("police", "email"),
     *((s, c) for s in PARTNER_SOURCES for c in ("phone", "email")),
 )
-SERVICE_DRAWS = ("conversation", "screen", "direction", "cotriage", "da_screen")
+SERVICE_DRAWS = ("conversation", "screen", "direction", "cotriage", "da_screen", "checks")
 
 
-DECISION_DRAWS = ("outcome", "urgent", "settle")
+DECISION_DRAWS = ("outcome", "urgent", "settle", "checks")
 DOWNSTREAM_DRAWS = ("strategy", "strategy_delay", "s47", "s47_delay")
 CALL_DRAWS = ("patience", "calls_back", "callback_delay")
 

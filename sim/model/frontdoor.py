@@ -8,9 +8,11 @@ as the service works (see docs/model.md for the diagram and every assumption):
 * phone -> consultant social worker (CSW) conversation -> decision; a referral then needs a
   practice supervisor's (PS) recorded management direction. A caller who waits past their
   patience abandons, then calls back later or sends an email instead;
-* email -> PS screening -> decision;
-* domestic PPN -> held for the next daily risk assessment meeting (DRAM) -> domestic abuse hub
-  screening -> decision;
+* email -> PS screening -> decision (supervisors take direction, then PPNs, then emails, but
+  anything waiting past its longest wait first: `Pool`);
+* domestic PPN -> domestic abuse hub screening -> decision (the hub's daily risk assessment
+  meeting, DRAM, is one of its blocks of the day; with `da_hub.hold_for_dram` a PPN waits for
+  the next meeting before screening);
 * non-domestic PPN -> PS screening (effort set by PPN quality) -> decision; from the co-triage
   start date, an officer and a PS co-triage it first and settle part of them there (on a day
   no pair is in the room, PPNs go straight to screening as before); the pair's supervisor
@@ -20,9 +22,14 @@ After the front door, sim/model/pathway.py follows each referral (strategy meeti
 enquiry, conference, plan, assessment) and decides which child and family each contact is
 about, without changing anything decided here; `FrontDoorModel.run` returns both.
 
-Staff work only in office hours, may finish a started task after closing (overtime), and are
-on duty on a working day with a probability set by vacancy, leave, sickness and the share of
-time spent on this work. Each staff member is a SimPy process working their pool's queue; they
+Staff work only in office hours and may finish a started task after closing (overtime). Who is
+on duty each working day, and when in the day they are away from front-door work, comes from
+the pool's rota (sim/model/rota.py: posts filled, leave in spells booked to keep a minimum
+cover, sickness in spells, the productive share as blocks of the day). At each opening the
+team manager triages what arrived out of hours, and when the supervisors' queue is over the
+scenario's trigger the management response switched on acts within its caps (overtime,
+consultant social workers lent to screening, the team manager screening: `_respond`). Each
+staff member is a SimPy process working their pool's queue; they
 jump straight to the next opening (no polling). A journey waits on SimPy's own events (the
 staff member's service time, the caller's patience, the call-back delay, the daily meeting) and
 is resumed at that instant by whoever ends the wait, rather than as a `simpy.Process` of its
@@ -452,6 +459,7 @@ class FrontDoorModel:
         self.stage_log: list[tuple] = []
         self.dram_pending: list[Task] = []  # domestic PPNs held for the next DRAM
         self.awaiting_callback: set[int] = set()
+        self.awaiting_checks: set[int] = set()
         self.queue_daily: list[tuple] = []
         ab = sc.abandonment
         self.aband_on, self.max_attempts = ab.enabled, ab.max_attempts
@@ -507,6 +515,9 @@ class FrontDoorModel:
         self.d_dir = by_spell(tl, spell, times("direction_minutes", "direction"), n)
         self.d_ct = by_spell(tl, spell, times("cotriage", "cotriage"), n)
         self.d_da = by_spell(tl, spell, times("da_screen_minutes", "da_screen", factor=True), n)
+        self.d_checks = by_spell(tl, spell, times("checks_wait_minutes", "checks"), n)
+        share = dated.values(tl, spell, lambda s: s.service.checks_share.value)
+        self.checks = dec[:, DECISION_DRAWS.index("checks")] < share
         settle = (self.out_written == IA) | (self.out_written == NFA)
         u_settle = dec[:, DECISION_DRAWS.index("settle")]
         self.closed_share = closed = dated.values(tl, spell, lambda s: s.cotriage.closed_share.value)
@@ -526,18 +537,19 @@ class FrontDoorModel:
         self.log_dtypes.update({k: np.int32 for k in ("conversation_server", "screen_server",
                                                       "direction_server", "cotriage_server")})
         self.log_dtypes.update(screen_pool=np.int8, outcome=np.int8, edt=bool, attempts=np.int16,
-                               abandoned_calls=np.int16, switched_to_email=bool, closed_at_triage=bool)
+                               abandoned_calls=np.int16, switched_to_email=bool, closed_at_triage=bool,
+                               waited_on_checks=bool)
         start = {float: np.nan, np.int32: -1, np.int8: -1, bool: False, np.int16: 0}
         self.log_start = {k: start[t] for k, t in self.log_dtypes.items()}
         self.log: dict[str, list] = {k: [self.log_start[k]] * n for k in (
             "decided", "dram_release", "outcome", "edt", "attempts", "abandoned_calls",
-            "switched_to_email", "closed_at_triage")}
+            "switched_to_email", "closed_at_triage", "waited_on_checks")}
         # what a journey reads about its contact: one row each, in the order `journey` unpacks it
         self.contact_rows = list(zip(
             self.out_written.tolist(), self.out_phone.tolist(), self.settled.tolist(),
             self.urgent.tolist(), a.channel.tolist(), self.d_conv.tolist(), self.d_email.tolist(),
             self.d_ppn.tolist(), self.d_dir.tolist(), self.d_ct.tolist(), self.d_da.tolist(),
-            strict=True))
+            self.checks.tolist(), self.d_checks.tolist(), strict=True))
 
     # -- one contact's journey -----------------------------------------------------------------
     def journey(self, i: int):
@@ -548,10 +560,11 @@ class FrontDoorModel:
         with False if the caller hung up first) or a number (minutes before calling back). The
         staff member who finishes a task, the caller's patience running out, the call-back time
         and the meeting resume it at that instant (`_advance`), so a journey costs no SimPy
-        events of its own beyond what it waits on.
+        events of its own beyond what it waits on. A written contact closed at the morning
+        triage is resumed with False (decided there, no checks).
         """
         (written, phone_outcome, settled, urgent, channel,
-         d_conv, d_email, d_ppn, d_dir, d_ct, d_da) = self.contact_rows[i]
+         d_conv, d_email, d_ppn, d_dir, d_ct, d_da, checks, d_checks) = self.contact_rows[i]
         env, log = self.env, self.log
         if urgent and not self.cal.is_open(env.now):  # out of hours: the emergency duty team
             log["edt"][i] = True
@@ -571,20 +584,20 @@ class FrontDoorModel:
                     self.awaiting_callback.discard(i)
                 else:  # gives up on the phone and emails instead
                     log["switched_to_email"][i] = True
-                    yield Task(i, K_EMAIL, d_email, written)
-                    self._decide(i, written)
+                    served = yield Task(i, K_EMAIL, d_email, written)
+                    yield from self._decision(i, written, served and checks, d_checks)
                     return
             if phone_outcome == REF:  # a referral needs a supervisor's recorded direction
                 yield Task(i, K_DIR, d_dir, phone_outcome)
-            self._decide(i, phone_outcome)
+            yield from self._decision(i, phone_outcome, checks, d_checks)
         elif channel == EMAIL:
-            yield Task(i, K_EMAIL, d_email, written)
-            self._decide(i, written)
+            served = yield Task(i, K_EMAIL, d_email, written)
+            yield from self._decision(i, written, served and checks, d_checks)
         elif channel == PPN_D:
             # the DA hub screens it (with `da_hub.hold_for_dram`, only after the next daily risk
             # assessment meeting, DRAM)
             yield Task(i, K_DA, d_da, written, held_for_dram=self.hold_for_dram)
-            self._decide(i, written)
+            yield from self._decision(i, written, checks, d_checks)
         else:  # a non-domestic PPN
             if env.now >= self.cotriage_from and self.pools["cotriage"].on_duty_next(env.now):
                 yield Task(i, K_CT, d_ct)
@@ -593,8 +606,18 @@ class FrontDoorModel:
                     self._decide(i, written)
                     return
                 d_ppn *= self.effort_after[i]
-            yield Task(i, K_PPN, d_ppn, written)
-            self._decide(i, written)
+            served = yield Task(i, K_PPN, d_ppn, written)
+            yield from self._decision(i, written, served and checks, d_checks)
+
+    def _decision(self, i: int, outcome: int, checks: bool, wait: float):
+        """The decision, once any checks are back (office minutes `wait` after now)."""
+        if checks:
+            self.awaiting_checks.add(i)
+            self.log["waited_on_checks"][i] = True
+            end = min(self.cal.after_office_minutes(self.env.now, wait), self.cal.horizon)
+            yield end - self.env.now
+            self.awaiting_checks.discard(i)
+        self._decide(i, outcome)
 
     def _decide(self, i: int, outcome: int) -> None:
         self.log["decided"][i] = self.env.now
@@ -740,7 +763,7 @@ class FrontDoorModel:
                 ps.withdraw(task)
                 self.log["closed_at_triage"][task.i] = True
                 self.stage_log.append((ps.index, task.i, task.kind, task.enq, np.nan, self.env.now, -1, True))
-                self._advance(task.journey, True)
+                self._advance(task.journey, False)
         self.response_log.append((k, "ps", "morning_triage", spent))
 
     def _overtime_worked(self, pool: Pool, sid: int, start: float, end: float) -> None:
@@ -782,6 +805,8 @@ class FrontDoorModel:
             where[task.i] += "awaiting_dram;"
         for i in self.awaiting_callback:
             where[i] += "awaiting_callback;"
+        for i in self.awaiting_checks:
+            where[i] += "awaiting_checks;"
         return where
 
     def _contact_log(self, cols: list[tuple]) -> dict[str, np.ndarray]:

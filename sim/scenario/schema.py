@@ -376,6 +376,15 @@ class Service(Frozen):
         "Practice supervisors always take the waiting task with the lowest number first.",
         key_names=PS_TASK_NAMES,
     )
+    checks_share: ShareScalar = setting(
+        "Share of contacts whose decision waits on checks",
+        "History checks and speaking with parents for consent before the decision (seed 003,"
+        " line 1245); the decision is recorded when they are back. The staff time they take is part"
+        " of the productive share; the wait is the time for answers to come back.",
+    )
+    checks_wait_minutes: Duration = setting(
+        "Time for checks to come back",
+        "Office minutes from the end of the conversation or screening to the decision.")
     ps_max_wait_hours: dict[str, PositiveScalar] = setting(
         "Longest a supervisor task waits before it is taken first",
         "Office hours; a task waiting longer is taken before any other, the longest-waiting first.",
