@@ -103,11 +103,14 @@ DEFINITIONS: dict[str, str] = {
         "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
         " / `contacts`; open contacts count as not completed; EDT contacts count as completed",
     **{f"pct_within_1wd_{ch}":
-       "100 x (contacts arriving in the month by this original channel (a caller who gave up and emailed"
-       " stays a phone contact) that are completed within 1 working day, as in"
-       " `pct_completed_within_1wd`) / contacts arriving in the month by it; the four channels' shares"
+       f"100 x ({what} arriving in the month that are completed within 1 working day, as in"
+       f" `pct_completed_within_1wd`) / {what} arriving in the month{note}; the four channels' shares"
        " weighted by their contacts give `pct_completed_within_1wd`"
-       for ch in CHANNELS},
+       for ch, what, note in (("phone", "contacts by phone", " (the original channel: a caller who gave up"
+                                                             " and emailed stays a phone contact)"),
+                              ("email", "contacts first made by email", ""),
+                              ("ppn_domestic", "domestic PPNs", ""),
+                              ("ppn_nondomestic", "non-domestic PPNs", ""))},
     "pct_rereferral_12m":
         "100 x (referrals counted in `referrals` whose child's previous referral, in the run or the"
         f" generated history, was decided at most {REREFERRAL_WINDOW_DAYS} days before this one's"
