@@ -455,8 +455,9 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
 
     `keep_events`: True keeps every replication's event log, "first" only replication 0's
     (what `run --events first` writes), False none. The main process holds each finished
-    replication's monthly rows and warnings (a few kB) and only the event logs asked for, so
-    its memory does not grow with the replications beyond those rows.
+    replication's monthly rows, rota rows (rota_rows, about 45 bytes a working day and pool)
+    and warnings, and only the event logs asked for, so its memory grows with the replications
+    by those rows alone.
 
     `done` holds replications of this scenario and seed already run (e.g. while choosing the
     replication count): they are used as they are, not run again. Their event logs are
