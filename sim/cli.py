@@ -60,7 +60,8 @@ EPILOG = f"""exit codes:
   130 interrupted (Ctrl-C or SIGTERM): the output folder holds the previous results or the
       complete new ones, never a mix or a half-written file; stderr says which
 """
-RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "run.json", "vidigi_log.csv", "process_map.csv")
+RUN_FILES = ("events.csv", "monthly.csv", "summary.csv", "rota.csv", "run.json", "vidigi_log.csv",
+             "process_map.csv")
 
 
 class InputError(Exception):
@@ -654,6 +655,8 @@ def cmd_run(args) -> int:
             files.update(_journey_files(sc, res.seed, out))
     files[out / "monthly.csv"] = csv_writer(res.monthly)
     files[out / "summary.csv"] = csv_writer(res.summary)
+    if res.rota is not None:
+        files[out / "rota.csv"] = csv_writer(res.rota)
     meta = {"scenario": sc.name, "scenario_file": str(args.scenario), "seed": res.seed,
             "reps": res.reps, "start": str(sc.run.start), "end": str(sc.run.end),
             "seconds": round(elapsed, 2), "warnings": res.warnings,

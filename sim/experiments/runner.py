@@ -85,6 +85,7 @@ class RepOutput:
     # when the contacts the scenario declares open at the start (`backlog`) were all decided
     # (sim.measures.metrics.backlog_cleared_at); None if none were declared or some were still open at the end
     backlog_cleared: datetime | None = None
+    rota: pd.DataFrame | None = None  # the reported period's rota (rota_rows), what rota.csv shows
 
 
 @dataclass
@@ -100,6 +101,7 @@ class RunResults:
     notes: list[str] = field(default_factory=list)
     broken_pool: bool = False  # the executor passed in lost a worker and cannot be used again
     backlog: BacklogClearance | None = None  # when the declared contact backlog was cleared
+    rota: pd.DataFrame | None = None  # every replication's rota_rows, in rep order (rota.csv)
 
 
 class AllReplicationsFailed(RuntimeError):
@@ -138,6 +140,35 @@ def events_table(res: RepResult) -> pd.DataFrame:
                                                   s.astype(str)), "")
     c.insert(0, "rep", res.rep)
     return c.reset_index(drop=True)
+
+
+ROTA_COLUMNS = ("rep", "day", "pool", "posts_filled", "on_leave", "sick", "on_duty", "min_cover",
+                "cover_kept", "frontdoor_hours", "response_hours")
+
+
+def rota_rows(res: RepResult) -> pd.DataFrame:
+    """The rota of one replication as a manager checks it (rota.csv): one row per working day of
+    the reported period (run.start to run.end; warm-up and cool-down days are simulated but not
+    reported) and front-door pool. `response_hours` (hours of management response) is the
+    rota's own when the model records it, else 0. Compact types: a long run's main process
+    holds every replication's rows."""
+    r, run = res.rota, res.scenario.run
+    day = pd.to_datetime(r["day"])
+    keep = ((day >= pd.Timestamp(run.start)) & (day <= pd.Timestamp(run.end))).to_numpy()
+    r = r.loc[keep]
+    out = pd.DataFrame({
+        "rep": np.full(len(r), res.rep, dtype=np.int32),
+        "day": day[keep].to_numpy(dtype="datetime64[D]"),
+        "pool": pd.Categorical(r["pool"].to_numpy(), categories=POOLS),
+        "posts_filled": r["posts_filled"].to_numpy(dtype=np.float32),
+        **{k: r[k].to_numpy(dtype=np.int16) for k in ("on_leave", "sick", "on_duty")},
+        "min_cover": r["min_cover"].to_numpy(dtype=np.float32),
+        "cover_kept": r["cover_kept"].to_numpy(dtype=bool),
+        "frontdoor_hours": r["frontdoor_hours"].to_numpy(dtype=float),
+        "response_hours": (r["response_hours"].to_numpy(dtype=float) if "response_hours" in r
+                           else np.zeros(len(r))),
+    })
+    return out.sort_values(["day", "pool"], kind="stable").reset_index(drop=True)[list(ROTA_COLUMNS)]
 
 
 def saturation_summary(found: list[Saturation], reps: int, days: float) -> list[str]:
@@ -340,7 +371,7 @@ def replicate(scenario: Scenario, seed: int, rep: int, keep_events: bool = False
     res = simulate(scenario, seed, rep)
     ev = events_table(res) if keep_events else None
     return RepOutput(rep, monthly(res), [*res.warnings, *downstream_saturation(res)], ev,
-                     backlog_cleared_at(res))
+                     backlog_cleared_at(res), rota_rows(res))
 
 
 def keeps_events(keep_events: bool | str, rep: int) -> bool:
@@ -424,8 +455,9 @@ def run_replications(scenario: Scenario, reps: int | None = None, seed: int | No
 
     `keep_events`: True keeps every replication's event log, "first" only replication 0's
     (what `run --events first` writes), False none. The main process holds each finished
-    replication's monthly rows and warnings (a few kB) and only the event logs asked for, so
-    its memory does not grow with the replications beyond those rows.
+    replication's monthly rows, rota rows (rota_rows, about 45 bytes a working day and pool)
+    and warnings, and only the event logs asked for, so its memory grows with the replications
+    by those rows alone.
 
     `done` holds replications of this scenario and seed already run (e.g. while choosing the
     replication count): they are used as they are, not run again. Their event logs are
@@ -507,8 +539,10 @@ def gather(scenario: Scenario, seed: int, reps: int, outputs: Iterable[RepOutput
         events = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame({"rep": pd.Series(dtype=int)})
     warnings = saturation_summary([w for o in ordered for w in o.warnings], len(ordered),
                                   scenario.run.saturation_queue_days.value)
+    rotas = [o.rota for o in ordered if o.rota is not None]
+    rota = pd.concat(rotas, ignore_index=True) if rotas else None
     return RunResults(scenario, seed, reps, monthly_all, summarise(monthly_all), warnings,
-                      events, failures, list(notes), broken_pool, backlog_clearance(scenario, ordered))
+                      events, failures, list(notes), broken_pool, backlog_clearance(scenario, ordered), rota)
 
 
 def _slim(out: RepOutput, keep_events: bool | str) -> RepOutput:

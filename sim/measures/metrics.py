@@ -21,7 +21,7 @@ from sim.measures.posts import FTE_HOURS_A_MONTH, fte
 from sim.model.children import REREFERRAL_WINDOW_DAYS
 from sim.model.dated import timeline
 from sim.model.results import RepResult
-from sim.scenario.schema import POOL_SHORT_NAMES, POOLS
+from sim.scenario.schema import CHANNELS, POOL_SHORT_NAMES, POOLS
 
 # Measures a user sees, with a plain-English label and unit; the order is the output order.
 MEASURES: dict[str, tuple[str, str]] = {
@@ -35,6 +35,10 @@ MEASURES: dict[str, tuple[str, str]] = {
     "ps_pair_hours": ("Practice supervisor hours in co-triage pairs", "hours"),
     "pct_contacts_to_referral": ("% of contacts resulting in a referral", "%"),
     "pct_completed_within_1wd": ("% of contacts completed within 1 working day", "%"),
+    "pct_within_1wd_phone": ("% of phone contacts completed within 1 working day", "%"),
+    "pct_within_1wd_email": ("% of email contacts completed within 1 working day", "%"),
+    "pct_within_1wd_ppn_domestic": ("% of domestic PPNs completed within 1 working day", "%"),
+    "pct_within_1wd_ppn_nondomestic": ("% of non-domestic PPNs completed within 1 working day", "%"),
     "pct_rereferral_12m": ("% of referrals within 12 months of a previous referral", "%"),
     "strategy_meetings": ("Strategy meetings held", "children"),
     "pct_strategy_on_time": ("% of strategy meetings held on time", "%"),
@@ -98,6 +102,15 @@ DEFINITIONS: dict[str, str] = {
     "pct_completed_within_1wd":
         "100 x (contacts arriving in the month that are completed within 1 working day, defined below)"
         " / `contacts`; open contacts count as not completed; EDT contacts count as completed",
+    **{f"pct_within_1wd_{ch}":
+       f"100 x ({what} arriving in the month that are completed within 1 working day, as in"
+       f" `pct_completed_within_1wd`) / {what} arriving in the month{note}; the four channels' shares"
+       " weighted by their contacts give `pct_completed_within_1wd`"
+       for ch, what, note in (("phone", "contacts by phone", " (the original channel: a caller who gave up"
+                                                             " and emailed stays a phone contact)"),
+                              ("email", "contacts first made by email", ""),
+                              ("ppn_domestic", "domestic PPNs", ""),
+                              ("ppn_nondomestic", "non-domestic PPNs", ""))},
     "pct_rereferral_12m":
         "100 x (referrals counted in `referrals` whose child's previous referral, in the run or the"
         f" generated history, was decided at most {REREFERRAL_WINDOW_DAYS} days before this one's"
@@ -172,15 +185,33 @@ POOL_MEASURES: dict[str, tuple[str, str, str]] = {
               " For practice supervisors with co-triage on and {cotriage.supervisors_from_ps_pool}, busy"
               " includes the pair's supervisor's co-triage discussions (also in the co-triage pool's,"
               " whose on-duty is the pairs in the room). Blank when no one is on duty."),
-    "overtime_hours_": ("Overtime worked by {pool}", "hours",
+    "overtime_hours_": ("Overtime worked by {pool}, hours a month (whole team)", "hours",
                         "the whole team's hours of task time in the month after the office closes"
                         " ({calendar.office_close_hour}) on the day each task started (to the task's end,"
                         " however long), counted in the month it was worked (a supervisor's co-triage"
                         " discussions included, as in `util_<pool>`)"),
-    "overtime_per_post_": ("Overtime per filled post, {pool}", "hours a month per filled post",
+    "overtime_per_post_": ("Overtime of {pool}, hours a month per filled post",
+                           "hours a month per filled post",
                            "`overtime_hours_<pool>` / filled posts in the month (posts in the establishment"
                            " x (1 - share of posts vacant), as set for the month); blank when no post is"
                            " filled"),
+    "frontdoor_hours_": ("Hours {pool} were on duty and free for front-door work", "hours",
+                         "sum over working days opening in the month of the rota's `frontdoor_hours`"
+                         " (rota.csv): each member on duty x the office day x their share of it on"
+                         " front-door work (the day's blocks away, `staff.<pool>.productive_share`,"
+                         " taken out; a part-time post its share); co-triage officers: those in a pair"
+                         " in the room. The denominator of `util_<pool>`, in hours"),
+    "task_hours_": ("Hours {pool} worked on front-door tasks", "hours",
+                    "busy hours in the month, as in `util_<pool>` but with overtime included: time from"
+                    " start to end of each task started (a task still running at the end runs to the end"
+                    " of the run), clipped to the month; for practice supervisors with"
+                    " {cotriage.supervisors_from_ps_pool}, the pair's supervisor's co-triage discussions"
+                    " too"),
+    "days_cover_not_kept_": ("Working days {pool} were below minimum cover", "working days",
+                             "working days opening in the month on which fewer members were on duty"
+                             " than `staff.<pool>.rota.min_cover` (or than the filled posts, if fewer):"
+                             " the rota's `cover_kept` is false (sickness ignores cover; leave is booked"
+                             " to keep it)"),
     "queue_": ("Average queue for {pool}", "items waiting",
                "time-averaged number of tasks waiting, over every minute of the month (nights and"
                " weekends included): sum of each task's waiting time inside the month / minutes in the"
@@ -199,7 +230,7 @@ for _p, _label in POOL_LABELS.items():
 
 # Measures whose period total is the sum of their months (counts and hours); the others (shares,
 # averages, stocks such as open_at_month_end) have no total, only a period average.
-SUMMED_UNITS = frozenset(("contacts", "referrals", "children", "calls", "hours"))
+SUMMED_UNITS = frozenset(("contacts", "referrals", "children", "calls", "hours", "working days"))
 STOCKS = frozenset(("open_at_month_end",))
 SUMMABLE = frozenset(m for m, (_, unit) in MEASURES.items() if unit in SUMMED_UNITS and m not in STOCKS)
 
@@ -278,8 +309,7 @@ def monthly(res: RepResult) -> pd.DataFrame:
     m["referrals"] = _count(out == "referral", month, n)
     m["pct_contacts_to_referral"] = _pct(m["referrals"], m["contacts"])
     m["ps_task_hours"] = _ps_task_hours(res, month, n)
-    in_time = cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
-    m["pct_completed_within_1wd"] = _pct(_count(in_time, month, n), m["contacts"])
+    m.update(_within_1wd(res, month, n))
     m["pct_rereferral_12m"] = _pct(_count(c["rereferral_12m"].to_numpy() & (out == "referral"), month, n),
                                    m["referrals"])
     m.update(_pathway_measures(res.pathway, edges))
@@ -309,6 +339,21 @@ def monthly(res: RepResult) -> pd.DataFrame:
                           else m["cotriage_officer_hours"].copy())
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
+
+
+def _within_1wd(res: RepResult, month: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The share completed within 1 working day (`cal.within_one_working_day`), overall and by
+    each contact's original channel: one test of each contact, so the channels' shares weighted
+    by their contacts are the overall share."""
+    c = res.contacts
+    in_time = res.cal.within_one_working_day(c["arrival"].to_numpy(), c["decided"].to_numpy())
+    ch = c["channel"].to_numpy()
+    out = {"pct_completed_within_1wd": _pct(_count(in_time, month, n),
+                                            _count(np.ones(len(c), dtype=bool), month, n))}
+    for name in CHANNELS:
+        out[f"pct_within_1wd_{name}"] = _pct(_count(in_time & (ch == name), month, n),
+                                             _count(ch == name, month, n))
+    return out
 
 
 def _pathway_measures(pw, edges) -> dict[str, np.ndarray]:
@@ -432,6 +477,10 @@ def _pool_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
         ot0, ot1 = np.maximum(b0, close), b1
         overtime = np.clip(np.minimum(ot1[:, None], ends) - np.maximum(ot0[:, None], starts), 0, None)
         out[f"util_{pool}"] = _pct(busy.sum(axis=0) - overtime.sum(axis=0), on_duty)
+        out[f"frontdoor_hours_{pool}"] = on_duty / 60.0
+        out[f"task_hours_{pool}"] = busy.sum(axis=0) / 60.0
+        kept = res.rota.loc[res.rota["pool"] == pool, "cover_kept"].to_numpy(dtype=bool)
+        out[f"days_cover_not_kept_{pool}"] = _count(~kept, day_month, n)
         out[f"overtime_hours_{pool}"] = overtime.sum(axis=0) / 60.0
         filled = _filled_posts(res, pool, edges)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -86,6 +86,6 @@ def test_results_give_time_in_hours_and_posts_with_intervals() -> None:
     as_posts = "Practice supervisor hours on front-door tasks, as full-time posts"
     cell = table.loc[as_posts, "a month on average"]
     assert cell.startswith(f"{posts:,.2f} (95% interval "), cell
-    assert table.loc["Overtime per filled post, practice supervisors", "over the period"] == (
-        "a month only (no total)")
+    per_post = "Overtime of practice supervisors, hours a month per filled post"
+    assert table.loc[per_post, "over the period"] == "a month only (no total)"
     assert "Police officer hours in co-triage pairs" not in table.index  # no co-triage in 2023

@@ -157,9 +157,9 @@ def test_an_edited_baseline_cannot_be_saved_as_baseline_and_the_library_one_can_
     board = next(d.value for d in at.dataframe if "measure" in d.value.columns
                  and "baseline" in d.value.columns)
     rows = board.set_index("measure")
-    team = rows.loc["Overtime worked by consultant social workers"]
+    team = rows.loc["Overtime worked by consultant social workers, hours a month (whole team)"]
     assert team["unit"] == "hours a month, the whole team"
-    per = rows.loc["Overtime per filled post, consultant social workers"]
+    per = rows.loc["Overtime of consultant social workers, hours a month per filled post"]
     assert per["unit"] == "hours a month per filled post" and per["baseline"] == f"{per_post:,.2f}"
 
 

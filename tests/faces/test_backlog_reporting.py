@@ -71,7 +71,7 @@ def test_run_prints_and_writes_when_the_backlog_was_cleared_as_backlog_cleared_a
                "--events", "none", "--out", str(out))
     assert res.returncode == 0, res.stderr
     meta = json.loads((out / "run.json").read_text())
-    assert sorted(meta["files"]) == ["monthly.csv", "run.json", "summary.csv"]
+    assert sorted(meta["files"]) == ["monthly.csv", "rota.csv", "run.json", "summary.csv"]
     got = meta["backlog_cleared"]
     sc = load(MONDAY)
     direct = [backlog_cleared_at(simulate(sc, 11, r)) for r in range(3)]
