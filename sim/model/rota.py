@@ -62,7 +62,8 @@ class PoolRota:
         return self.on_duty.sum(axis=1)
 
     def cover_kept(self) -> np.ndarray:
-        return self.count() >= np.minimum(self.min_cover, (self.filled > 0).sum(axis=1))
+        """Posts on duty >= min_cover: a day too few posts are filled to keep it is not kept."""
+        return self.count() >= self.min_cover
 
 
 def _month_runs(months: np.ndarray) -> list[tuple[int, int]]:
@@ -104,12 +105,14 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
         g = stream(seed, rep, f"staffing.{name}.post{j}")
         u_leave = g.random((len(runs), 8, 3))  # per month: up to 8 spells (length, start, spare)
         u_sick = g.random((n, 2))
-        carry = 0.0  # leave days owed, carried from month to month
+        # leave days owed, carried from month to month; each post starts at its own point of the
+        # spell cycle, so posts owed the same do not all book in the same months
+        carry = (u_leave[0, 0, 2] - 0.5) * WEEK
         for m, (a, b) in enumerate(runs):
             if not holds[a:b, j].any():
                 carry = 0.0
                 continue
-            carry += float((leave_rate[a:b] * filled[a:b, j]).sum())
+            carry += float((leave_rate[a:b] * holds[a:b, j]).sum())  # a part-time post's days too
             for s in range(u_leave.shape[1]):
                 length = 2 * WEEK if u_leave[m, s, 0] < two_week[a] else WEEK
                 if carry < length / 2:  # book a spell while more than half of it is owed
@@ -129,7 +132,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
         for d in range(n):
             if ill:
                 ill = u_sick[d, 0] >= 1.0 / sick_len[d]
-            elif not leave[d, j] and holds[d, j]:
+            elif holds[d, j]:  # also on leave (not counted then), so leave hides no share of it
                 r = sick_rate[d]
                 ill = u_sick[d, 1] < r / (sick_len[d] * (1 - r)) if r < 1 else True
             sick[d, j] = ill and holds[d, j] and not leave[d, j]
