@@ -111,6 +111,18 @@ def test_a_day_too_few_posts_are_filled_for_cover_is_counted_as_cover_not_kept()
     assert np.array_equal(csw["cover_kept"].to_numpy(), csw["on_duty"].to_numpy() >= 6)
 
 
+def test_a_spell_that_fits_nowhere_is_refused_and_counted_not_taken():
+    """A cover of 12 with 11 posts held (10.2 filled): no spell keeps it, so none is taken, each
+    held post counts its refusals, and no day is listed as keeping the cover."""
+    sc = _scenario(_csw(rota={"min_cover": 12}))
+    r = _rotas(sc)[0]["csw"]
+    holds = r.filled > 0
+    assert holds.sum(axis=1).max() == 11
+    assert not (r.leave & holds).any()
+    assert np.all(r.leave_refused[holds.any(axis=0)] > 0) and not r.moved.any()
+    assert not r.cover_kept().any()
+
+
 # -- 2. leave at its rate -----------------------------------------------------------------------
 
 
