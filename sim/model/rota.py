@@ -12,9 +12,10 @@ Per pool and working day (scenario `staff.<pool>` and its `rota`):
   book in turn (post 0 first); a spell that would leave fewer than `min_cover` filled posts off
   leave on one of its days moves to the nearest start that keeps the cover; a spell that fits
   nowhere in the month is not taken (counted as `leave_refused`).
-* **Sickness in spells**, unplanned: a post off leave falls sick on a day with the probability
-  that gives the stated share of days sick for the stated mean spell length; a spell ends on a
-  day with probability 1 / mean length. Sickness ignores cover: a day it takes below
+* **Sickness in spells**, unplanned: a post falls sick on a day with the probability that
+  gives the stated share of days sick for the stated mean spell length; a spell ends on a day
+  with probability 1 / mean length. The chain runs through leave (a day on leave is not
+  counted sick), so leave hides none of the stated share. Sickness ignores cover: a day it takes below
   `min_cover` is counted as cover not kept.
 * **The day's productive share** is taken within each day: the time away (meetings,
   supervision, training, checks) is `away_blocks` blocks of equal length, block b falling at a

@@ -51,6 +51,21 @@ def _blocks(sc: Scenario, rota: PoolRota, cal: WorkCalendar, pool: str, seed: in
                        seed, rep, pool)
 
 
+def test_posts_are_filled_by_month_the_first_whole_one_part_time_the_rest_vacant():
+    staff = {"csw": {"establishment": {"value": {"2023-08": 9}, "default": 12},
+                     "vacancy_rate": {"value": {"2023-10": 0.3}, "default": 0.15}}}
+    sc = _scenario(staff)
+    rotas, cal = _rotas(sc)
+    f = rotas["csw"].filled
+    pool = sc.staff["csw"]
+    expected = np.array([pool.establishment.at(d.year, d.month) * (1 - pool.vacancy_rate.at(d.year, d.month))
+                         for d in _days(cal)])
+    np.testing.assert_allclose(f.sum(axis=1), expected, rtol=1e-12)
+    assert np.all(np.diff(f, axis=1) <= 0), "a higher-numbered post held more than a lower one"
+    assert np.all(((f > 0) & (f < 1)).sum(axis=1) <= 1), "more than one part-time post on a day"
+    assert set(np.round(np.unique(f.sum(axis=1)), 9)) == {10.2, 7.65, 8.4}
+
+
 # -- 1. cover ---------------------------------------------------------------------------------
 
 
