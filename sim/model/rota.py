@@ -50,7 +50,7 @@ class PoolRota:
     leave: np.ndarray       # on annual leave (bool)
     sick: np.ndarray        # off sick (bool)
     share: np.ndarray       # share of the office day on front-door work when on duty (0 off)
-    min_cover: float
+    min_cover: np.ndarray   # per working day: the cover in force (dated changes)
     moved: np.ndarray       # per post: leave spells moved to keep cover
     leave_refused: np.ndarray  # per post: leave spells that fitted nowhere in their month
 
@@ -91,7 +91,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
     prod = np.array([p.productive_share.value for p in per_day])
     w = np.array([p.rota.weekday_weights.value for p in per_day], dtype=float)
     weight = w[np.arange(n), np.minimum(weekday, 4)] / w.mean(axis=1)
-    min_cover = float(max(p.rota.min_cover.value for p in pools))
+    min_cover = np.array([float(p.rota.min_cover.value) for p in per_day])
     two_week = np.array([p.rota.two_week_leave_share.value for p in per_day])
     cap = int(np.ceil(max(max(p.establishment.range[1] for p in pools), posts_f.max(initial=0.0))))
     post = np.arange(cap)[None, :]
@@ -142,7 +142,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
 
 
 def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int, a: int, b: int,
-          min_cover: float) -> int | None:
+          min_cover: np.ndarray) -> int | None:
     """The start nearest `first` (within the month a..b, the spell may run on past its end)
     at which post j's spell keeps `min_cover` filled posts off leave on every day, or None."""
     n = leave.shape[0]
@@ -154,7 +154,7 @@ def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int,
             end = min(start + length, n)
             if leave[start:end, j].any():
                 continue
-            need = np.minimum(min_cover, holds[start:end].sum(axis=1))
+            need = np.minimum(min_cover[start:end], holds[start:end].sum(axis=1))
             if np.all(present[start:end] - holds[start:end, j] >= need):
                 return start
     return None

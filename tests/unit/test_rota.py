@@ -5,6 +5,7 @@ the time away, the same rota from the same seed, and one more post reshuffling n
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date
 
 import numpy as np
 import pytest
@@ -12,8 +13,9 @@ import pytest
 from sim.model.calendar import WorkCalendar, run_calendar
 from sim.model.dated import spell_of_days, timeline
 from sim.model.rota import WEEK, PoolRota, away_blocks, front_door_rotas, rota_table
-from sim.scenario.schema import POOLS, Scenario
-from tests.helpers import variant
+from sim.scenario.loading import deep_merge
+from sim.scenario.schema import POOLS, Scenario, validate
+from tests.helpers import baseline_doc, variant
 
 # the shortest warm-up and cool-down the baseline allows: tests over whole years stay quick
 SHORT = {"warmup_days": {"value": 28}, "cooldown_days": {"value": 7}}
@@ -102,8 +104,8 @@ def test_with_sickness_every_day_below_cover_has_a_sick_post_that_explains_it(se
         sick = (r.sick & holds).sum(axis=1)
         off_leave = (holds & ~r.leave).sum(axis=1)
         assert np.all(sick[short] >= 1), f"{pool}: a day below cover with nobody sick"
-        assert np.all(off_leave[short] >= r.min_cover), f"{pool}: leave took a day below cover"
-        assert np.all(r.count()[short] + sick[short] >= r.min_cover)
+        assert np.all(off_leave[short] >= r.min_cover[short]), f"{pool}: leave took a day below cover"
+        assert np.all(r.count()[short] + sick[short] >= r.min_cover[short])
         below += int(short.sum())
     assert below > 0, "sickness never took a day below cover: the test did not test it"
 
@@ -124,6 +126,25 @@ def test_a_day_too_few_posts_are_filled_for_cover_is_counted_as_cover_not_kept()
     # elsewhere (10.2 filled, no sickness) leave is booked to keep it
     assert csw.loc[~august, "cover_kept"].all()
     assert np.array_equal(csw["cover_kept"].to_numpy(), csw["on_duty"].to_numpy() >= 6)
+
+
+def test_a_dated_change_of_the_cover_acts_from_its_date_and_not_before():
+    """The cover rises from 6 to 9 on 1 September: before it leave is booked (and days judged)
+    against 6, from it against 9."""
+    doc = deep_merge(baseline_doc(), {"run": SHORT})
+    doc["run"] = {**doc["run"], "start": date(2023, 7, 1), "end": date(2023, 10, 31)}
+    doc["changes"] = [{"setting": "staff.csw.rota.min_cover", "from_date": date(2023, 9, 1), "value": 9,
+                       "range": [0, 12], "provenance": "judgement", "source": "the test's own change"}]
+    sc = validate(doc, "test")
+    rotas, cal = _rotas(sc)
+    r = rotas["csw"]
+    after = np.array([d >= date(2023, 9, 1) for d in _days(cal)])
+    assert np.all(r.min_cover[~after] == 6) and np.all(r.min_cover[after] == 9)
+    holds = r.filled > 0
+    off_leave = (holds & ~r.leave).sum(axis=1)
+    assert np.all(off_leave[after] >= 9)
+    assert off_leave[~after].min() < 9, "leave before the change was held to the later cover"
+    assert np.array_equal(r.cover_kept(), r.count() >= np.where(after, 9, 6))
 
 
 def test_a_spell_that_fits_nowhere_is_refused_and_counted_not_taken():
