@@ -106,13 +106,16 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
         g = stream(seed, rep, f"staffing.{name}.post{j}")
         u_leave = g.random((len(runs), 8, 3))  # per month: up to 8 spells (length, start, spare)
         u_sick = g.random((n, 2))
-        # leave days owed, carried from month to month; each post starts at its own point of the
-        # spell cycle, so posts owed the same do not all book in the same months
-        carry = (u_leave[0, 0, 2] - 0.5) * WEEK
+        # leave days owed, carried from month to month. Each post starts (and starts afresh after
+        # a vacant month) at its own point, uniform within its first spell, so posts owed the
+        # same do not all book in the same months and a month's expected leave is its rate
+        carry: float | None = None
         for m, (a, b) in enumerate(runs):
             if not holds[a:b, j].any():
-                carry = 0.0
+                carry = None
                 continue
+            if carry is None:
+                carry = (u_leave[m, 0, 2] - 0.5) * (2 * WEEK if u_leave[m, 0, 0] < two_week[a] else WEEK)
             carry += float((leave_rate[a:b] * holds[a:b, j]).sum())  # a part-time post's days too
             for s in range(u_leave.shape[1]):
                 length = 2 * WEEK if u_leave[m, s, 0] < two_week[a] else WEEK
