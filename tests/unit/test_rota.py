@@ -71,8 +71,6 @@ def test_posts_are_filled_by_month_the_first_whole_one_part_time_the_rest_vacant
 # -- 1. cover ---------------------------------------------------------------------------------
 
 
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_leave_alone_never_takes_a_day_below_cover_where_the_filled_posts_allow(seed):
     no_sickness = {p: {"sickness_rate": {"value": 0.0, **OPEN}} for p in POOLS}
