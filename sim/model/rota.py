@@ -12,9 +12,10 @@ Per pool and working day (scenario `staff.<pool>` and its `rota`):
   book in turn (post 0 first); a spell that would leave fewer than `min_cover` filled posts off
   leave on one of its days moves to the nearest start that keeps the cover; a spell that fits
   nowhere in the month is not taken (counted as `leave_refused`).
-* **Sickness in spells**, unplanned: a post off leave falls sick on a day with the probability
-  that gives the stated share of days sick for the stated mean spell length; a spell ends on a
-  day with probability 1 / mean length. Sickness ignores cover: a day it takes below
+* **Sickness in spells**, unplanned: a post falls sick on a day with the probability that
+  gives the stated share of days sick for the stated mean spell length; a spell ends on a day
+  with probability 1 / mean length. The chain runs through leave (a day on leave is not
+  counted sick), so leave hides none of the stated share. Sickness ignores cover: a day it takes below
   `min_cover` is counted as cover not kept.
 * **The day's productive share** is taken within each day: the time away (meetings,
   supervision, training, checks) is `away_blocks` blocks of equal length, block b falling at a
@@ -49,7 +50,7 @@ class PoolRota:
     leave: np.ndarray       # on annual leave (bool)
     sick: np.ndarray        # off sick (bool)
     share: np.ndarray       # share of the office day on front-door work when on duty (0 off)
-    min_cover: float
+    min_cover: np.ndarray   # per working day: the cover in force (dated changes)
     moved: np.ndarray       # per post: leave spells moved to keep cover
     leave_refused: np.ndarray  # per post: leave spells that fitted nowhere in their month
 
@@ -62,7 +63,8 @@ class PoolRota:
         return self.on_duty.sum(axis=1)
 
     def cover_kept(self) -> np.ndarray:
-        return self.count() >= np.minimum(self.min_cover, (self.filled > 0).sum(axis=1))
+        """Posts on duty >= min_cover: a day too few posts are filled to keep it is not kept."""
+        return self.count() >= self.min_cover
 
 
 def _month_runs(months: np.ndarray) -> list[tuple[int, int]]:
@@ -89,7 +91,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
     prod = np.array([p.productive_share.value for p in per_day])
     w = np.array([p.rota.weekday_weights.value for p in per_day], dtype=float)
     weight = w[np.arange(n), np.minimum(weekday, 4)] / w.mean(axis=1)
-    min_cover = float(max(p.rota.min_cover.value for p in pools))
+    min_cover = np.array([float(p.rota.min_cover.value) for p in per_day])
     two_week = np.array([p.rota.two_week_leave_share.value for p in per_day])
     cap = int(np.ceil(max(max(p.establishment.range[1] for p in pools), posts_f.max(initial=0.0))))
     post = np.arange(cap)[None, :]
@@ -104,12 +106,17 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
         g = stream(seed, rep, f"staffing.{name}.post{j}")
         u_leave = g.random((len(runs), 8, 3))  # per month: up to 8 spells (length, start, spare)
         u_sick = g.random((n, 2))
-        carry = 0.0  # leave days owed, carried from month to month
+        # leave days owed, carried from month to month. Each post starts (and starts afresh after
+        # a vacant month) at its own point, uniform within its first spell, so posts owed the
+        # same do not all book in the same months and a month's expected leave is its rate
+        carry: float | None = None
         for m, (a, b) in enumerate(runs):
             if not holds[a:b, j].any():
-                carry = 0.0
+                carry = None
                 continue
-            carry += float((leave_rate[a:b] * filled[a:b, j]).sum())
+            if carry is None:
+                carry = (u_leave[m, 0, 2] - 0.5) * (2 * WEEK if u_leave[m, 0, 0] < two_week[a] else WEEK)
+            carry += float((leave_rate[a:b] * holds[a:b, j]).sum())  # a part-time post's days too
             for s in range(u_leave.shape[1]):
                 length = 2 * WEEK if u_leave[m, s, 0] < two_week[a] else WEEK
                 if carry < length / 2:  # book a spell while more than half of it is owed
@@ -129,7 +136,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
         for d in range(n):
             if ill:
                 ill = u_sick[d, 0] >= 1.0 / sick_len[d]
-            elif not leave[d, j] and holds[d, j]:
+            elif holds[d, j]:  # also on leave (not counted then), so leave hides no share of it
                 r = sick_rate[d]
                 ill = u_sick[d, 1] < r / (sick_len[d] * (1 - r)) if r < 1 else True
             sick[d, j] = ill and holds[d, j] and not leave[d, j]
@@ -138,7 +145,7 @@ def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed
 
 
 def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int, a: int, b: int,
-          min_cover: float) -> int | None:
+          min_cover: np.ndarray) -> int | None:
     """The start nearest `first` (within the month a..b, the spell may run on past its end)
     at which post j's spell keeps `min_cover` filled posts off leave on every day, or None."""
     n = leave.shape[0]
@@ -150,7 +157,7 @@ def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int,
             end = min(start + length, n)
             if leave[start:end, j].any():
                 continue
-            need = np.minimum(min_cover, holds[start:end].sum(axis=1))
+            need = np.minimum(min_cover[start:end], holds[start:end].sum(axis=1))
             if np.all(present[start:end] - holds[start:end, j] >= need):
                 return start
     return None
