@@ -181,6 +181,7 @@ class Pool:
         self.blocks: list[list[tuple]] = [list(row) + [()] * extra for row in base]
         self.last_free = [-1.0] * width  # when each member last finished a task
         self.block_at = [(-1, 0)] * width  # (day, next block) each member has reached
+        self.away_until = [-1.0] * width  # when the last block each member has taken ends
         self.only: list[int | None] = [None] * width  # the one lane a lent member takes
         self.overtime: dict[tuple[int, int], float] = {}  # (day, member): minutes after the close
         # lanes: the kinds of task each holds and its longest wait (office minutes) before its
@@ -309,13 +310,16 @@ class Pool:
                 if day != k:
                     b = 0
                 bl = self.blocks[k][sid]
-                floor = self.last_free[sid]
+                floor = max(self.last_free[sid], self.away_until[sid])  # a block taken may still run
+                if floor > s:
+                    s = floor
                 while b < len(bl) and bl[b][0] <= s:
                     due, length = bl[b]
                     begin = max(due, floor)  # taken once free after it fell due
                     floor = begin + length
                     if floor > s:
                         s = floor
+                    self.away_until[sid] = floor
                     b += 1
                 self.block_at[sid] = (k, b)
                 if s < closes[k]:
@@ -720,7 +724,7 @@ class FrontDoorModel:
             self.used_week[(-2, year, week)] = lent_days + 1
             csw = self.pools["csw"]
             here = [sid for sid in range(csw.posts) if csw.on[k][sid]]
-            cover = self.rotas["csw"].min_cover
+            cover = float(self.rotas["csw"].min_cover[k])
             spare = max(int(len(here) - cover), 0)
             for n, sid in enumerate(reversed(here[-min(spare, self.n_lent):] if spare else [])):
                 csw.on[k][sid] = False
