@@ -891,7 +891,7 @@ def cmd_validate(args) -> int:
 
     from sim.experiments.calibrate import CONFIG
     from sim.experiments.compare import compare
-    from sim.experiments.report import REPORT_DIR, write_report
+    from sim.experiments.report import REPORT_DIR, summary_issue13, write_report
     from sim.experiments.validation import run_validation
 
     config = args.config or CONFIG
@@ -917,6 +917,7 @@ def cmd_validate(args) -> int:
         for r in v.elasticities.itertuples():
             print(f"elasticity of the share within 1 working day to {r.group} demand: {r.elasticity:+.2f}"
                   f" ({r.ci_low:+.2f} to {r.ci_high:+.2f})")
+    print("\n" + "\n".join(line.removeprefix("- ").replace("**", "") for line in summary_issue13(v)))
     print(f"\nheld-out coverage {int(held['inside_band'].sum())}/{len(held)} ({v.coverage:.0%});"
           f" worst volume error {v.worst_volume_error:.1f}%; report: {path}")
     return EXIT_OK
