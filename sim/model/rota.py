@@ -37,7 +37,7 @@ import pandas as pd
 from sim.model.calendar import WorkCalendar
 from sim.model.dated import spell_of_days, timeline
 from sim.model.rng import stream
-from sim.scenario.schema import POOLS, Scenario, StaffPool
+from sim.scenario.schema import POOLS, FrontDoorPool, Scenario
 
 WEEK = 5  # working days in a week of leave
 
@@ -75,7 +75,7 @@ def _month_runs(months: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def pool_rota(pools: list[StaffPool], cal: WorkCalendar, spell: np.ndarray, seed: int, rep: int,
+def pool_rota(pools: list[FrontDoorPool], cal: WorkCalendar, spell: np.ndarray, seed: int, rep: int,
               name: str) -> PoolRota:
     """The rota of one pool, each day by the settings in force (pools[spell[d]])."""
     days = [cal.dates[d] for d in cal.working_day_index]
@@ -163,7 +163,7 @@ def _book(leave: np.ndarray, holds: np.ndarray, j: int, first: int, length: int,
     return None
 
 
-def away_blocks(rota: PoolRota, pools: list[StaffPool], spell: np.ndarray, cal: WorkCalendar,
+def away_blocks(rota: PoolRota, pools: list[FrontDoorPool], spell: np.ndarray, cal: WorkCalendar,
                 seed: int, rep: int, name: str, meeting: list[tuple[float, float]] | None = None
                 ) -> list[list[tuple[tuple[float, float], ...]]]:
     """Per working day and post: the blocks away from front-door work, as (due, minutes).

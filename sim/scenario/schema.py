@@ -360,9 +360,13 @@ class StaffPool(Frozen):
         "Share of an on-duty member's time spent on this work rather than on other duties.",
         title_elsewhere="share of on-duty time free for this work",
     )
-    rota: Rota | None = setting(
-        "rota", "Leave spells, cover, sickness spells and the day's blocks away (front-door pools).",
-        default=None)
+
+
+class FrontDoorPool(StaffPool):
+    """A front-door pool: a staff pool with its rota (sim/model/rota.py)."""
+
+    rota: Rota = setting(
+        "rota", "Leave spells, minimum cover, sickness spells and the day's blocks away.")
 
 
 class Service(Frozen):
@@ -733,7 +737,7 @@ class Scenario(Frozen):
     run: RunSettings = setting("Run period")
     calendar: CalendarSettings = setting("Office hours and calendar")
     demand: Demand = setting("Demand and channels")
-    staff: dict[str, StaffPool] = setting("Staffing", each="{key}", key_names=POOL_NAMES)
+    staff: dict[str, FrontDoorPool] = setting("Staffing", each="{key}", key_names=POOL_NAMES)
     service: Service = setting("Task times")
     ppn: PPNQuality = setting("PPN quality")
     abandonment: Abandonment = setting("Callers who hang up")
@@ -761,10 +765,6 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _pools(self) -> Scenario:
         _same_keys("staff", self.staff, POOLS)
-        missing = [name for name in POOLS if self.staff[name].rota is None]
-        if missing:
-            raise ValueError(f"staff.{missing[0]}.rota is missing: every front-door pool needs its rota"
-                             " (leave spells, minimum cover, sickness spells, blocks away, weekday weights)")
         return self
 
     @model_validator(mode="after")
@@ -781,7 +781,7 @@ class Scenario(Frozen):
 
 
 # Blocks whose fields are parts of one thing, each named after it ("Consultant social workers: posts").
-_PART_MODELS: tuple[type[BaseModel], ...] = (StaffPool, Rota, ArrivalProfile, ReturnShares)
+_PART_MODELS: tuple[type[BaseModel], ...] = (StaffPool, FrontDoorPool, Rota, ArrivalProfile, ReturnShares)
 
 
 def _unwrapped(annotation: Any) -> Any:
