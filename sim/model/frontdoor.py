@@ -720,12 +720,14 @@ class FrontDoorModel:
                         ps.overtime[(k, sid)] = grant
         lent_days = self.used_week.get((-2, year, week), 0.0)
         if self.n_lent and lent_days < self.sc.response.lent_csws.cap_days_per_week.value:
-            # consultant social workers read emails for the day, keeping phone cover
-            self.used_week[(-2, year, week)] = lent_days + 1
+            # consultant social workers read emails for the day, keeping phone cover; a day
+            # counts against the week's cap only if someone could be spared
             csw = self.pools["csw"]
             here = [sid for sid in range(csw.posts) if csw.on[k][sid]]
             cover = float(self.rotas["csw"].min_cover[k])
             spare = max(int(len(here) - cover), 0)
+            if spare:
+                self.used_week[(-2, year, week)] = lent_days + 1
             for n, sid in enumerate(reversed(here[-min(spare, self.n_lent):] if spare else [])):
                 csw.on[k][sid] = False
                 lent = ps.posts + n
