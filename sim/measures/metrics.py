@@ -194,8 +194,8 @@ DEFINITIONS: dict[str, str] = {
         " `staff.csw.rota.min_cover`, on at most {response.lent_csws.cap_days_per_week} days a week),"
         " by the month of the working day; hours put on duty, whether or not emails were waiting",
     "response_manager_screening_hours":
-        "hours the team manager was put on to screen on the month's triggered days (from the opening,"
-        " {response.manager_screening.hours_per_day} hours a day within"
+        "hours the team manager was put on to screen on the month's triggered days (once the morning"
+        " triage is done, {response.manager_screening.hours_per_day} hours a day within"
         " {response.manager_screening.cap_hours_per_week} a week), by the month of the working day;"
         " hours put on duty, whether or not work was waiting",
     "response_triage_hours":
