@@ -731,9 +731,13 @@ class FrontDoorModel:
             here = [sid for sid in range(csw.posts) if csw.on[k][sid]]
             cover = float(self.rotas["csw"].min_cover[k])
             spare = max(int(len(here) - cover), 0)
+            # one who took a call at this opening, before the response ran, stays on the phones
+            busy = {sid for _, sid in csw.in_service.values()}
+            free = [sid for sid in here if sid not in busy]
+            spare = min(spare, len(free))
             if spare:
                 self.used_week[(-2, year, week)] = lent_days + 1
-            for n, sid in enumerate(reversed(here[-min(spare, self.n_lent):] if spare else [])):
+            for n, sid in enumerate(reversed(free[-min(spare, self.n_lent):] if spare else [])):
                 csw.on[k][sid] = False
                 lent = ps.posts + n
                 ps.on[k][lent], ps.blocks[k][lent], ps.only[lent] = True, csw.blocks[k][sid], self.email_lane
