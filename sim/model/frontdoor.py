@@ -662,8 +662,8 @@ class FrontDoorModel:
 
     def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
         """A staff member finished a task: log the stage, then the contact goes on."""
-        if pool.overtime:
-            self._overtime_worked(pool, server, start, end)
+        if pool.staff.overtime:  # a pair's supervisor's co-triage counts as their own overtime
+            self._overtime_worked(pool.staff, server, start, end)
         self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, end, server, False))
         self._advance(task.journey, True)
 

@@ -42,6 +42,17 @@ def stressed() -> tuple[FrontDoorModel, RepResult]:
     return run_model(short(STRESSED))
 
 
+@pytest.fixture(scope="module")
+def stressed_cotriage() -> tuple[FrontDoorModel, RepResult]:
+    """The stressed supervisors with police co-triage (the pair's supervisor one of the day's)."""
+    path = ROOT / "scenarios" / "police_cotriage.yaml"
+    doc = deep_merge(read_document(path.read_text(encoding="utf-8"), str(path), path.parent), STRESSED)
+    doc["run"] = {**doc["run"], "start": "2024-02-01", "end": "2024-03-31", **SHORT}
+    sc = validate(doc, "police_cotriage, stressed")
+    assert sc.cotriage.enabled and sc.cotriage.supervisors_from_ps_pool
+    return run_model(sc)
+
+
 def iso_week(res: RepResult, k: int) -> tuple[int, int]:
     year, week, _ = res.cal.dates[res.cal.working_day_index[k]].isocalendar()
     return year, week
@@ -56,11 +67,12 @@ def triggered_days(res: RepResult) -> set[int]:
 
 
 def overtime_worked(model: FrontDoorModel, res: RepResult) -> pd.DataFrame:
-    """Supervisor tasks started after a close, read off the stage log: the day, the member, and
-    the minutes worked inside the overtime the response granted that member that day."""
+    """Supervisor tasks (a pair's supervisor's co-triage included) started after a close, read
+    off the stage log: the day, the member, and the minutes worked inside the overtime the
+    response granted that member that day."""
     cal, ps = res.cal, model.pools["ps"]
     st = res.stages
-    s = st[(st["pool"] == "ps") & np.isfinite(st["start"])]
+    s = st[st["pool"].isin(("ps", "cotriage")) & np.isfinite(st["start"])]
     start = s["start"].to_numpy()
     end = np.where(np.isfinite(s["end"].to_numpy()), s["end"].to_numpy(), cal.horizon)
     out = []
@@ -90,8 +102,9 @@ def test_the_response_acts_only_on_days_the_morning_queue_is_over_the_trigger(st
     assert sorted(rows(res, "morning_triage")["working_day"]) == list(range(len(res.cal.opens)))
 
 
-def test_supervisor_overtime_keeps_within_the_day_and_the_week(stressed):
-    model, res = stressed
+@pytest.mark.parametrize("which", ["stressed", "stressed_cotriage"])
+def test_supervisor_overtime_keeps_within_the_day_and_the_week(which, request):
+    model, res = request.getfixturevalue(which)
     ot = res.scenario.response.overtime
     worked = overtime_worked(model, res)
     assert len(worked), "no supervisor task started in overtime in the stressed run"
@@ -351,8 +364,9 @@ def test_no_channel_starves_on_the_baseline():
 # conservation and the measures
 
 
-def test_contacts_are_conserved_with_triage_closures_and_checks(stressed):
-    _, res = stressed
+@pytest.mark.parametrize("which", ["stressed", "stressed_cotriage"])
+def test_contacts_are_conserved_with_triage_closures_and_checks(which, request):
+    _, res = request.getfixturevalue(which)
     assert res.contacts["closed_at_triage"].any() and res.contacts["waited_on_checks"].any()
     assert_conserved(res)
 
