@@ -5,7 +5,8 @@ does a referral's re-referral flag; a strategy meeting, S47 enquiry, conference,
 assessment to the month it was held, started or completed, one per child. Contacts still open at
 the end of the run count as not completed within one working day. Queue lengths are
 time-averaged over the month (office hours and not); waits are from joining a queue to the
-start of work, in working hours elapsed; utilisation is busy time in office hours over on-duty
+start of work, in working hours elapsed; the management response's days and hours go to the
+month of the working day they were used on; utilisation is busy time in office hours over on-duty
 office time (work after closing is overtime, reported apart).
 """
 
@@ -68,6 +69,14 @@ MEASURES: dict[str, tuple[str, str]] = {
                              "children"),
     "pct_referrals_to_cp_plan": ("% of the month's referrals whose child reached a child protection plan",
                                  "%"),
+    "response_days_triggered": ("Working days the management response was triggered", "working days"),
+    "response_overtime_hours": ("Supervisor overtime worked in the management response", "hours"),
+    "response_lent_csw_hours": ("Consultant social worker hours lent to screening emails", "hours"),
+    "response_manager_screening_hours": ("Team manager hours screening in the management response",
+                                         "hours"),
+    "response_triage_hours": ("Team manager hours on the morning triage", "hours"),
+    "contacts_closed_at_triage": ("Contacts closed at the morning triage", "contacts"),
+    "pct_waited_on_checks": ("% of contacts decided whose decision waited on checks", "%"),
 }
 # Exactly what each measure counts, as computed below (docs/model.md 2.6 is written from these by
 # `python -m sim docs`). `{a.b.c}` names a scenario setting; the document shows its path and the
@@ -169,6 +178,39 @@ DEFINITIONS: dict[str, str] = {
         "referrals counted in `referrals` whose child went on from that referral to a child protection"
         " plan, at any time before the simulated horizon (the run's cool-down included)",
     "pct_referrals_to_cp_plan": "100 x `referrals_to_cp_plan` / `referrals`",
+    "response_days_triggered":
+        "working days opening in the month on which the supervisors' queue at the opening was over"
+        " {response.trigger_items} contacts, so the management responses switched on could act",
+    "response_overtime_hours":
+        "hours practice supervisors worked in the overtime the response granted on the month's"
+        " triggered days (up to {response.overtime.hours_per_day} hours a supervisor a day after the"
+        " close, {response.overtime.cap_hours_per_week} a week): time on tasks started in that"
+        " overtime, up to its end (a task's tail past it is ordinary work after closing, in"
+        " `overtime_hours_ps`), by the month of the working day",
+    "response_lent_csw_hours":
+        "hours of front-door time of the consultant social workers moved to screening emails on the"
+        " month's triggered days (each the office day x their productive share, the day's blocks"
+        " away kept; at most {response.lent_csws.posts} a day, only while those left on the phones keep"
+        " `staff.csw.rota.min_cover`, on at most {response.lent_csws.cap_days_per_week} days a week),"
+        " by the month of the working day; hours put on duty, whether or not emails were waiting",
+    "response_manager_screening_hours":
+        "hours the team manager was put on to screen on the month's triggered days (once the morning"
+        " triage is done, {response.manager_screening.hours_per_day} hours a day within"
+        " {response.manager_screening.cap_hours_per_week} a week), by the month of the working day;"
+        " hours put on duty, whether or not work was waiting",
+    "response_triage_hours":
+        "hours the team manager spent on the morning triage at the month's openings:"
+        " {response.morning_triage.minutes_per_item} minutes for each written contact read, within"
+        " {response.morning_triage.cap_hours_per_day} hours a day",
+    "contacts_closed_at_triage":
+        "contacts arriving in the month closed at the morning triage (written contacts ending in I&A"
+        " or NFA, a share {response.morning_triage.closed_share} of those triaged), decided there"
+        " without screening",
+    "pct_waited_on_checks":
+        "100 x (contacts arriving in the month and decided whose decision waited on checks,"
+        " {service.checks_share} of those screened or spoken to) / (contacts arriving in the month"
+        " and decided; EDT contacts, PPNs settled in co-triage and contacts closed at triage never wait"
+        " on checks but count in the denominator)",
 }
 # each pool inside a sentence ("Utilisation of practice supervisors"), named in the schema
 POOL_LABELS = POOL_SHORT_NAMES
@@ -337,6 +379,11 @@ def monthly(res: RepResult) -> pd.DataFrame:
     ct = sc.cotriage
     m["ps_pair_hours"] = (_ps_task_hours(res, month, n, kinds=("cotriage",)) if ct.supervisors_from_ps_pool
                           else m["cotriage_officer_hours"].copy())
+    m.update(_response_measures(res, edges))
+    m["contacts_closed_at_triage"] = _count(c["closed_at_triage"].to_numpy(dtype=bool), month, n)
+    was_decided = np.isfinite(decided)
+    m["pct_waited_on_checks"] = _pct(_count(c["waited_on_checks"].to_numpy(dtype=bool) & was_decided,
+                                            month, n), _count(was_decided, month, n))
     df = pd.DataFrame({"rep": res.rep, "month": [e[0] for e in edges], **m})
     return df[["rep", "month", *MEASURES]]
 
@@ -353,6 +400,28 @@ def _within_1wd(res: RepResult, month: np.ndarray, n: int) -> dict[str, np.ndarr
     for name in CHANNELS:
         out[f"pct_within_1wd_{name}"] = _pct(_count(in_time & (ch == name), month, n),
                                              _count(ch == name, month, n))
+    return out
+
+
+# the management response's measures and the rows of `RepResult.response` each sums
+RESPONSE_ROWS = {"response_overtime_hours": "overtime", "response_lent_csw_hours": "lent_to_screening",
+                 "response_manager_screening_hours": "manager_screening",
+                 "response_triage_hours": "morning_triage"}
+
+
+def _response_measures(res: RepResult, edges) -> dict[str, np.ndarray]:
+    """The management response's days and hours, by the month of the working day each was used
+    on (sim/model/frontdoor.py `FrontDoorModel._respond`); zero when it was never used."""
+    n, r = len(edges), res.response
+    out = {k: np.zeros(n) for k in ("response_days_triggered", *RESPONSE_ROWS)}
+    if r is None or r.empty:
+        return out
+    month = _by_month(res.cal.opens_arr[r["working_day"].to_numpy(dtype=int)], edges)
+    what, hours = r["what"].to_numpy(), r["hours"].to_numpy(dtype=float)
+    out["response_days_triggered"] = _count(what == "triggered", month, n)
+    for key, row in RESPONSE_ROWS.items():
+        mine = (what == row) & (month >= 0)
+        out[key] = np.bincount(month[mine], weights=hours[mine], minlength=n)[:n]
     return out
 
 

@@ -662,8 +662,8 @@ class FrontDoorModel:
 
     def finished(self, pool: Pool, task: Task, server: int, start: float, end: float) -> None:
         """A staff member finished a task: log the stage, then the contact goes on."""
-        if pool.overtime:
-            self._overtime_worked(pool, server, start, end)
+        if pool.staff.overtime:  # a pair's supervisor's co-triage counts as their own overtime
+            self._overtime_worked(pool.staff, server, start, end)
         self.stage_log.append((pool.index, task.i, task.kind, task.enq, start, end, server, False))
         self._advance(task.journey, True)
 
@@ -705,8 +705,13 @@ class FrontDoorModel:
         rs, ps, cal = self.sc.response, self.pools["ps"], self.cal
         day = cal.dates[cal.working_day_index[k]]
         year, week, _ = day.isocalendar()
+        triage_minutes = 0.0  # the team manager's time on the triage, from the opening
         if rs.morning_triage.enabled:
-            self.env.process(self._triage(k))
+            items = self._triage_items(k)
+            tr = rs.morning_triage
+            each = tr.minutes_per_item.value
+            triage_minutes = min(len(items), int(tr.cap_hours_per_day.value * 60.0 // each)) * each
+            self.env.process(self._triage(k, items))
         if ps.qlen <= rs.trigger_items.value:
             return
         self.response_log.append((k, "ps", "triggered", 0.0))
@@ -720,13 +725,19 @@ class FrontDoorModel:
                         ps.overtime[(k, sid)] = grant
         lent_days = self.used_week.get((-2, year, week), 0.0)
         if self.n_lent and lent_days < self.sc.response.lent_csws.cap_days_per_week.value:
-            # consultant social workers read emails for the day, keeping phone cover
-            self.used_week[(-2, year, week)] = lent_days + 1
+            # consultant social workers read emails for the day, keeping phone cover; a day
+            # counts against the week's cap only if someone could be spared
             csw = self.pools["csw"]
             here = [sid for sid in range(csw.posts) if csw.on[k][sid]]
             cover = float(self.rotas["csw"].min_cover[k])
             spare = max(int(len(here) - cover), 0)
-            for n, sid in enumerate(reversed(here[-min(spare, self.n_lent):] if spare else [])):
+            # one who took a call at this opening, before the response ran, stays on the phones
+            busy = {sid for _, sid in csw.in_service.values()}
+            free = [sid for sid in here if sid not in busy]
+            spare = min(spare, len(free))
+            if spare:
+                self.used_week[(-2, year, week)] = lent_days + 1
+            for n, sid in enumerate(reversed(free[-min(spare, self.n_lent):] if spare else [])):
                 csw.on[k][sid] = False
                 lent = ps.posts + n
                 ps.on[k][lent], ps.blocks[k][lent], ps.only[lent] = True, csw.blocks[k][sid], self.email_lane
@@ -737,22 +748,28 @@ class FrontDoorModel:
         if ms.enabled:
             used = self.used_week.get((-1, year, week), 0.0)
             grant = min(ms.hours_per_day.value * 60.0, ms.cap_hours_per_week.value * 60.0 - used,
-                        cal.day_length)
-            if grant > 0:
+                        cal.day_length - triage_minutes)
+            if grant > 0:  # the manager screens once the triage is done
                 self.used_week[(-1, year, week)] = used + grant
                 o = cal.opens[k]
-                ps.on[k][self.tm], ps.blocks[k][self.tm] = True, ((o + grant, cal.day_length - grant),)
+                away = ((o, triage_minutes), (o + triage_minutes + grant,
+                                              cal.day_length - triage_minutes - grant))
+                ps.on[k][self.tm], ps.blocks[k][self.tm] = True, tuple(b for b in away if b[1] > 0)
                 self.response_log.append((k, "ps", "manager_screening", grant))
                 ps.put_on(self.tm)
 
-    def _triage(self, k: int):
-        """The team manager reads the written contacts that arrived since the last close, in the
-        order they came, within the day's cap: would-be referrals go to the front of the queue;
-        a share of those ending in advice or no further action are closed there."""
-        tr, ps, cal = self.sc.response.morning_triage, self.pools["ps"], self.cal
-        since = cal.closes[k - 1] if k > 0 else -np.inf
-        items = sorted((t for t in ps.waiting() if t.enq >= since and t.kind in (K_EMAIL, K_PPN)),
-                       key=lambda t: t.enq)
+    def _triage_items(self, k: int) -> list[Task]:
+        """The written contacts waiting at opening k that arrived since the last close, in the
+        order they came."""
+        since = self.cal.closes[k - 1] if k > 0 else -np.inf
+        written = (t for t in self.pools["ps"].waiting() if t.enq >= since and t.kind in (K_EMAIL, K_PPN))
+        return sorted(written, key=lambda t: t.enq)
+
+    def _triage(self, k: int, items: list[Task]):
+        """The team manager reads `items` in turn within the day's cap: would-be referrals go to
+        the front of the queue; a share of those ending in advice or no further action are closed
+        there."""
+        tr, ps = self.sc.response.morning_triage, self.pools["ps"]
         each, budget, spent = tr.minutes_per_item.value, tr.cap_hours_per_day.value * 60.0, 0.0
         for task in items:
             if spent + each > budget:
@@ -874,10 +891,12 @@ class FrontDoorModel:
 
 def supervisor_lanes(sc: Scenario) -> list[tuple[tuple[int, ...], float]]:
     """The supervisors' queue lanes: the morning triage's urgent items first, then one lane per
-    kind of task in `service.ps_priority` order, each with its longest wait in office minutes."""
+    kind of task in `service.ps_priority` order, each with its longest wait in office minutes.
+    The triage's lane waits no time: its head competes with the other lanes' overdue heads by age
+    (oldest first), so what the triage put first is never left behind them while they stay overdue."""
     kinds = {"direction": (K_DIR,), "ppn": (K_PPN,), "email": (K_EMAIL,)}
     order = sorted(kinds, key=lambda name: sc.service.ps_priority[name])
-    return [((), float("inf")), *((kinds[name], sc.service.ps_max_wait_hours[name].value * 60.0)
+    return [((), 0.0), *((kinds[name], sc.service.ps_max_wait_hours[name].value * 60.0)
                                   for name in order)]
 
 
