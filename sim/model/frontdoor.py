@@ -733,7 +733,9 @@ class FrontDoorModel:
             spare = max(int(len(here) - cover), 0)
             # one who took a call at this opening, before the response ran, stays on the phones
             busy = {sid for _, sid in csw.in_service.values()}
-            free = [sid for sid in here if sid not in busy]
+            # full-time posts are lent before a part-time one (the highest-numbered first)
+            filled = self.rotas["csw"].filled[k]
+            free = sorted((sid for sid in here if sid not in busy), key=lambda sid: (filled[sid] >= 1, sid))
             spare = min(spare, len(free))
             if spare:
                 self.used_week[(-2, year, week)] = lent_days + 1
