@@ -128,7 +128,8 @@ def animation(res: RepResult, first: date, days: int, log: pd.DataFrame | None =
     origin_min = spans[0][0] // 1440 * 1440  # midnight of the first working day shown
     if log is None:
         log = vidigi_log(res, contacts=np.ones(len(res.contacts), dtype=bool))
-    pic = for_picture(window(log, spans[0][0], spans[-1][1]))
+    shown = window(log, spans[0][0], spans[-1][1])
+    pic = for_picture(shown)
     pic["time"] = pic["time"] - origin_min  # the picture's clock counts from that midnight
     # each day's frames from the contacts present that day only: vidigi filters the log it is
     # given at every frame, so a shorter log is a quicker picture
@@ -141,10 +142,16 @@ def animation(res: RepResult, first: date, days: int, log: pd.DataFrame | None =
                                    wrap_queues_at=WRAP, wrap_resources_at=WRAP,
                                    gap_between_entities=14, gap_between_resources=16,
                                    gap_between_queue_rows=22, gap_between_resource_rows=22)
-    one = placed["additional"].isna() & ~placed["_phantom"].astype(bool)
+    # vidigi adds `additional` (the count past the longest queue drawn) only when a queue is over it
+    over = placed["additional"].notna() if "additional" in placed.columns else False
+    one = ~over & ~placed["_phantom"].astype(bool)
     placed.loc[one, "icon"] = placed.loc[one, "pathway"].map(CHANNEL_ICONS)
     duty = on_duty(res, first, first + timedelta(days=days - 1))
-    staff = {team: int(duty[team].max()) if len(duty) else 0 for team in TEAM_OF_PLACE.values()}
+    # a place for each member on duty: the rota's, and the management response's (lent CSWs,
+    # the team manager) on the days it worked, whose places come after the day's posts
+    used = shown[shown["resource_id"].notna()].groupby("pool")["resource_id"].max()
+    staff = {team: max(int(duty[team].max()) if len(duty) else 0, int(used.get(team, 0)))
+             for team in TEAM_OF_PLACE.values()}
     origin = cal.epoch + timedelta(minutes=origin_min)
     fig = generate_animation(
         placed, positions(), scenario=staff, plotly_height=720, entity_icon_size=14,

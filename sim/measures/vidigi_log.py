@@ -16,9 +16,12 @@ standard tools can animate it or mine its process: vidigi's `animate_activity_lo
   supervisor pair (`wait_cotriage`), for the next daily risk assessment meeting (`wait_dram`)
   and, after a caller hangs up, to call back (`wait_callback`).
 * A task in hand is `resource_use` (`<task>_begins`) and `resource_use_end` (`<task>_ends`)
-  by one staff member: `resource_id` is the member's number within their team (1 to the
-  most on duty), `pool` the team, `staff` both (`csw-3`), as vidigi places a team's members by
-  their number. A task still in hand when the simulation stops ends at the stop.
+  by one staff member: `resource_id` is the member's place among their team's members on
+  duty the day the task began (1 to that day's count, the stages' `place` plus one; a
+  co-triage discussion's, its supervisor's place, the pairs' being the lowest), as vidigi draws
+  a team's members in places 1 to the most on duty; `pool` is the team and `staff` the member
+  by their number in the team (`csw-3`, the same member every day, where the place is the same
+  only within a day). A task still in hand when the simulation stops ends at the stop.
 * `time` is minutes since the simulation's epoch (midnight at the start of the warm-up);
   `timestamp` the same instant as a date and time.
 """
@@ -99,6 +102,7 @@ def _stage_rows(res: RepResult, ids: np.ndarray, stop: float) -> pd.DataFrame:
     pool = s["pool"].to_numpy(dtype=object)
     start, end = s["start"].to_numpy(dtype=float), s["end"].to_numpy(dtype=float)
     abandoned = s["abandoned"].to_numpy(dtype=bool)
+    place = s["place"].to_numpy(dtype=np.int64) + 1
     member = s["server"].to_numpy(dtype=np.int64) + 1
     block = s.groupby("contact").cumcount().to_numpy()
     # a caller who hung up waits to call back if their next task is another call, or if they
@@ -114,9 +118,9 @@ def _stage_rows(res: RepResult, ids: np.ndarray, stop: float) -> pd.DataFrame:
         _rows(contact, "queue", np.char.add("wait_", kind.astype(str)), s["enqueued"].to_numpy(),
               pool, None, block, _QUEUE, np.ones(len(s), dtype=bool)),
         _rows(contact, "resource_use", np.char.add(kind.astype(str), "_begins"), start, pool,
-              member, block, _BEGINS, served),
+              (place, member), block, _BEGINS, served),
         _rows(contact, "resource_use_end", np.char.add(kind.astype(str), "_ends"),
-              np.where(np.isfinite(end), end, stop), pool, member, block, _ENDS, served),
+              np.where(np.isfinite(end), end, stop), pool, (place, member), block, _ENDS, served),
         _rows(contact, "queue", np.full(len(s), "wait_callback"), end, np.full(len(s), "csw"),
               None, block, _CALLBACK, callback),
     ]
@@ -124,12 +128,13 @@ def _stage_rows(res: RepResult, ids: np.ndarray, stop: float) -> pd.DataFrame:
 
 
 def _rows(contact: np.ndarray, event_type: str, event: np.ndarray, time: np.ndarray,
-          pool: np.ndarray, member: np.ndarray | None, block: np.ndarray, sub: int,
+          pool: np.ndarray, who: tuple[np.ndarray, np.ndarray] | None, block: np.ndarray, sub: int,
           mask: np.ndarray) -> pd.DataFrame:
+    """`who`: each row's member as (place on duty, number in the team), both from 1."""
     n = int(mask.sum())
-    rid = np.full(n, np.nan) if member is None else member[mask].astype(float)
-    staff = (np.full(n, "", dtype=object) if member is None
-             else np.char.add(np.char.add(pool[mask].astype(str), "-"), member[mask].astype(str)))
+    rid = np.full(n, np.nan) if who is None else who[0][mask].astype(float)
+    staff = (np.full(n, "", dtype=object) if who is None
+             else np.char.add(np.char.add(pool[mask].astype(str), "-"), who[1][mask].astype(str)))
     return pd.DataFrame({"entity_id": contact[mask], "event_type": event_type, "event": event[mask],
                          "time": time[mask], "resource_id": rid, "pool": pool[mask], "staff": staff,
                          "outcome": "", "block": block[mask], "sub": np.full(n, sub)})

@@ -851,6 +851,29 @@ class FrontDoorModel:
         log["screen_pool"][contact[screened]] = pool[screened]
         return {k: log[k] for k in typed}  # in the event log's column order
 
+    def _places(self, stages: pd.DataFrame) -> np.ndarray:
+        """Each begun task's member as their place (0 first) among the members on duty, in the
+        order of their numbers, on the working day it began (the last opening at or before
+        its start; -1: not begun), as the day ended: management-response members take the
+        places after the day's posts, lent consultant social workers are off the phones. A
+        co-triage discussion's place is its supervisor's among the supervisors, so the pairs'
+        are the lowest (`Pool.rank`). Unlike the member's number, a place is below the day's
+        members on duty, which is how a picture of the day lays its members out."""
+        place = np.full(len(stages), -1, dtype=np.int32)
+        start = stages["start"].to_numpy(dtype=float)
+        server = stages["server"].to_numpy(dtype=np.int64)
+        pool = stages["pool"].to_numpy(dtype=object)
+        begun = np.isfinite(start) & (server >= 0)
+        day = np.searchsorted(np.asarray(self.cal.opens, dtype=float), start, side="right") - 1
+        for name, p in self.pools.items():
+            rows = begun & (pool == name)
+            if not rows.any():
+                continue
+            on = np.asarray(p.staff.on, dtype=bool)
+            ranks = np.where(on, np.cumsum(on, axis=1) - 1, -1)
+            place[rows] = ranks[day[rows], server[rows]]
+        return place
+
     def _result(self) -> RepResult:
         a = self.arr
         open_state = self._open_work()  # adds the open stage visits to the stage log
@@ -871,6 +894,7 @@ class FrontDoorModel:
             "server": np.asarray(cols[6], dtype=np.int32),
             "abandoned": np.asarray(cols[7], dtype=bool),
         })
+        stages["place"] = self._places(stages)
         cal = self.cal
         days = np.asarray([cal.dates[d] for d in cal.working_day_index], dtype="datetime64[D]")
         rosters = pd.DataFrame({"day": days, **{p: self.rosters[p] for p in POOLS}})

@@ -114,8 +114,32 @@ def test_each_task_begun_ends_once_with_the_same_member_and_no_member_serves_two
             _check_no_overlapping_resource_bouts(iv)
         assert not iv["censored"].any(), f"{pool}: a task begun never ends"
         assert len(iv) == (rows["event_type"] == "resource_use").sum()
-        assert (rows["resource_id"] >= 1).all()
-        assert rows["resource_id"].max() <= res.rosters[pool].max()
+        # a place is among the members on duty the day the task began: the rota's, with the
+        # management response's members on the supervisors' (lent CSWs off the phones), and
+        # for co-triage the pairs in the room (their supervisors hold the lowest places)
+        begun = rows[rows["event_type"] == "resource_use"]
+        day = np.searchsorted(res.cal.opens, begun["time"].to_numpy(dtype=float), side="right") - 1
+        assert (begun["resource_id"] >= 1).all()
+        assert (begun["resource_id"].to_numpy(dtype=int) <= _on_duty(res, pool)[day]).all(), pool
+        # and names one member that day, each member one place
+        per_day = begun.assign(day=day).groupby("day")
+        assert (per_day.apply(lambda d: d.groupby("resource_id")["staff"].nunique().max()) == 1).all()
+        assert (per_day.apply(lambda d: d.groupby("staff")["resource_id"].nunique().max()) == 1).all()
+
+
+def _on_duty(res, pool: str) -> np.ndarray:
+    """Members on duty each working day as the front door worked them."""
+    n = res.rosters[pool].to_numpy(dtype=int).copy()
+    r = res.response
+    lent = np.bincount(r.loc[r["what"] == "lent_to_screening", "working_day"].to_numpy(dtype=int),
+                       minlength=len(n))
+    manager = np.bincount(r.loc[r["what"] == "manager_screening", "working_day"].to_numpy(dtype=int),
+                          minlength=len(n))
+    if pool == "ps":
+        n += lent + manager
+    elif pool == "csw":
+        n -= lent
+    return n
 
 
 def test_a_window_keeps_whole_histories_so_vidigi_finds_every_arrival(baseline_result):
