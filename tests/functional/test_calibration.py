@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from sim.experiments.elasticity import paired_elasticity, period_share, scaled_d
 from sim.experiments.report import write_report
 from sim.experiments.validation import COVERAGE_THRESHOLD, VOLUME_TOLERANCE, issue13_figures, run_validation
 from sim.model.demand import STREAMS, stream_volume
+from sim.scenario.docpaths import assign, get, parts
 from sim.scenario.loading import OVERLAYS, load
 from sim.scenario.schema import ScenarioError
 from tests.helpers import ROOT, baseline_doc
@@ -44,12 +46,31 @@ def test_scaled_shares_keep_summing_to_one():
 
 
 def test_apply_changes_only_the_free_parameters():
+    """Each number-valued free parameter takes its value (one inside its bounds that differs from
+    the scenario's, so the test cannot pass by leaving it alone); share scales of 1 leave the
+    shares alone; nothing else in the document moves, whatever the free parameters are."""
     cfg = load_config()
     doc = baseline_doc()
-    new = apply(doc, cfg.free_parameters, [9.0, 1.0, 1.0])
-    assert new["staff"]["ps"]["establishment"]["default"] == 9.0
-    assert new["outcomes"] == doc["outcomes"]  # scale 1 leaves the shares alone
-    assert new["demand"] == doc["demand"]
+    x, stated = [], {}
+    for p in cfg.free_parameters:
+        if p.kind in ("monthly_default", "scalar"):
+            key = (*parts(p.path), "default" if p.kind == "monthly_default" else "value")
+            old = get(doc, key)
+            lo, hi = p.bounds
+            v = next(c for c in (round(lo + f * (hi - lo), 3) for f in (0.3, 0.7)) if c != old)
+            stated[key] = v
+            x.append(v)
+        else:
+            x.append(1.0)
+    assert ("staff", "ps", "establishment", "default") in stated
+    assert ("service", "checks_share", "value") in stated
+    new = apply(doc, cfg.free_parameters, x)
+    for key, v in stated.items():
+        assert get(new, key) == v, key
+    back = copy.deepcopy(new)
+    for key in stated:
+        assign(back, key, get(doc, key))
+    assert back == doc  # nothing but the free parameters changed
 
 
 def _copy_library(tmp_path, **settings) -> Path:

@@ -168,14 +168,24 @@ def _quiet(backlog: dict, **over) -> dict:
     return {**doc, **over}
 
 
+def _supervisors_alone(doc: dict) -> dict:
+    """The document with no management response, no morning triage and no decision waiting on
+    checks: only the supervisors' own hours read the backlog."""
+    doc["response"] = {k: {"enabled": False}
+                       for k in ("overtime", "lent_csws", "manager_screening", "morning_triage")}
+    doc.setdefault("service", {})["checks_share"] = {"value": 0.0}
+    return doc
+
+
 def test_unread_email_backlog_empties_at_the_rate_supervisors_allow():
     """300 unread emails on Monday 4 September 2023, no new contacts, 4 supervisors all on duty,
-    30 minutes an email: each supervisor reads 17 a day (510 office minutes), 68 a day, so Monday
-    to Thursday clear 272 and the last 28 take 7 each on Friday: clear at 08:30 + 210 min = 12:00.
+    30 minutes an email, no management response and no checks: each supervisor reads 17 a day
+    (510 office minutes), 68 a day, so Monday to Thursday clear 272 and the last 28 take 7 each on
+    Friday: clear at 08:30 + 210 min = 12:00.
     """
-    sc = variant(_quiet({"emails_unread": 300},
-                        staff={"ps": _certain_staff(4)},
-                        service={"email_screen_minutes": _fixed(30)}),
+    sc = variant(_supervisors_alone(_quiet({"emails_unread": 300},
+                                           staff={"ps": _certain_staff(4)},
+                                           service={"email_screen_minutes": _fixed(30)})),
                  start="2023-09-04", end="2023-09-30")
     res = simulate(sc, rep=0)
     assert_conserved(res)
@@ -190,11 +200,84 @@ def test_unread_email_backlog_empties_at_the_rate_supervisors_allow():
     assert m["contacts"].sum() == 0 and m["open_at_month_end"].iloc[0] == 0
 
 
+def test_the_management_response_adds_its_hours_to_what_the_supervisors_read():
+    """The front door above with the baseline's management response, morning triage and checks.
+    Each morning the backlog is over the trigger, each supervisor reads their front-door hours in
+    the rota (8.5 office hours: all on duty, all productive) plus the overtime granted (its hours a
+    day until the week's cap), the team manager screens their hours (until the week's cap) and a
+    lent consultant social worker their day's front-door hours (the week's days at most; the email
+    in hand when they are done is finished); on other mornings the supervisors read alone. Every
+    email is screened or closed at the triage, once; only those the checks pick wait after their
+    screening, so the checks, not the reading, say when the backlog is cleared."""
+    sc = _email_backlog(300, 4, start="2023-09-04", end="2023-09-30")
+    rs, each = sc.response, 30.0
+    res = simulate(sc, rep=0)
+    assert_conserved(res)
+    c, st, resp = res.contacts, res.stages, res.response
+    scr = st[(st["kind"] == "email_screen") & ~st["abandoned"]]
+    closed = c["closed_at_triage"].to_numpy()
+    tr = rs.morning_triage
+    read_at_triage = tr.cap_hours_per_day.value * 60 // tr.minutes_per_item.value
+    assert scr["contact"].is_unique and len(scr) + closed.sum() == 300
+    assert 0 < closed.sum() <= read_at_triage and not (c["waited_on_checks"] & c["closed_at_triage"]).any()
+    day = np.floor(scr["start"].to_numpy() / 1440).astype(int)  # Monday 4 September is day 0
+    queue = res.queue_daily.set_index("working_day")["ps"]
+    triggered = sorted(resp.loc[resp["what"] == "triggered", "working_day"])
+    assert triggered == [k for k in queue.index if queue[k] > rs.trigger_items.value] == [0, 1, 2]
+
+    def hours(what: str, pool: str = "ps") -> dict[int, float]:
+        rows = resp[(resp["pool"] == pool) & (resp["what"] == what)]
+        return rows.groupby("working_day")["hours"].sum().to_dict()
+
+    ot, ms = rs.overtime, rs.manager_screening
+    ot_days = int(ot.cap_hours_per_week.value // ot.hours_per_day.value)  # 3 of the week's mornings
+    assert hours("overtime") == pytest.approx({k: 4 * ot.hours_per_day.value for k in triggered[:ot_days]})
+    ms_days = int(ms.cap_hours_per_week.value // ms.hours_per_day.value)
+    assert hours("manager_screening") == pytest.approx(
+        {k: ms.hours_per_day.value for k in triggered[:ms_days]})
+    lent = hours("lent_to_screening", "csw")
+    assert sorted(lent) == triggered[:int(rs.lent_csws.cap_days_per_week.value)]
+    ps = res.rota[res.rota["pool"] == "ps"].reset_index(drop=True)
+    assert np.allclose(ps["frontdoor_hours"].iloc[:5], 4 * res.cal.day_length / 60)
+    sup = scr["server"].to_numpy() < 4
+    others = sorted(set(scr["server"][~sup]))
+    assert len(others) == 2  # the lent consultant social worker, then the team manager
+    for k in triggered:
+        got = np.bincount(day[sup & (day == k)], minlength=k + 1)[k]
+        assert got == (ps["frontdoor_hours"][k] + hours("overtime").get(k, 0.0)) * 60 / each, k
+        by = {s: int(((day == k) & (scr["server"].to_numpy() == s)).sum()) for s in others}
+        assert by[others[1]] == hours("manager_screening").get(k, 0.0) * 60 / each, k
+        # the consultant's time comes between their blocks away: each may end in an email in hand
+        reads = lent.get(k, 0.0) * 60 / each
+        blocks = sc.staff["csw"].rota.away_blocks.value
+        assert np.floor(reads) <= by[others[0]] <= np.ceil(reads) + blocks, k
+        if k in lent:  # the consultant's front-door time that day: at most an office day
+            assert 0 < lent[k] <= res.cal.day_length / 60
+    # Thursday opens under the trigger: the supervisors read what is left, within their hours
+    assert day.max() == 3 and (day == 3).sum() == (sup & (day == 3)).sum() == queue[3]
+    assert queue[3] < ps["frontdoor_hours"][3] * 60 / each
+    # decisions: at the screening's end, or after it for the checks' share
+    dec = c.set_index("id")["decided"]
+    end = scr.set_index("contact")["end"]
+    waited = c.set_index("id")["waited_on_checks"][end.index].to_numpy()
+    assert np.all(dec[end.index].to_numpy()[~waited] == end.to_numpy()[~waited])
+    assert np.all(dec[end.index].to_numpy()[waited] > end.to_numpy()[waited])
+    p, n = sc.service.checks_share.value, len(end)
+    assert abs(waited.sum() - n * p) <= 4 * np.sqrt(n * p * (1 - p))
+    cleared = backlog_cleared_at(res)
+    last = dec.idxmax()
+    assert c.set_index("id")["waited_on_checks"][last] and cleared > datetime(2023, 9, 4) + timedelta(
+        minutes=float(end.max()))
+
+
 def _email_backlog(emails: int, supervisors: float, cooldown_days: float | None = None,
-                   **run) -> Scenario:
-    """The test above's quiet front door: only the unread emails, 30 minutes each."""
+                   alone: bool = False, **run) -> Scenario:
+    """The test above's quiet front door: only the unread emails, 30 minutes each (`alone`: read
+    by the supervisors alone, as there)."""
     doc = _quiet({"emails_unread": emails}, staff={"ps": _certain_staff(supervisors)},
                  service={"email_screen_minutes": _fixed(30)})
+    if alone:
+        doc = _supervisors_alone(doc)
     if cooldown_days is not None:
         doc["run"]["cooldown_days"] = {"value": cooldown_days, "range": [0, 60]}
     return variant(doc, **run)
@@ -203,7 +286,7 @@ def _email_backlog(emails: int, supervisors: float, cooldown_days: float | None 
 def test_run_results_say_when_the_email_backlog_was_cleared_in_every_replication():
     """Through the runner (each worker returns its cleared time): the deterministic front door of
     the test above clears its 300 emails at 12:00 on Friday 8 September in every replication."""
-    sc = _email_backlog(300, 4, start="2023-09-04", end="2023-09-30")
+    sc = _email_backlog(300, 4, alone=True, start="2023-09-04", end="2023-09-30")
     res = run_replications(sc, reps=3, seed=7)
     bl = res.backlog
     assert bl is not None and (bl.emails, bl.ppns, bl.contacts) == (300, 0, 300)
