@@ -198,3 +198,12 @@ def short_run_file(folder: Path, name: str, start: str, end: str) -> Path:
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
 
+
+
+def whole_posts_to(end: float, start: float) -> int:
+    """The most whole posts that can be added to `start` without passing `end` (the last whole post
+    inside a lever's range), counted one post at a time so it does not depend on a calibrated start."""
+    k = 0
+    while start + k + 1 <= end + 1e-9:
+        k += 1
+    return k

@@ -35,11 +35,18 @@ def test_a_reading_with_every_size_at_the_baseline_value_is_the_baseline():
 @pytest.mark.slow
 def test_the_fit_keeps_every_point_and_picks_the_lowest_score():
     full = load_story(CONFIG)
-    r = full.readings[1].model_copy(update={"free": (full.readings[1].free[0].model_copy(
-        update={"values": (7.58, 9.58)}),)})
+    posts = full.readings[1].free[0]
+    sc = load((CONFIG.parent / full.readings[1].scenario).resolve())
+    ch = sc.changes[posts.change]
+    assert ch.setting == "staff.ps.establishment" and posts.field == "value"
+    # the fewest and the most posts the reading tries (whole posts apart, inside the change's
+    # range), starting on the scenario's own date
+    lo, hi = min(posts.values), max(posts.values)
+    assert hi > lo and hi - lo == pytest.approx(round(hi - lo))
+    r = full.readings[1].model_copy(update={"free": (posts.model_copy(update={"values": (lo, hi)}),)})
     cfg = StoryConfig.model_validate({**full.model_dump(), "reps": 2, "readings": [r.model_dump()]})
     rf = fit(r, cfg, CONFIG.parent)
-    assert list(rf.grid["staff.ps.establishment"]) == [7.58, 9.58]
+    assert list(rf.grid["staff.ps.establishment"]) == [lo, hi]
     obs = observed_monthly()
     for _, row in rf.grid.iterrows():  # the score is the sum of squared scaled errors
         total = sum(((row[f"{m} {mo}"] - obs.at[mo, m]) / spec["scale"]) ** 2
@@ -47,6 +54,15 @@ def test_the_fit_keeps_every_point_and_picks_the_lowest_score():
         assert row["score"] == pytest.approx(total)
     assert rf.best[0] == rf.grid.loc[rf.grid["score"].idxmin(), "staff.ps.establishment"]
     assert rf.edge["staff.ps.establishment"]  # of two values tried, the best is at an end
+    # more posts decide more within a working day in every fitted month they act from its first
+    # day, and change nothing before they start
     more = rf.grid.set_index("staff.ps.establishment")
-    timely = "pct_completed_within_1wd 2023-10"
-    assert more.at[9.58, timely] > more.at[7.58, timely]
+    start = f"{ch.from_date:%Y-%m}"
+    acting = [mo for mo in cfg.months if mo > start or (mo == start and ch.from_date.day == 1)]
+    assert acting, (start, cfg.months)
+    for mo in cfg.months:
+        timely = f"pct_completed_within_1wd {mo}"
+        if mo in acting:
+            assert more.at[hi, timely] > more.at[lo, timely], mo
+        elif mo < start:
+            assert more.at[hi, timely] == more.at[lo, timely], mo

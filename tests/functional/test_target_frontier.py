@@ -15,10 +15,11 @@ import sim.experiments.runner
 from sim.cli import EXIT_INPUT, EXIT_OK
 from sim.experiments import frontier as fr
 from sim.experiments.compare import per_rep
+from sim.experiments.levers import LEVERS
 from sim.experiments.runner import run_replications
 from sim.measures.intervals import half_width
 from sim.scenario.loading import load
-from tests.helpers import cli_exit, short_run_file
+from tests.helpers import cli_exit, short_run_file, whole_posts_to
 
 FAST = ["--reps", "3", "--executor", "serial", "--quiet"]
 
@@ -71,7 +72,13 @@ def test_a_search_over_the_cap_is_refused_before_running(month, capsys, no_repli
                "ps_posts", "--values", "7", "--reps", "10", "--executor", "serial",
                "--out", str(tmp_path / "o")])
     line = _one_error(capsys, rc)
-    assert line.startswith("error: --values 7: 49 points x 10 replications is 490 point-replications")
+    # each lever has at most 7 values, fewer where fewer whole posts fit (49 points from 7.58 PS)
+    st = load(month).staff
+    n = 1
+    for k, pool in (("csw_posts", "csw"), ("ps_posts", "ps")):
+        n *= min(7, whole_posts_to(LEVERS[k].high, st[pool].establishment.default) + 1)
+    assert n * 10 > fr.MAX_POINT_REPS
+    assert line.startswith(f"error: --values 7: {n} points x 10 replications is {n * 10} point-replications")
     assert f"{fr.MAX_POINT_REPS}" in line
 
 
@@ -87,10 +94,17 @@ def test_two_lever_search_end_to_end(month, tmp_path, capsys):
     assert f"{len(t)} points run" in said
     skipped = 4 - len(t)
     assert skipped == 0 or f"{skipped} not run" in said
-    # whole posts only, added to the scenario's establishment (12 CSW, 7.58 PS)
-    assert np.allclose(t["csw_posts"] - 12, np.round(t["csw_posts"] - 12))
-    assert np.allclose(t["ps_posts"] - 7.58, np.round(t["ps_posts"] - 7.58))
-    assert set(t["csw_posts"]) <= {12, 20} and set(np.round(t["ps_posts"], 2)) <= {7.58, 13.58}
+    # whole posts only, added to the scenario's establishment (CSW and PS, the PS calibrated), and
+    # with 2 values each lever's ends: its own value and the last whole post inside its range
+    sc = load(month)
+    csw0, ps0 = sc.staff["csw"].establishment.default, sc.staff["ps"].establishment.default
+    ends = {k: (v, v + whole_posts_to(LEVERS[k].high, v)) for k, v in (("csw_posts", csw0),
+                                                                         ("ps_posts", ps0))}
+    assert ends["csw_posts"] == (12, 20) and ends["ps_posts"][1] <= LEVERS["ps_posts"].high
+    assert np.allclose(t["csw_posts"] - csw0, np.round(t["csw_posts"] - csw0))
+    assert np.allclose(t["ps_posts"] - ps0, np.round(t["ps_posts"] - ps0))
+    for k, (lo, hi) in ends.items():
+        assert all(np.isclose(v, lo) or np.isclose(v, hi) for v in t[k]), (k, list(t[k]))
     # the interval and bound are the t interval's ends; met means the bound is past the goal
     assert (t["ci_low"] <= t["mean"]).all() and (t["mean"] <= t["ci_high"]).all()
     assert np.allclose(t["bound"], t["ci_low"]) and (t["met"] == (t["bound"] >= 95)).all()
@@ -102,7 +116,6 @@ def test_two_lever_search_end_to_end(month, tmp_path, capsys):
         assert beats.empty
     assert "Each lever alone" in said and "csw_posts: alone" in said and "ps_posts: alone" in said
     # common random numbers: the scenario's own point is the plain run on the same seeds
-    sc = load(month)
     x = per_rep(run_replications(sc, reps=3, seed=sc.run.seed).monthly, by_month=False)[
         "pct_completed_within_1wd"].to_numpy()
     own = t[(t["csw_posts_steps"] == 0) & (t["ps_posts_steps"] == 0)].iloc[0]

@@ -122,25 +122,41 @@ def test_a_copy_of_the_baseline_elsewhere_extends_the_librarys_overlay(tmp_path)
     assert load(copy) == load(BASELINE)
 
 
+def _overlay_with_other_posts() -> tuple[str, float]:
+    """The library's overlay with its practice supervisor establishment moved two posts off the
+    calibrated value (read from the overlay, so it holds whatever the calibration last wrote)."""
+    doc = safe_yaml.load(OVERLAY_FILES[0].read_text(encoding="utf-8"))
+    node = doc["staff"]["ps"]["establishment"]
+    other = node["default"] + 2.0
+    node["default"] = other
+    return yaml.safe_dump(doc, sort_keys=False, width=WIDTH), other
+
+
 def test_an_overlay_beside_a_copy_is_used_before_the_librarys(tmp_path):
     (tmp_path / OVERLAYS).mkdir()
     (tmp_path / "baseline.yaml").write_bytes(BASELINE.read_bytes())
-    text = OVERLAY_FILES[0].read_text(encoding="utf-8").replace("default: 7.58", "default: 9.5", 1)
-    assert "default: 9.5" in text
+    text, other = _overlay_with_other_posts()
+    assert load(BASELINE).staff["ps"].establishment.default != other
     (tmp_path / OVERLAYS / OVERLAY_FILES[0].name).write_text(text, encoding="utf-8")
-    assert load(tmp_path / "baseline.yaml").staff["ps"].establishment.default == 9.5
+    assert load(tmp_path / "baseline.yaml").staff["ps"].establishment.default == other
 
 
 def test_a_calibrated_folder_that_is_a_symlink_is_passed_over(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    text = OVERLAY_FILES[0].read_text(encoding="utf-8").replace("default: 7.58", "default: 9.5", 1)
+    text, other = _overlay_with_other_posts()
     (elsewhere / OVERLAY_FILES[0].name).write_text(text, encoding="utf-8")
     here = tmp_path / "here"
     here.mkdir()
     (here / "baseline.yaml").write_bytes(BASELINE.read_bytes())
     os.symlink(elsewhere, here / OVERLAYS)
     assert load(here / "baseline.yaml") == load(BASELINE)  # the library's overlay, not the linked one
+    # the linked overlay is one a plain folder would have used (so the check above can fail)
+    plain = tmp_path / "plain"
+    (plain / OVERLAYS).mkdir(parents=True)
+    (plain / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    (plain / OVERLAYS / OVERLAY_FILES[0].name).write_text(text, encoding="utf-8")
+    assert load(plain / "baseline.yaml").staff["ps"].establishment.default == other
 
 
 def test_the_overlay_named_as_a_scenario_says_which_file_to_give():

@@ -12,12 +12,18 @@ import pytest
 import sim.experiments.target
 from sim.experiments import frontier as fr
 from sim.experiments.levers import LEVERS
-from tests.helpers import variant
+from tests.helpers import variant, whole_posts_to
 
 
 @pytest.fixture(scope="module")
 def sc():
     return variant(start="2023-09-01", end="2023-09-30")
+
+
+@pytest.fixture(scope="module")
+def ps0(sc) -> float:
+    """The scenario's practice supervisor establishment (calibrated, so read, not written here)."""
+    return sc.staff["ps"].establishment.default
 
 
 def test_frontier_mask_of_a_hand_drawn_staircase():
@@ -33,13 +39,16 @@ def test_frontier_mask_nothing_met_is_an_empty_frontier():
     assert not any(fr.frontier_mask([(0, 0), (1, 0)], [False, False]))
 
 
-def test_posts_move_in_whole_posts_from_the_current_establishment():
+def test_posts_move_in_whole_posts_from_the_current_establishment(ps0):
     lv = LEVERS["ps_posts"]
+    last = whole_posts_to(lv.high, ps0)
+    assert last >= 4  # the searches below need room past 3 posts added (6 from 7.58 to 14)
     for values in (2, 3, 5, 11, 40):
-        ks = fr.lever_steps(lv, 7.58, values)
+        ks = fr.lever_steps(lv, ps0, values)
         assert ks[0] == 0 and all(isinstance(k, int) for k in ks)
-        assert ks[-1] == 6  # 13.58 is the last whole post inside the range's end (14)
-        assert len(ks) == min(values, 7) and list(ks) == sorted(set(ks))
+        # the last whole post inside the range's end: one more would pass it
+        assert ks[-1] == last and ps0 + ks[-1] <= lv.high < ps0 + ks[-1] + 1
+        assert len(ks) == min(values, last + 1) and list(ks) == sorted(set(ks))
 
 
 def test_a_lever_already_at_its_range_end_cannot_move():
@@ -60,10 +69,10 @@ def _stub(monkeypatch, goal_fn, calls: list):
     monkeypatch.setattr(sim.experiments.target, "measure_point", measure)
 
 
-def test_search_frontier_meets_the_target_and_no_point_run_dominates_it(sc, monkeypatch):
+def test_search_frontier_meets_the_target_and_no_point_run_dominates_it(sc, ps0, monkeypatch):
     calls: list = []
     # 95% within 1 working day when 2 CSW + 3 PS posts' worth of improvement is added (PS worth more)
-    _stub(monkeypatch, lambda csw, ps: 90.5 + 1.0 * (csw - 12) + 2.0 * (ps - 7.58), calls)
+    _stub(monkeypatch, lambda csw, ps: 90.5 + 1.0 * (csw - 12) + 2.0 * (ps - ps0), calls)
     p = fr.plan(sc, [("csw_posts", 3.0), ("ps_posts", 1.0)], "within_1wd_95", reps=3, values=5)
     steps: list = []
     res = fr.run_plan(p, on_step=lambda done, total: steps.append((done, total)))
@@ -78,12 +87,16 @@ def test_search_frontier_meets_the_target_and_no_point_run_dominates_it(sc, monk
             no_more = (other["csw_posts_cost"] <= row["csw_posts_cost"]
                        and other["ps_posts_cost"] <= row["ps_posts_cost"])
             assert not (no_more and other["cost"] < row["cost"]), (row.to_dict(), other.to_dict())
-    # by hand: bound = 89.5 + csw_added + 2 * ps_added >= 95; the cheapest by weights 3 and 1 is PS alone
+    # by hand: bound = 89.5 + csw_added + 2 * ps_added >= 95; the cheapest by weights 3 and 1 of
+    # the steps tried is PS alone (3 posts where 3 is tried, as from 7.58)
+    ks_csw, ks_ps = (c.steps for c in p.choices)
+    cost, a, b = min((3 * a + b, a, b) for a in ks_csw for b in ks_ps if 89.5 + a + 2 * b >= 95)
+    assert a == 0 and (b == 3 or 3 not in ks_ps)
     best = f.iloc[0]
-    assert (best["csw_posts"], best["ps_posts"]) == (12, pytest.approx(10.58))
-    assert best["cost"] == 3.0
+    assert (best["csw_posts"], best["ps_posts"]) == (12, pytest.approx(ps0 + b))
+    assert best["cost"] == cost
     # whole posts only, and the lever columns agree with the steps
-    assert ((g["ps_posts"] - 7.58).round(9) == g["ps_posts_steps"]).all()
+    assert ((g["ps_posts"] - ps0).round(9) == g["ps_posts_steps"]).all()
     assert (g["csw_posts"] - 12 == g["csw_posts_steps"]).all()
     # a point that dominates one already met is not run
     for ks in p.points:
@@ -93,22 +106,27 @@ def test_search_frontier_meets_the_target_and_no_point_run_dominates_it(sc, monk
         assert run != dominates_a_hit, ks
 
 
-def test_single_lever_verdicts_say_which_never_reach(sc, monkeypatch):
+def test_single_lever_verdicts_say_which_never_reach(sc, ps0, monkeypatch):
     # CSW posts do nothing; PS posts reach 95 (bound) at +3
-    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - 7.58), [])
+    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - ps0), [])
     p = fr.plan(sc, [("csw_posts", 1.0), ("ps_posts", 1.0)], "within_1wd_95", reps=3, values=3)
     res = fr.run_plan(p)
     by = {v.choice.lever.key: v for v in res.verdicts}
     assert not by["csw_posts"].reaches and "never meets" in by["csw_posts"].message()
     assert by["csw_posts"].row["csw_posts"] == 20  # the range end, whole posts from 12
-    assert by["ps_posts"].reaches and by["ps_posts"].row["ps_posts"] == pytest.approx(10.58)
+    # the fewest PS steps tried with 89.5 + 2 x added >= 95 (3 where 3 is tried, as from 7.58)
+    first = min(k for k in p.choices[1].steps if k >= 3)
+    assert by["ps_posts"].reaches and by["ps_posts"].row["ps_posts"] == pytest.approx(ps0 + first)
 
 
-def test_one_lever_is_the_special_case_its_frontier_is_the_first_value_that_meets(sc, monkeypatch):
-    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - 7.58), [])
-    res = fr.run_plan(fr.plan(sc, [("ps_posts", 1.0)], "within_1wd_95", reps=3))
-    assert res.frontier["ps_posts"].tolist() == [pytest.approx(10.58)]
-    assert len(res.grid) == 4 and res.skipped == 3  # 7.58 .. 10.58 run; 11.58 .. 13.58 not needed
+def test_one_lever_is_the_special_case_its_frontier_is_the_first_value_that_meets(sc, ps0, monkeypatch):
+    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - ps0), [])
+    p = fr.plan(sc, [("ps_posts", 1.0)], "within_1wd_95", reps=3)
+    res = fr.run_plan(p)
+    assert res.frontier["ps_posts"].tolist() == [pytest.approx(ps0 + 3)]
+    # 0 .. 3 posts added run; the steps past 3 are not needed
+    assert p.points[:4] == [(0,), (1,), (2,), (3,)] and len(p.points) > 4
+    assert len(res.grid) == 4 and res.skipped == len(p.points) - 4
 
 
 def test_table_has_every_point_run_with_its_interval(sc, monkeypatch):
@@ -160,17 +178,21 @@ def test_the_ppn_quality_lever_sets_the_quality_beyond_the_files_range(sc):
     assert moved.ppn.quality.range[1] >= 0.8
 
 
-def test_a_target_out_of_reach_names_the_nearest_point(sc, monkeypatch):
-    _stub(monkeypatch, lambda csw, ps: 80 + (csw - 12) + (ps - 7.58), [])
+def test_a_target_out_of_reach_names_the_nearest_point(sc, ps0, monkeypatch):
+    _stub(monkeypatch, lambda csw, ps: 80 + (csw - 12) + (ps - ps0), [])
     res = fr.run_plan(fr.plan(sc, [("csw_posts", 1.0), ("ps_posts", 1.0)], "within_1wd_95", reps=3,
                               values=2))
     assert res.frontier.empty
-    # the far corner is nearest: 80 + 8 + 6 = 94, interval 93 to 95, against 95
-    assert "The nearest is csw_posts 20, ps_posts 13.58: 94 (95% interval 93 to 95)" in res.message()
+    # the far corner is nearest: 80 + 8 CSW + the last whole PS post inside the range's end
+    last = whole_posts_to(LEVERS["ps_posts"].high, ps0)
+    m = 88 + last
+    assert m - 1 < 95  # its bound (the interval's low end) is short of the goal
+    assert (f"The nearest is csw_posts 20, ps_posts {ps0 + last:g}: {m:g} (95% interval {m - 1:g} to"
+            f" {m + 1:g})") in res.message()
 
 
-def test_one_lever_says_the_value_that_meets_and_the_one_before(sc, monkeypatch):
-    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - 7.58), [])
+def test_one_lever_says_the_value_that_meets_and_the_one_before(sc, ps0, monkeypatch):
+    _stub(monkeypatch, lambda csw, ps: 90.5 + 2.0 * (ps - ps0), [])
     msg = fr.run_plan(fr.plan(sc, [("ps_posts", 2.0)], "within_1wd_95", reps=3)).message()
-    assert "met with 95% confidence at ps_posts 10.58 posts (3 steps" in msg and "cost 6" in msg
-    assert "at 9.58, the value tried before it, it is not met" in msg
+    assert f"met with 95% confidence at ps_posts {ps0 + 3:g} posts (3 steps" in msg and "cost 6" in msg
+    assert f"at {ps0 + 2:g}, the value tried before it, it is not met" in msg

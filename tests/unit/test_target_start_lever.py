@@ -14,7 +14,7 @@ import pytest
 import sim.experiments.target
 from sim.experiments import frontier as fr
 from sim.experiments.levers import LEVERS
-from tests.helpers import variant
+from tests.helpers import variant, whole_posts_to
 
 MONTHS = ["2023-07", "2023-08", "2023-09", "2023-10", "2023-11", "2023-12"]
 
@@ -24,20 +24,20 @@ def sc():
     return variant()  # the baseline's July-December 2023
 
 
-def _ps_added(changed) -> tuple[float, float]:
-    """The PS posts added and the share of the run's six months they act in: all if set for the
-    whole run, else from the dated change's month."""
+def _ps_added(changed, ps0: float) -> tuple[float, float]:
+    """The PS posts added to the scenario's `ps0` and the share of the run's six months they act
+    in: all if set for the whole run, else from the dated change's month."""
     chs = [c for c in changed.changes if c.setting == "staff.ps.establishment"]
     if not chs:
-        return changed.staff["ps"].establishment.at(2023, 12) - 7.58, 1.0
+        return changed.staff["ps"].establishment.at(2023, 12) - ps0, 1.0
     (ch,) = chs
-    return ch.value - 7.58, (6 - MONTHS.index(f"{ch.from_date:%Y-%m}")) / 6
+    return ch.value - ps0, (6 - MONTHS.index(f"{ch.from_date:%Y-%m}")) / 6
 
 
-def _stub(monkeypatch, calls: list) -> None:
+def _stub(monkeypatch, calls: list, ps0: float) -> None:
     """mean = 89 + 2 x (PS posts added) x (share of the run they act in), half-width 0.5."""
     def measure(changed, target, reps, seed, reference, executor):
-        added, share = _ps_added(changed)
+        added, share = _ps_added(changed, ps0)
         m = 89.0 + 2.0 * added * share
         calls.append(changed)
         return {"mean": m, "ci_low": m - 0.5, "ci_high": m + 0.5, "bound": m - 0.5,
@@ -54,7 +54,11 @@ def test_the_start_steps_back_a_month_at_a_time_from_the_latest_to_the_whole_run
         date(2023, 11, 1), date(2023, 10, 1), date(2023, 9, 1), date(2023, 8, 1), None]
     # a point moving only the start is the scenario itself: run once, at no steps
     assert (0, 0) in p.points and not any(ks[0] == 0 and ks[1] > 0 for ks in p.points)
-    assert len(p.points) == 6 * 5 - 4
+    # every PS value with every start, less the 4 that move the start alone (6 PS values from 7.58)
+    ks_ps = p.choices[0].steps
+    assert len(ks_ps) == min(6, whole_posts_to(LEVERS["ps_posts"].high,
+                                               sc.staff["ps"].establishment.default) + 1)
+    assert len(p.points) == len(ks_ps) * 5 - 4
 
 
 def test_a_later_start_writes_the_levers_as_dated_changes_and_the_first_month_is_the_whole_run(sc):
@@ -78,7 +82,7 @@ def test_a_later_start_writes_the_levers_as_dated_changes_and_the_first_month_is
 
 def test_the_frontier_treats_the_start_like_any_other_lever(sc, monkeypatch):
     calls: list = []
-    _stub(monkeypatch, calls)
+    _stub(monkeypatch, calls, sc.staff["ps"].establishment.default)  # calibrated, so read
     p = fr.plan(sc, [("ps_posts", 1.0), (fr.START, 0.5)], "within_1wd_95", reps=3, values=6)
     res = fr.run_plan(p)
     g, f = res.grid, res.frontier
@@ -104,7 +108,8 @@ def test_the_frontier_treats_the_start_like_any_other_lever(sc, monkeypatch):
     by = {v.choice.lever.key: v for v in res.verdicts}
     assert "alone it changes nothing" in by[fr.START].message()
     assert by["ps_posts"].reaches and by["ps_posts"].row[f"{fr.START}_from"] == "whole run"
-    assert by["ps_posts"].row["ps_posts_steps"] == 4  # 4 posts x 6 months >= 19.5; 3 x 6 is not
+    # the fewest posts tried with posts x 6 months >= 19.5: 4 (3 x 6 is not), as 3 is tried or not
+    assert 4 in ks_ps and by["ps_posts"].row["ps_posts_steps"] == 4
     assert set(g[f"{fr.START}_from"]) <= {"whole run", *(f"{m}-01" for m in MONTHS[1:])}
     assert "start_month 2023-" in res.message()
 

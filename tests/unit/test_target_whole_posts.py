@@ -12,7 +12,7 @@ import pytest
 import sim.experiments.target
 from sim.experiments.levers import LEVERS
 from sim.experiments.target import find_target
-from tests.helpers import variant
+from tests.helpers import variant, whole_posts_to
 
 WHOLE = ("csw_posts", "ps_posts", "cotriage_pairs")
 
@@ -63,16 +63,32 @@ def test_every_value_tried_and_proposed_is_the_establishment_plus_whole_posts(sc
 
 
 def test_the_bracket_is_halved_to_the_first_whole_post(sc, monkeypatch):
-    # ps_posts from 7.58 (range end 14: steps 0..6); bound reaches 95 at 5.5 / 1.9 = 2.9 -> 3 posts
+    # ps_posts from the scenario's establishment (calibrated, so read here); bound reaches 95 at
+    # 5.5 / 1.9 = 2.9 -> 3 posts
+    lv = LEVERS["ps_posts"]
+    ps0 = lv.current(sc)
+    last = whole_posts_to(lv.high, ps0)  # 6 from 7.58 to the range's end, 14
+    assert last >= 3
     calls: list[float] = []
-    _stub(monkeypatch, "ps_posts", 1.9, calls, 7.58)
+    _stub(monkeypatch, "ps_posts", 1.9, calls, ps0)
     res = find_target(sc, "ps_posts", "within_1wd_95", reps=3, coarse=3, fine=4)
-    # coarse 0, 3, 6 steps: 3 meets; the bracket (0, 3) halves at 1, then 2: both miss
-    assert [round(v - 7.58) for v in calls] == [0, 3, 1, 2]
-    assert res.value_confident == pytest.approx(10.58) and res.gap == 1
+    tried = [round(v - ps0) for v in calls]
+    # coarse 0, the middle, the last whole post, until one meets (the middle, from 7.58)
+    coarse = (0, tried[1], last)
+    assert tried[1] in {last // 2, (last + 1) // 2}, tried
+    n = next(i for i, k in enumerate(coarse) if k >= 3) + 1
+    assert tried[:n] == list(coarse[:n]), tried
+    # then the bracket it meets in is halved (whole posts, rounded down) until one post apart
+    lo, hi = coarse[n - 2], coarse[n - 1]
+    for k in tried[n:]:
+        assert k == (lo + hi) // 2, tried
+        lo, hi = (lo, k) if k >= 3 else (k, hi)
+    assert (lo, hi) == (2, 3), tried  # from 7.58: tried 0, 3, 1, 2
+    assert res.value_confident == pytest.approx(ps0 + 3) and res.gap == 1
     msg = res.message()
-    assert "met with 95% confidence at 10.58 posts (3 whole posts added to 7.58)" in msg
-    assert "one whole practice supervisor post" in msg and "At 9.58, one post fewer, it is not met" in msg
+    assert f"met with 95% confidence at {ps0 + 3:g} posts (3 whole posts added to {ps0:g})" in msg
+    assert "one whole practice supervisor post" in msg
+    assert f"At {ps0 + 2:g}, one post fewer, it is not met" in msg
 
 
 def test_a_continuous_lever_is_still_interpolated(sc, monkeypatch):
@@ -91,10 +107,20 @@ def test_a_continuous_lever_is_still_interpolated(sc, monkeypatch):
 
 
 def test_out_of_reach_names_the_last_whole_post_with_its_decimals(sc, monkeypatch):
-    # 0.5 a post: the bound reaches 89.5 + 3 = 92.5 at 13.58, short of 95
-    _stub(monkeypatch, "ps_posts", 0.5, [], 7.58)
+    # 0.5 a post: the bound reaches 89.5 + 0.5 x (the last whole post inside 14) at that post,
+    # short of 95 (92.5 at 13.58 from 7.58)
+    lv = LEVERS["ps_posts"]
+    ps0 = lv.current(sc)
+    last = whole_posts_to(lv.high, ps0)
+    m = 90.0 + 0.5 * last
+    assert m - 0.5 < 95
+    _stub(monkeypatch, "ps_posts", 0.5, [], ps0)
     res = find_target(sc, "ps_posts", "within_1wd_95", reps=3, coarse=3, fine=2)
     msg = res.message()
-    assert not res.met and res.grid["value"].round(2).tolist() == [7.58, 10.58, 13.58]
-    assert "(now 7.58 posts; in steps of one whole practice supervisor post): not met" in msg
-    assert "at 13.58 the measure is 93 (95% interval 92.5 to 93.5)" in msg
+    values = res.grid["value"].tolist()
+    assert not res.met and all(_is_whole_from(v, ps0) for v in values)
+    steps = [round(v - ps0) for v in values]
+    assert steps[0] == 0 and steps[1] in {last // 2, (last + 1) // 2} and steps[2:] == [last]
+    assert f"(now {ps0:g} posts; in steps of one whole practice supervisor post): not met" in msg
+    assert (f"at {ps0 + last:g} the measure is {m:.3g} (95% interval {m - 0.5:.3g} to"
+            f" {m + 0.5:.3g})") in msg
