@@ -20,7 +20,7 @@ from tests.helpers import ROOT, assert_conserved, baseline_doc, staff_level, var
 SEED = 20230701
 _RUN = baseline_doc()["run"]
 SHORT = {k: {**_RUN[k], "value": _RUN[k]["range"][0]} for k in ("warmup_days", "cooldown_days")}
-# fewer supervisors than the baseline's 7.58 posts, so the queue goes over the trigger most days
+# fewer supervisors than the baseline's calibrated posts, so the queue goes over the trigger most days
 STRESSED = staff_level("ps", 5)
 # the longest waits of the supervisors' lanes beyond any run (the schema's range widened to allow it)
 NO_AGEING = {"service": {"ps_max_wait_hours": {k: {"value": 1e6, "range": [1, 1e6]}
