@@ -530,7 +530,11 @@ EXPLANATIONS = {
         " in a form the model can take."),
     "pct_completed_within_1wd": (
         "The reported timeliness improved faster than the fall in demand alone explains in the"
-        " model; the reports do not give the staffing changes that may lie behind it."),
+        " model. The calibration puts most late contacts down to checks (history, speaking with"
+        " parents: `service.checks_share`), which demand does not move, rather than to supervisor"
+        " capacity, which it does: July-September alone cannot tell the two apart (both are"
+        " fitted to the one share), and the reports give neither the contacts waiting on checks nor"
+        " the staffing changes that may lie behind the rise."),
 }
 
 
