@@ -215,17 +215,17 @@ def _met(ok: bool) -> str:
 
 
 def summary_issue13(v: Validation) -> list[str]:
-    """Issue 13's four figures, one line each, against their thresholds (Validation.issue13)."""
+    """The four staff-time figures, one line each, against their targets (Validation.issue13)."""
     f = v.issue13
     out = []
     z = f.loc["zero_on_duty"]
-    pools = " or ".join(f"no {POOL_SHORT_NAMES[p].removesuffix('s')} ({p})" for p in ZERO_DUTY_POOLS)
+    pools = " or ".join(f"no {POOL_SHORT_NAMES[p].removesuffix('s')}" for p in ZERO_DUTY_POOLS)
     cover = v.cover.set_index("pool")
     per_rep = max((int(cover.at[p, "working_days"]) // int(cover.at[p, "replications"])
                    for p in ZERO_DUTY_POOLS if p in cover.index), default=0)
     out.append(f"- Working days with {pools} on duty, over {v.results.reps} replications x"
                f" {per_rep} working days: {int(z.value)},"
-               f" of which the filled posts could have covered {int(z.coverable)} (issue 13: none,"
+               f" of which the filled posts could have covered {int(z.coverable)} (target: none,"
                " unless the filled posts cannot cover the day; every such day is listed under Staff"
                f" on duty and cover). {_met(bool(z.met))}")
     c = v.cells[v.cells["measure"] == SHARE_1WD]
@@ -233,7 +233,7 @@ def summary_issue13(v: Validation) -> list[str]:
         b = f.loc["band_width"]
         out.append(f"- % completed within 1 working day: the simulated 95% band is"
                    f" {c['band_width'].min():.1f} to {b.value:.1f} points wide, widest in {b.month}"
-                   f" (issue 13: no wider than {MAX_BAND_WIDTH_1WD:g} points in any reported month)."
+                   f" (target: no wider than {MAX_BAND_WIDTH_1WD:g} points in any reported month)."
                    f" {_met(bool(b.met))}")
     ch = v.changes.set_index("measure")
     if "month_to_month" in f.index:
@@ -241,13 +241,13 @@ def summary_issue13(v: Validation) -> list[str]:
         lo, hi = CHANGE_1WD_RANGE
         out.append(f"- Its mean month-to-month change within a replication: {m.value:.1f} points"
                    f" (95% interval {r.ci_low:.1f} to {r.ci_high:.1f}) against {r.reported:.1f}"
-                   f" reported (issue 13: {lo:g} to {hi:g}). {_met(bool(m.met))}")
+                   f" reported (target: {lo:g} to {hi:g}). {_met(bool(m.met))}")
     if "fit" in f.index:
         e = f.loc["fit"]
         fit = c[c["period"] == "fitted"]
         out.append(f"- Its fit in the fitted months ({', '.join(fit['month'])}): the simulated mean is"
                    f" at most {e.value:.1f} points from the reported value, furthest in {e.month}"
-                   f" (issue 13: within {FIT_TOLERANCE_1WD:g} points in each). {_met(bool(e.met))}")
+                   f" (target: within {FIT_TOLERANCE_1WD:g} points in each). {_met(bool(e.met))}")
     return out
 
 
@@ -376,7 +376,7 @@ def cover_section(v: Validation) -> list[str]:
     """Staff on duty and cover, per pool, from the validation run's own rotas."""
     cov, zero = v.cover, v.zero_duty
     rows = pd.DataFrame([{
-        "pool": f"{r.name} ({r.pool})",
+        "pool": r.name,
         "posts filled": (f"{r.posts_filled_mean:.1f}" if r.posts_filled_min == r.posts_filled_max
                          else f"{r.posts_filled_min:.1f} to {r.posts_filled_max:.1f}"
                               f" (mean {r.posts_filled_mean:.1f})"),

@@ -165,7 +165,7 @@ def test_the_report_carries_the_new_sections_and_their_files(short, tmp_path):
     path = write_report(short, out_dir=tmp_path)
     text = path.read_text(encoding="utf-8")
     summary = text.split("## Summary")[1].split("## Fit table")[0]
-    assert summary.count("(issue 13:") == 4
+    assert summary.count("(target:") == 4
     for head in ("## Staff on duty and cover", "## Share within 1 working day by channel",
                  "## What the management response buys"):
         assert head in text
