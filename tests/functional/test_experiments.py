@@ -30,7 +30,11 @@ def test_common_random_numbers_narrow_the_interval_on_the_difference():
     ra = run_replications(a, reps=8, seed=31)
     rb = run_replications(b, reps=8, seed=32)
     independent = paired_differences([ra, rb], by_month=False)
-    for m in ("pct_completed_within_1wd", "util_ps", "pct_contacts_to_referral"):
+    # Not the share within 1 working day: with nine supervisors almost no contact is late for
+    # want of a supervisor, so the difference's spread is the reference's capacity-driven
+    # lateness alone, which common random numbers cannot cancel (at seed 31, 8 replications:
+    # 2.04 points against 1.77 independent; 13.9 against 15.9 with the response off).
+    for m in ("util_ps", "pct_contacts_to_referral"):
         crn, ind = _width(table, "nine supervisors", m), _width(independent, "nine supervisors", m)
         assert crn < ind, f"{m}: common random numbers {crn:.3f} vs independent {ind:.3f}"
     # a change that does not touch demand leaves demand identical replication by replication
