@@ -59,11 +59,8 @@ def test_a_member_starts_work_only_on_a_day_on_duty_in_office_hours():
     assert started > 1000 and overtime < started / 10
 
 
-@pytest.mark.parametrize(("blocks", "share"), [(2, None), (3, 0.45)])
-def test_a_member_never_starts_a_task_inside_a_block_they_were_free_for(blocks, share):
-    """A block due while the member is between tasks runs from its due time for its length."""
-    model, res = _blocks_run(blocks, share)
-    checked = 0
+def _blocks_and_tasks(model: FrontDoorModel, res):
+    """Each block of each serving member's day, with that member's task starts and ends."""
     for pool in SERVING:
         p = model.pools[pool]
         for sid, tasks in _tasks_by_member(model, res, pool).items():
@@ -71,35 +68,38 @@ def test_a_member_never_starts_a_task_inside_a_block_they_were_free_for(blocks, 
             ends = np.array([e for _, _, e in tasks])
             for k, row in enumerate(p.blocks):
                 for due, length in row[sid]:
-                    if np.any((starts < due) & (ends > due)):  # in a task when it fell due
-                        continue
-                    inside = starts[(starts >= due) & (starts < due + length - 1e-9)]
-                    assert not len(inside), (
-                        f"{pool} member {sid} started a task at {inside[0]:.1f} inside the block"
-                        f" {due:.1f}+{length:.1f} of working day {k}")
-                    checked += 1
+                    yield pool, sid, k, due, length, starts, ends
+
+
+@pytest.mark.parametrize(("blocks", "share"), [(2, None), (3, 0.45)])
+def test_a_member_never_starts_a_task_inside_a_block_they_were_free_for(blocks, share):
+    """A block due while the member is between tasks runs from its due time for its length."""
+    model, res = _blocks_run(blocks, share)
+    checked = 0
+    for pool, sid, k, due, length, starts, ends in _blocks_and_tasks(model, res):
+        if np.any((starts < due) & (ends > due)):  # in a task when it fell due
+            continue
+        inside = starts[(starts >= due) & (starts < due + length - 1e-9)]
+        assert not len(inside), (
+            f"{pool} member {sid} started a task at {inside[0]:.1f} inside the block"
+            f" {due:.1f}+{length:.1f} of working day {k}")
+        checked += 1
     assert checked > 500
 
 
 def test_a_block_due_while_busy_is_taken_in_full_once_the_task_in_hand_is_done():
     model, res = _blocks_run(3, 0.45)
     checked = 0
-    for pool in SERVING:
-        p = model.pools[pool]
-        for sid, tasks in _tasks_by_member(model, res, pool).items():
-            starts = np.array([s for _, s, _ in tasks])
-            ends = np.array([e for _, _, e in tasks])
-            for k, row in enumerate(p.blocks):
-                for due, length in row[sid]:
-                    hand = np.flatnonzero((starts < due) & (ends > due))
-                    if not len(hand) or not np.isfinite(ends[hand[0]]):
-                        continue
-                    done = ends[hand[0]]
-                    inside = starts[(starts >= done) & (starts < done + length - 1e-9)]
-                    assert not len(inside), (
-                        f"{pool} member {sid} started a task at {inside[0]:.1f}, inside the block"
-                        f" due {due:.1f} taken from {done:.1f} for {length:.1f} (working day {k})")
-                    checked += 1
+    for pool, sid, k, due, length, starts, ends in _blocks_and_tasks(model, res):
+        hand = np.flatnonzero((starts < due) & (ends > due))
+        if not len(hand) or not np.isfinite(ends[hand[0]]):
+            continue
+        done = ends[hand[0]]
+        inside = starts[(starts >= done) & (starts < done + length - 1e-9)]
+        assert not len(inside), (
+            f"{pool} member {sid} started a task at {inside[0]:.1f}, inside the block"
+            f" due {due:.1f} taken from {done:.1f} for {length:.1f} (working day {k})")
+        checked += 1
     assert checked > 200
 
 
